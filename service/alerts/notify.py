@@ -68,9 +68,12 @@ def error_for_status(
     return PermanentDeliveryError(message, status_code=status_code)
 
 
-def error_for_transport(exc: httpx.TransportError, *, what: str) -> TemporaryDeliveryError:
+def error_for_transport(exc: httpx.TransportError, *, what: str) -> DeliveryError:
+    """Timeouts and network failures are worth retrying; a URL we cannot speak to is not."""
     # The exception's class names the failure well enough; its text can include
     # socket details that help nobody reading an alert log.
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return PermanentDeliveryError(f"{what} has a URL that is not http or https")
     if isinstance(exc, httpx.TimeoutException):
         return TemporaryDeliveryError(f"{what} timed out ({type(exc).__name__})")
     return TemporaryDeliveryError(f"{what} could not be reached ({type(exc).__name__})")
