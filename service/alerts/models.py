@@ -1,0 +1,31 @@
+"""The outbox: alerts written in the same transaction as the change that causes them."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from service.db import UTCDateTime, utcnow
+
+OUTBOX_STATES = ("pending", "sending", "sent", "dead")
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template: str = Field(max_length=40)
+    # Who is told: "setting" (urn), "setting_deputies" (urn), "local_authority" (la code), "user" (id), "webhook" (urn)
+    audience: str = Field(max_length=20)
+    audience_ref: str = Field(max_length=64)
+    notification_id: str | None = Field(default=None, max_length=36, index=True)
+    link: str = Field(max_length=300)
+    state: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,27 @@
+"""Putting alerts in the outbox, inside the caller's transaction, so a change and its alert commit together."""
+
+from sqlmodel import Session
+
+from service.alerts.models import OutboxMessage
+from service.config import get_settings
+
+
+def notification_link(notification_id: str, *, for_la: bool = False) -> str:
+    base = get_settings().base_url.rstrip("/")
+    return f"{base}/la/notifications/{notification_id}" if for_la else f"{base}/notifications/{notification_id}"
+
+
+def enqueue_alert(session: Session, *, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None) -> OutboxMessage:
+    message = OutboxMessage(template=template, audience=audience, audience_ref=audience_ref, link=link, notification_id=notification_id)
+    session.add(message)
+    return message
+
+
+def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None) -> None:
+    """The first alert for a new or re-routed notification: to the setting, or to the LA team."""
+    if recipient_urn:
+        enqueue_alert(session, template="notification_waiting", audience="setting", audience_ref=recipient_urn,
+                      link=notification_link(notification_id), notification_id=notification_id)
+    elif recipient_la_code:
+        enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=recipient_la_code,
+                      link=notification_link(notification_id, for_la=True), notification_id=notification_id)

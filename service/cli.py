@@ -1,0 +1,179 @@
+"""The operator command line: `encompass <area> <command>`. Each area's commands live with its domain."""
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from tqdm import tqdm
+
+from service.config import get_settings
+from service.db import get_engine, unit_of_work
+from service.migrations import upgrade_to_head
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def cmd_migrate(_args) -> int:
+    upgrade_to_head(get_engine())
+    print("Database is at the newest schema.")
+    return 0
+
+
+def cmd_register_import(args) -> int:
+    from service.register import service as register_service
+
+    establishments = Path(args.establishments)
+    links = Path(args.links) if args.links else None
+    total = register_service.rows_to_import(establishments, links)
+    with unit_of_work() as session, tqdm(total=total, unit="rows", desc="Importing register", file=sys.stderr) as bar:
+        report = register_service.import_register(session, establishments=establishments, links=links, on_progress=bar.update)
+    print(f"Read {report.rows_read} rows; saved {report.rows_saved} settings; {len(report.problems)} rows rejected.")
+    for problem in report.problems[: args.show_problems]:
+        where = f"line {problem.line}" if problem.line else "link"
+        print(f"  {where}{' URN ' + problem.urn if problem.urn else ''}: {problem.message}")
+    if len(report.problems) > args.show_problems:
+        print(f"  … and {len(report.problems) - args.show_problems} more (use --report FILE for all of them).")
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as handle:
+            handle.write("line,urn,problem\n")
+            for problem in report.problems:
+                handle.write(f'{problem.line},{problem.urn or ""},"{problem.message.replace(chr(34), chr(39))}"\n')
+    return 0
+
+
+def cmd_la_load(args) -> int:
+    from service.localauthorities.service import load_config
+
+    with unit_of_work() as session:
+        codes = load_config(session, Path(args.file))
+    print(f"Loaded configuration for {len(codes)} local authorities: {', '.join(codes)}")
+    return 0
+
+
+def cmd_police_add_force(args) -> int:
+    from service.police.service import upsert_force
+
+    with unit_of_work() as session:
+        upsert_force(session, force_id=args.id, name=args.name, default_la_code=args.default_la, la_codes=args.la or [])
+    print(f"Police force {args.id} saved.")
+    return 0
+
+
+def cmd_police_create_client(args) -> int:
+    from service.police.service import create_client
+
+    with unit_of_work() as session:
+        issued = create_client(session, force_id=args.force, name=args.name, scopes=args.scope)
+    _show_key(issued)
+    return 0
+
+
+def cmd_police_rotate(args) -> int:
+    from service.police.service import rotate_key
+
+    with unit_of_work() as session:
+        issued = rotate_key(session, client_id=args.client, overlap=timedelta(hours=args.overlap_hours))
+    _show_key(issued)
+    print(f"Older keys of this client stop working in {args.overlap_hours} hours.")
+    return 0
+
+
+def cmd_police_revoke(args) -> int:
+    from service.police.service import revoke_client
+
+    with unit_of_work() as session:
+        revoke_client(session, client_id=args.client)
+    print(f"API client {args.client} revoked: its keys no longer work.")
+    return 0
+
+
+def cmd_police_list(_args) -> int:
+    from service.police.service import list_clients
+
+    with unit_of_work() as session:
+        rows = list_clients(session)
+        print(f"{'id':>4}  {'force':<24} {'name':<30} {'scopes':<40} {'working keys':>12}  state")
+        for client, working in rows:
+            state = "revoked" if client.revoked_at else "active"
+            print(f"{client.id:>4}  {client.force_id:<24} {client.name:<30} {' '.join(client.scopes):<40} {working:>12}  {state}")
+    return 0
+
+
+def _show_key(issued) -> None:
+    print(f"API client {issued.client_id}. Its key is shown once only; store it in the force's secret store now:")
+    print(f"\n    {issued.key}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="encompass", description="Operate the Operation Encompass notification service.")
+    areas = parser.add_subparsers(dest="area", required=True)
+
+    def area(name: str, help_text: str):
+        return areas.add_parser(name, help=help_text).add_subparsers(dest="command", required=True)
+
+    def command(group, name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    db = area("db", "database schema")
+    command(db, "upgrade", cmd_migrate, "apply migrations up to the newest schema")
+
+    register = area("register", "the DfE register of settings")
+    sub = command(register, "import", cmd_register_import, "import (or re-import) a GIAS establishments CSV and links CSV")
+    sub.add_argument("--establishments", required=True, help="GIAS establishments CSV")
+    sub.add_argument("--links", help="GIAS links CSV")
+    sub.add_argument("--report", help="write every rejected row to this CSV file")
+    sub.add_argument("--show-problems", type=int, default=20, help="how many rejected rows to print (default 20)")
+
+    la = area("la", "local authority configuration")
+    sub = command(la, "load", cmd_la_load, "create or update LAs from a TOML file")
+    sub.add_argument("file")
+
+    police = area("police", "police forces and API clients")
+    sub = command(police, "add-force", cmd_police_add_force, "create or update a police force")
+    sub.add_argument("--id", required=True)
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--default-la", required=True, help="LA code used when a child's home LA is not given")
+    sub.add_argument("--la", action="append", help="another LA the force covers (repeatable)")
+    sub = command(police, "create-client", cmd_police_create_client, "create an API client and show its key once")
+    sub.add_argument("--force", required=True)
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--scope", action="append", help="incidents:write, notifications:read (default both)")
+    command(police, "list-clients", cmd_police_list, "list API clients")
+    sub = command(police, "rotate-key", cmd_police_rotate, "issue a new key; older keys keep working for an overlap")
+    sub.add_argument("--client", type=int, required=True)
+    sub.add_argument("--overlap-hours", type=int, default=24)
+    sub = command(police, "revoke", cmd_police_revoke, "revoke a client and all its keys")
+    sub.add_argument("--client", type=int, required=True)
+
+    for extend in _extensions():
+        extend(areas, area, command)
+    return parser
+
+
+# Domains that add their own commands: each module has register_commands(areas, area, command).
+EXTENSION_MODULES = ("service.demo",)
+
+
+def _extensions():
+    import importlib
+
+    for module_name in EXTENSION_MODULES:
+        yield importlib.import_module(module_name).register_commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    get_settings()  # refuse unsafe production settings before doing anything
+    try:
+        return args.handler(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Service settings, read from the environment, with refusal of unsafe production values."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "dev-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{Path.cwd() / 'encompass.db'}"
+    secret_key: str = DEFAULT_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+    register_dir: Path = REPO_ROOT.parent / "shared" / "data" / "register"
+
+    # Sessions and cookies (portal)
+    cookie_secure: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+
+    # Police API limits
+    max_body_bytes: int = 64 * 1024
+    api_rate_per_minute: int = 600
+
+    # Alerts
+    notify_api_key: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_templates: dict[str, str] = {}
+    outbox_max_attempts: int = 8
+    escalate_after_minutes: int = 120
+
+    # Retention of child data after a notification is closed
+    retention_days: int = 365 * 2
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def refuse_unsafe_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.is_sqlite:
+            problems.append("DATABASE_URL must point at PostgreSQL, not SQLite")
+        if not self.cookie_secure:
+            problems.append("COOKIE_SECURE must be true")
+        if not self.base_url.startswith("https://"):
+            problems.append("BASE_URL must be an https:// address")
+        if problems:
+            raise ValueError("Refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

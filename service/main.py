@@ -1,0 +1,55 @@
+"""Builds the web application: middleware, error handlers, routers and static assets."""
+
+from fastapi import FastAPI
+
+from service.config import get_settings
+from service.middleware import BodySizeLimit
+from service.notifications.routes_api import router as police_api_router
+from service.problems import Problem, install_problem_handlers
+
+API_DESCRIPTION = """
+The Operation Encompass notification service takes police notifications about domestic abuse incidents
+and routes each child to their school or college, or to the local authority's education service.
+
+Authenticate with `Authorization: Bearer <key>`. Send an `Idempotency-Key` header to make retries safe.
+Errors are `application/problem+json` (RFC 9457); each field error has a JSON pointer.
+"""
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Operation Encompass notification service",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_problem_handlers(app)
+    app.include_router(police_api_router)
+    _declare_problem_schema(app)
+    return app
+
+
+def _declare_problem_schema(app: FastAPI) -> None:
+    """Problem is referenced by the problem+json responses, so it must be in components even if no route returns it."""
+    original = app.openapi
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, model_schema in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
+            components.setdefault(name, model_schema)
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        problem.pop("$defs", None)
+        components.setdefault("Problem", problem)
+        return schema
+
+    app.openapi = openapi
+
+
+app = create_app()

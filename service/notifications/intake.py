@@ -1,0 +1,265 @@
+"""Receiving an incident from police: idempotency, versioning, routing each child and queuing its alert."""
+
+import hashlib
+import hmac
+import json
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from service.accounts.models import SettingMembership, User
+from service.alerts.outbox import enqueue_notification_waiting
+from service.audit import service as audit_service
+from service.audit.service import Actor
+from service.config import get_settings
+from service.db import utcnow
+from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
+from service.localauthorities import service as la_service
+from service.notifications.models import IdempotencyRecord, Incident, Notification, NotificationEvent
+from service.notifications.schemas import ChildSubmission, IncidentSubmission, cross_field_problems
+from service.police.models import PoliceForce
+from service.police.service import AuthenticatedClient
+from service.problems import FieldProblem, Unprocessable
+from service.register.service import index_cache
+from service.routing import ChildFacts, RoutingContext, RoutingDecision, age_on, route_child
+
+LA_QUEUE_FOR_METHOD = {
+    "education_status": "not_in_school",
+    "not_onboarded": "not_onboarded",
+}
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    status_code: int  # 201 new or corrected, 200 an exact repeat
+    body: dict
+
+
+def request_hash(submission: IncidentSubmission) -> str:
+    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def child_key(given_name: str, family_name: str, date_of_birth) -> str:
+    """A keyed hash that links one child's notifications without storing a searchable name."""
+    def fold(text: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if c.isalnum())
+
+    message = f"{fold(given_name)}|{fold(family_name)}|{date_of_birth.isoformat()}".encode()
+    return hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+class _Onboarded:
+    """Container view of "this setting has an active Key Adult", asked one URN at a time."""
+
+    def __init__(self, session: Session):
+        self._session, self._cache = session, {}
+
+    def __contains__(self, urn: object) -> bool:
+        if urn not in self._cache:
+            row = self._session.exec(
+                select(SettingMembership.urn).join(User, User.id == SettingMembership.user_id)
+                .where(SettingMembership.urn == urn, User.is_active, SettingMembership.role == "key_adult").limit(1)
+            ).first()
+            self._cache[urn] = row is not None
+        return self._cache[urn]
+
+
+def routing_context(session: Session, force: PoliceForce) -> RoutingContext:
+    return RoutingContext(
+        index=index_cache.get(session),
+        default_la_code=force.default_la_code,
+        force_la_codes=tuple(force.la_codes),
+        onboarded_urns=_Onboarded(session),
+        early_years_la_codes=la_service.early_years_la_codes(session),
+    )
+
+
+def receive_incident(
+    session: Session, *, client: AuthenticatedClient, submission: IncidentSubmission,
+    idempotency_key: str | None, now: datetime | None = None,
+) -> IntakeResult:
+    """Stores the incident and one routed notification per child. The caller's transaction commits it all."""
+    problems = cross_field_problems(submission)
+    if problems:
+        raise Unprocessable("Check the fields listed in errors.", errors=[FieldProblem(pointer=p, detail=d) for p, d in problems])
+    now = now or utcnow()
+    body_hash = request_hash(submission)
+    for attempt in range(3):
+        try:
+            return _receive_once(session, client, submission, idempotency_key, body_hash, now)
+        except IntegrityError:
+            # A concurrent request with the same key or reference won the race: start again and see its result.
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _receive_once(session, client, submission, idempotency_key, body_hash, now) -> IntakeResult:
+    if idempotency_key is not None:
+        record = session.get(IdempotencyRecord, (client.force_id, idempotency_key))
+        if record is not None:
+            return _replay(record, body_hash)
+        record = IdempotencyRecord(force_id=client.force_id, key=idempotency_key, request_hash=body_hash)
+        session.add(record)
+        session.flush()
+
+    current = session.exec(
+        select(Incident).where(
+            Incident.force_id == client.force_id,
+            Incident.police_reference == submission.police_reference,
+            Incident.is_current,
+        )
+    ).first()
+    if current is not None and current.body_hash == body_hash:
+        result = IntakeResult(200, receipt_for(session, current))
+    else:
+        result = IntakeResult(201, _store_incident(session, client, submission, body_hash, current, now))
+
+    if idempotency_key is not None:
+        record.status_code, record.response_body = result.status_code, result.body
+        session.add(record)
+    session.flush()
+    return result
+
+
+def _replay(record: IdempotencyRecord, body_hash: str) -> IntakeResult:
+    if record.request_hash != body_hash:
+        raise Unprocessable(
+            "This Idempotency-Key was used before with a different body. Use a new key for a new or corrected incident.",
+            errors=[FieldProblem(pointer="", detail="Idempotency-Key reused with a different body.")],
+        )
+    if record.status_code is None:
+        raise AssertionError("idempotency record without a stored response")
+    return IntakeResult(record.status_code, record.response_body)
+
+
+def _store_incident(session, client, submission, body_hash, previous: Incident | None, now) -> dict:
+    force = session.get(PoliceForce, client.force_id)
+    incident = Incident(
+        force_id=client.force_id, api_client_id=client.client_id, police_reference=submission.police_reference,
+        version=(previous.version + 1) if previous else 1, supersedes_id=previous.id if previous else None,
+        body_hash=body_hash, occurred_at=submission.occurred_at, received_at=now, risk_level=submission.risk_level,
+        summary=submission.summary, police_actions=list(submission.police_actions),
+    )
+    actor = Actor(type="police_client", id=str(client.client_id), source="api")
+    earlier = {}
+    if previous is not None:
+        previous.is_current = False
+        session.add(previous)
+        session.flush()  # free the "one current version" slot before the new version takes it
+        earlier = {n.child_reference: n for n in session.exec(select(Notification).where(Notification.incident_id == previous.id))}
+    session.add(incident)
+    session.flush()
+
+    context = routing_context(session, force)
+    for child in submission.children:
+        notification = _notify_child(session, incident, child, context, now)
+        replaced = earlier.get(child.child_reference)
+        if replaced is not None:
+            replaced.superseded_by_id = notification.id
+            session.add(replaced)
+            session.add(NotificationEvent(notification_id=replaced.id, status=replaced.status, at=now, actor_type=actor.type,
+                                          actor_id=actor.id, detail={"event": "superseded", "by": notification.id}))
+    session.flush()
+    audit_service.record(session, actor, "incident.corrected" if previous else "incident.received", "incident", incident.id,
+                         version=incident.version, children=len(submission.children))
+    return receipt_for(session, incident)
+
+
+def _notify_child(session: Session, incident: Incident, child: ChildSubmission, context: RoutingContext, now: datetime) -> Notification:
+    facts = ChildFacts(
+        child_reference=child.child_reference, date_of_birth=child.date_of_birth, education_status=child.education_status,
+        setting_urn=child.setting_urn, setting_name=child.setting_name, home_la_code=child.home_la_code,
+        home_postcode=child.home_postcode,
+    )
+    decision = route_child(facts, incident.occurred_at, context)
+    notification = Notification(
+        incident_id=incident.id, force_id=incident.force_id, child_reference=child.child_reference,
+        given_name=child.given_name, family_name=child.family_name, date_of_birth=child.date_of_birth, upn=child.upn,
+        home_la_code=child.home_la_code, home_postcode=child.home_postcode, education_status=child.education_status,
+        setting_urn_given=child.setting_urn, setting_name_given=child.setting_name,
+        present_at_incident=child.present_at_incident, spoken_to=child.spoken_to, child_voice=child.child_voice,
+        child_key=child_key(child.given_name, child.family_name, child.date_of_birth),
+        age_at_incident=age_on(child.date_of_birth, incident.occurred_at.date()),
+        received_at=now, **decision_fields(decision, _setting_la(context, decision)),
+    )
+    if decision.outcome != "not_routed":
+        deadline = compute_acknowledge_by(now, la_service.school_calendar(la_service.get_local_authority(session, notification.recipient_la_code)))
+        notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
+    else:
+        notification.status, notification.closed_at = "closed", now
+    session.add(notification)
+    session.flush()
+    session.add(NotificationEvent(notification_id=notification.id, status="received", at=now, actor_type="police_client",
+                                  actor_id=str(incident.api_client_id), detail={"method": decision.method}))
+    if decision.outcome == "not_routed":
+        session.add(NotificationEvent(notification_id=notification.id, status="closed", at=now, actor_type="system",
+                                      actor_id="routing", detail={"reason": "outside the scheme"}))
+    else:
+        enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
+                                     recipient_la_code=notification.recipient_la_code)
+    return notification
+
+
+def decision_fields(decision: RoutingDecision, setting_la_code: str | None) -> dict:
+    """The Notification columns a routing decision sets: what was decided and who owns it now."""
+    to_setting = decision.outcome == "setting"
+    la_queue = None
+    if decision.outcome == "local_authority":
+        la_queue = LA_QUEUE_FOR_METHOD.get(decision.method, "to_resolve")
+    return {
+        "routing_outcome": decision.outcome, "routing_method": decision.method, "routing_reason": decision.reason[:500],
+        "routing_score": decision.score,
+        "routing_candidates": [{"urn": c.urn, "name": c.name, "la_code": c.la_code, "score": c.score} for c in decision.candidates],
+        "intended_urn": decision.intended_urn,
+        "recipient_urn": decision.urn if to_setting else None,
+        # A setting's notifications stay visible to its LA for oversight, so the LA is always recorded.
+        "recipient_la_code": setting_la_code if to_setting and setting_la_code else decision.la_code,
+        "la_queue": la_queue,
+    }
+
+
+def _setting_la(context: RoutingContext, decision: RoutingDecision) -> str | None:
+    setting = context.index.get(decision.urn) if decision.urn else None
+    return setting.la_code if setting else None
+
+
+def routing_summary(notification: Notification) -> dict:
+    return {
+        "outcome": notification.routing_outcome, "urn": notification.recipient_urn if notification.routing_outcome == "setting" else None,
+        "la_code": notification.recipient_la_code, "method": notification.routing_method, "reason": notification.routing_reason,
+    }
+
+
+def receipt_for(session: Session, incident: Incident) -> dict:
+    notifications = session.exec(select(Notification).where(Notification.incident_id == incident.id).order_by(Notification.child_reference)).all()
+    return {
+        "incident_id": incident.id,
+        "version": incident.version,
+        "notifications": [
+            {
+                "id": n.id, "child_reference": n.child_reference, "status": n.status,
+                "acknowledge_by": n.acknowledge_by.isoformat() if n.acknowledge_by else None,
+                "routing": routing_summary(n),
+            }
+            for n in notifications
+        ],
+    }
+
+
+def status_for(session: Session, notification: Notification) -> dict:
+    incident = session.get(Incident, notification.incident_id)
+    return {
+        "id": notification.id, "incident_id": incident.id, "police_reference": incident.police_reference,
+        "child_reference": notification.child_reference, "status": notification.status,
+        "superseded": notification.superseded_by_id is not None, "routing": routing_summary(notification),
+        "received_at": notification.received_at, "acknowledge_by": notification.acknowledge_by,
+        "delivered_at": notification.delivered_at, "first_viewed_at": notification.first_viewed_at,
+        "acknowledged_at": notification.acknowledged_at, "escalated_at": notification.escalated_at,
+        "closed_at": notification.closed_at,
+    }

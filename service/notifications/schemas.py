@@ -1,0 +1,108 @@
+"""The police API v1 contract: request and response bodies (keep stable: agreed with police partners)."""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from service.routing import EDUCATION_STATUSES
+
+RiskLevel = Literal["standard", "medium", "high", "not_assessed"]
+EducationStatus = Literal[EDUCATION_STATUSES]  # type: ignore[valid-type]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+LaCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+
+
+class ChildSubmission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    child_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    given_name: Name
+    family_name: Name
+    date_of_birth: date
+    upn: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{11}[0-9A-Z]$")] | None = None
+    home_la_code: LaCode | None = None
+    home_postcode: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$")] | None = None
+    education_status: EducationStatus
+    setting_urn: Annotated[str, StringConstraints(pattern=r"^\d{5,7}$")] | None = None
+    setting_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    present_at_incident: bool | None = None
+    spoken_to: bool | None = None
+    child_voice: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def not_in_future(cls, value: date) -> date:
+        if value > datetime.now(UTC).date() + timedelta(days=1):
+            raise ValueError("Date of birth is in the future.")
+        return value
+
+
+class IncidentSubmission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    police_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.:-]*$")]
+    occurred_at: AwareDatetime
+    risk_level: RiskLevel
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+    police_actions: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
+    children: list[ChildSubmission] = Field(min_length=1, max_length=20)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def not_more_than_a_day_ahead(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + timedelta(days=1):
+            raise ValueError("occurred_at is more than a day in the future.")
+        return value
+
+
+def cross_field_problems(submission: IncidentSubmission) -> list[tuple[str, str]]:
+    """(pointer, detail) for rules spanning fields, so each error points at the child it is about."""
+    problems = []
+    seen: set[str] = set()
+    for position, child in enumerate(submission.children):
+        if child.child_reference in seen:
+            problems.append((f"/children/{position}/child_reference", "child_reference must be unique within the incident."))
+        seen.add(child.child_reference)
+        if child.date_of_birth > submission.occurred_at.date():
+            problems.append((f"/children/{position}/date_of_birth", "Date of birth is after the incident."))
+    return problems
+
+
+class RoutingOut(BaseModel):
+    outcome: Literal["setting", "local_authority", "not_routed"]
+    urn: str | None
+    la_code: str | None
+    method: str
+    reason: str
+
+
+class NotificationReceipt(BaseModel):
+    id: str
+    child_reference: str
+    status: str
+    acknowledge_by: datetime | None
+    routing: RoutingOut
+
+
+class IncidentReceipt(BaseModel):
+    incident_id: str
+    version: int
+    notifications: list[NotificationReceipt]
+
+
+class NotificationStatus(BaseModel):
+    id: str
+    incident_id: str
+    police_reference: str
+    child_reference: str
+    status: str
+    superseded: bool
+    routing: RoutingOut
+    received_at: datetime
+    acknowledge_by: datetime | None
+    delivered_at: datetime | None
+    first_viewed_at: datetime | None
+    acknowledged_at: datetime | None
+    escalated_at: datetime | None
+    closed_at: datetime | None

@@ -1,0 +1,130 @@
+"""Police forces and API clients: issuing, rotating and revoking keys, and authenticating a request."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from service.db import utcnow
+from service.police.models import ApiClient, ApiKey, PoliceForce
+
+SCOPES = ("incidents:write", "notifications:read")
+KEY_PREFIX = "oe_"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    client_id: int
+    key: str  # shown once, never stored
+
+
+@dataclass(frozen=True)
+class AuthenticatedClient:
+    client_id: int
+    force_id: str
+    scopes: frozenset[str]
+
+
+def _hash(secret_key: str) -> str:
+    return hashlib.sha256(secret_key.encode()).hexdigest()
+
+
+def _new_key() -> tuple[str, str]:
+    prefix = secrets.token_hex(6)
+    return prefix, f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def _issue_key(session: Session, client_id: int) -> str:
+    prefix, key = _new_key()
+    session.add(ApiKey(client_id=client_id, prefix=prefix, key_hash=_hash(key)))
+    return key
+
+
+def upsert_force(session: Session, *, force_id: str, name: str, default_la_code: str, la_codes: list[str]) -> PoliceForce:
+    force = session.get(PoliceForce, force_id) or PoliceForce(id=force_id, name=name, default_la_code=default_la_code)
+    force.name, force.default_la_code = name, default_la_code
+    force.la_codes = sorted(set(la_codes) | {default_la_code})
+    session.add(force)
+    session.flush()
+    return force
+
+
+def create_client(session: Session, *, force_id: str, name: str, scopes: list[str] | None = None) -> IssuedKey:
+    if session.get(PoliceForce, force_id) is None:
+        raise ValueError(f"No police force with id {force_id!r}. Add it first with `encompass police add-force`.")
+    unknown = set(scopes or []) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}. Known: {', '.join(SCOPES)}")
+    client = ApiClient(force_id=force_id, name=name, scopes=list(scopes or SCOPES))
+    session.add(client)
+    session.flush()
+    return IssuedKey(client_id=client.id, key=_issue_key(session, client.id))
+
+
+def rotate_key(session: Session, *, client_id: int, overlap: timedelta = timedelta(hours=24), now: datetime | None = None) -> IssuedKey:
+    """A new key; old keys keep working for `overlap` so the force can switch without an outage."""
+    now = now or utcnow()
+    client = _live_client(session, client_id)
+    for key in session.exec(select(ApiKey).where(ApiKey.client_id == client.id, ApiKey.revoked_at.is_(None))):
+        if key.expires_at is None or key.expires_at > now + overlap:
+            key.expires_at = now + overlap
+            session.add(key)
+    return IssuedKey(client_id=client.id, key=_issue_key(session, client.id))
+
+
+def revoke_client(session: Session, *, client_id: int, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    client = _live_client(session, client_id)
+    client.revoked_at = now
+    session.add(client)
+    for key in session.exec(select(ApiKey).where(ApiKey.client_id == client.id, ApiKey.revoked_at.is_(None))):
+        key.revoked_at = now
+        session.add(key)
+
+
+def list_clients(session: Session) -> list[tuple[ApiClient, int]]:
+    """Every client with how many of its keys still work."""
+    now = utcnow()
+    rows = []
+    for client in session.exec(select(ApiClient).order_by(ApiClient.force_id, ApiClient.id)):
+        keys = session.exec(select(ApiKey).where(ApiKey.client_id == client.id)).all()
+        rows.append((client, sum(1 for k in keys if _key_works(k, now))))
+    return rows
+
+
+def _live_client(session: Session, client_id: int) -> ApiClient:
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise ValueError(f"No API client with id {client_id}")
+    if client.revoked_at is not None:
+        raise ValueError(f"API client {client_id} is revoked")
+    return client
+
+
+def _key_works(key: ApiKey, now: datetime) -> bool:
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
+
+
+def parse_prefix(presented: str) -> str | None:
+    if not presented.startswith(KEY_PREFIX):
+        return None
+    prefix, sep, _ = presented[len(KEY_PREFIX):].partition("_")
+    return prefix if sep and len(prefix) == 12 else None
+
+
+def authenticate(session: Session, presented: str, *, now: datetime | None = None) -> AuthenticatedClient | None:
+    """The client a bearer key belongs to, or None for a missing, wrong, expired or revoked key."""
+    now = now or utcnow()
+    prefix = parse_prefix(presented)
+    if prefix is None:
+        return None
+    key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if key is None or not hmac.compare_digest(key.key_hash, _hash(presented)) or not _key_works(key, now):
+        return None
+    client = session.get(ApiClient, key.client_id)
+    if client is None or client.revoked_at is not None:
+        return None
+    return AuthenticatedClient(client_id=client.id, force_id=client.force_id, scopes=frozenset(client.scopes))

@@ -1,0 +1,162 @@
+"""Saving the GIAS register into the database and serving a per-process name index built from it."""
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from service.db import utcnow
+from service.register.gias import count_data_rows, read_establishments, read_links
+from service.register.models import RegisterImport, Setting, SettingLinkRow
+from service.register.records import RowProblem, SettingLink, SettingRecord
+from service.routing import RegisterIndex
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class ImportReport:
+    rows_read: int = 0
+    rows_saved: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _upsert(session: Session, model, rows: list[dict], keys: list[str]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(rows)
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    statement = statement.on_conflict_do_update(index_elements=keys, set_=updates) if updates else statement.on_conflict_do_nothing(index_elements=keys)
+    session.exec(statement)
+
+
+def _setting_row(record: SettingRecord, now) -> dict:
+    return {
+        "urn": record.urn, "name": record.name, "la_code": record.la_code, "la_name": record.la_name,
+        "type_name": record.type_name, "status": record.status, "phase": record.phase,
+        "low_age": record.low_age, "high_age": record.high_age, "postcode": record.postcode,
+        "open_date": record.open_date, "close_date": record.close_date, "updated_at": now,
+    }
+
+
+def import_register(
+    session: Session,
+    *,
+    establishments: Path,
+    links: Path | None,
+    on_progress: Callable[[int], None] = lambda _n: None,
+) -> ImportReport:
+    """Creates or updates every setting (and link) in place; bad rows are reported and skipped."""
+    report = ImportReport()
+    run = RegisterImport(source=str(establishments))
+    session.add(run)
+    now = utcnow()
+    seen: dict[str, dict] = {}
+
+    def flush_settings() -> None:
+        _upsert(session, Setting, list(seen.values()), ["urn"])
+        report.rows_saved += len(seen)
+        seen.clear()
+
+    for item in read_establishments(establishments):
+        report.rows_read += 1
+        on_progress(1)
+        if isinstance(item, RowProblem):
+            report.problems.append(item)
+            continue
+        seen[item.urn] = _setting_row(item, now)
+        if len(seen) >= BATCH_SIZE:
+            flush_settings()
+    flush_settings()
+
+    if links is not None:
+        known = set(session.exec(select(Setting.urn)))
+        batch: dict[tuple, dict] = {}
+        for item in read_links(links):
+            report.rows_read += 1
+            on_progress(1)
+            if isinstance(item, RowProblem):
+                report.problems.append(item)
+                continue
+            if item.urn not in known or item.link_urn not in known:
+                report.problems.append(RowProblem(line=0, urn=item.urn, message=f"link to {item.link_urn} names a setting not in the register"))
+                continue
+            batch[(item.urn, item.link_urn, item.link_type)] = {
+                "urn": item.urn, "link_urn": item.link_urn, "link_type": item.link_type, "established": item.established,
+            }
+            if len(batch) >= BATCH_SIZE:
+                _upsert(session, SettingLinkRow, list(batch.values()), ["urn", "link_urn", "link_type"])
+                batch.clear()
+        _upsert(session, SettingLinkRow, list(batch.values()), ["urn", "link_urn", "link_type"])
+
+    run.finished_at = utcnow()
+    run.rows_read, run.rows_saved, run.rows_rejected = report.rows_read, report.rows_saved, len(report.problems)
+    session.add(run)
+    session.flush()
+    return report
+
+
+def rows_to_import(establishments: Path, links: Path | None) -> int:
+    return count_data_rows(establishments) + (count_data_rows(links) if links else 0)
+
+
+def _record(row: Setting) -> SettingRecord:
+    return SettingRecord(
+        urn=row.urn, name=row.name, la_code=row.la_code, la_name=row.la_name, type_name=row.type_name,
+        status=row.status, phase=row.phase, low_age=row.low_age, high_age=row.high_age, postcode=row.postcode,
+        open_date=row.open_date, close_date=row.close_date,
+    )
+
+
+def load_index(session: Session) -> RegisterIndex:
+    settings = (_record(row) for row in session.exec(select(Setting)))
+    links = (
+        SettingLink(urn=row.urn, link_urn=row.link_urn, link_type=row.link_type, established=row.established)
+        for row in session.exec(select(SettingLinkRow))
+    )
+    return RegisterIndex.build(settings, links)
+
+
+class IndexCache:
+    """One RegisterIndex per process, rebuilt only when a newer import has finished."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: int | None = -1
+        self._index: RegisterIndex | None = None
+
+    def get(self, session: Session) -> RegisterIndex:
+        version = session.exec(select(sa.func.max(RegisterImport.id)).where(RegisterImport.finished_at.is_not(None))).one()
+        if self._index is not None and version == self._version:
+            return self._index
+        with self._lock:
+            if self._index is None or version != self._version:
+                self._index = load_index(session)
+                self._version = version
+        return self._index
+
+
+index_cache = IndexCache()
+
+
+def search_settings(session: Session, text: str, *, la_codes: Iterable[str] | None = None, limit: int = 20) -> list[Setting]:
+    """Register search for people (re-routing, invitations): by URN or part of the name, open settings first."""
+    text = text.strip()
+    query = select(Setting)
+    if text.isdigit():
+        query = query.where(Setting.urn == text)
+    else:
+        for word in text.split()[:6]:
+            query = query.where(Setting.name.ilike(f"%{word}%"))
+    if la_codes is not None:
+        query = query.where(Setting.la_code.in_(list(la_codes)))
+    query = query.order_by(sa.case((Setting.status.like("Open%"), 0), else_=1), Setting.name).limit(limit)
+    return list(session.exec(query))

@@ -1,0 +1,166 @@
+"""Test database built once per run by the migrations, on SQLite or PostgreSQL (TEST_DATABASE), emptied after each test.
+
+Tests run the real app against the real database. Isolation is by emptying the tables a test wrote to, rather than a
+rolled-back transaction, because several tests use real servers, threads and processes that need committed data.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+REGISTER_TABLES = {"setting", "setting_link", "register_import", "alembic_version"}
+
+
+def _create_database(tmp_dir: Path) -> str:
+    if BACKEND == "sqlite":
+        return f"sqlite:///{tmp_dir / 'test.db'}"
+    admin_url = os.environ.get("TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.exit("TEST_DATABASE=postgresql needs TEST_POSTGRES_URL (scripts/test.sh starts a server).", returncode=2)
+    name = f"encompass_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_database(url: str) -> None:
+    if BACKEND == "sqlite":
+        return
+    admin_url, name = os.environ["TEST_POSTGRES_URL"], url.rsplit("/", 1)[1]
+    admin = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    url = _create_database(tmp_path_factory.mktemp("db"))
+    os.environ["DATABASE_URL"] = url
+    os.environ["ENVIRONMENT"] = "test"
+    os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+    os.environ["BASE_URL"] = "https://encompass.test"
+    from service.config import get_settings
+
+    get_settings.cache_clear()
+    yield url
+    from service.db import engine_for
+
+    engine_for(url).dispose()
+    _drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """The migrated test database with the whole register imported once."""
+    from service.db import engine_for
+    from service.migrations import upgrade_to_head
+    from service.register import service as register_service
+    from service.config import get_settings
+    from sqlmodel import Session
+
+    engine = engine_for(database_url)
+    upgrade_to_head(engine)
+    register_dir = get_settings().register_dir
+    with Session(engine) as session:
+        register_service.import_register(
+            session, establishments=register_dir / "establishments.csv", links=register_dir / "links.csv"
+        )
+        session.commit()
+    return engine
+
+
+def _empty_tables(engine) -> None:
+    from sqlmodel import SQLModel
+
+    import service.models  # noqa: F401
+
+    tables = [t for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in REGISTER_TABLES]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def db(engine):
+    """A session on the test database; every table but the register is emptied after the test."""
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    _empty_tables(engine)
+
+
+@pytest.fixture
+def app(db):
+    from service.main import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="https://encompass.test") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def forces(db):
+    """Two forces for scope tests: Derbyshire (830, 831) and Nottinghamshire (891, 892), with East Midlands LA config."""
+    from service.config import REPO_ROOT
+    from service.localauthorities.service import load_config
+    from service.police.service import upsert_force
+
+    load_config(db, REPO_ROOT / "config" / "east_midlands.toml")
+    upsert_force(db, force_id="derbyshire", name="Derbyshire Constabulary", default_la_code="830", la_codes=["831"])
+    upsert_force(db, force_id="nottinghamshire", name="Nottinghamshire Police", default_la_code="891", la_codes=["892"])
+    db.commit()
+    return ("derbyshire", "nottinghamshire")
+
+
+@pytest.fixture
+def police_key(db, forces):
+    """A bearer key for force A (Derbyshire) with both scopes."""
+    from service.police.service import create_client
+
+    issued = create_client(db, force_id="derbyshire", name="Derbyshire test system")
+    db.commit()
+    return issued.key
+
+
+@pytest.fixture
+def other_force_key(db, forces):
+    """A bearer key for force B (Nottinghamshire)."""
+    from service.police.service import create_client
+
+    issued = create_client(db, force_id="nottinghamshire", name="Nottinghamshire test system")
+    db.commit()
+    return issued.key
+
+
+@pytest.fixture
+def onboard(db):
+    """Give a setting an active Key Adult, so notifications route to it rather than to the LA."""
+    from service.accounts.models import SettingMembership, User
+
+    def make(urn: str, *, role: str = "key_adult", email: str | None = None) -> User:
+        user = User(email=email or f"{role}.{urn}.{uuid.uuid4().hex[:6]}@example.sch.uk", display_name=f"{role} {urn}", kind="setting_staff")
+        db.add(user)
+        db.flush()
+        db.add(SettingMembership(user_id=user.id, urn=urn, role=role))
+        db.commit()
+        return user
+
+    return make
