@@ -1,0 +1,219 @@
+"""How a setting name is reduced to its distinctive words and its type words, and how two names are compared."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
+
+# Whole phrases first (longest first), so "c of e" is not read as the letters c and e.
+_PHRASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("church", "of", "england"), ("ce",)),
+    (("c", "of", "e"), ("ce",)),
+    (("c", "e"), ("ce",)),
+    (("roman", "catholic"), ("rc",)),
+    (("r", "c"), ("rc",)),
+    (("sixth", "form"), ("sixthform",)),
+    (("pupil", "referral", "unit"), ("pru",)),
+    (("junior", "mixed", "and", "infant"), ("junior", "infant")),
+    (("junior", "and", "infant"), ("junior", "infant")),
+    (("all", "through"), ("allthrough",)),
+)
+
+_SPELLINGS = {
+    "saint": "st", "ste": "st",
+    "cofe": "ce", "coe": "ce",
+    "catholic": "rc",
+    "jnr": "junior", "jun": "junior", "jr": "junior", "juniors": "junior",
+    "inf": "infant", "infs": "infant", "infants": "infant",
+    "prim": "primary", "pri": "primary", "prm": "primary",
+    "sch": "school", "schl": "school", "schools": "school",
+    "acad": "academy", "acd": "academy",
+    "sec": "secondary", "comp": "comprehensive", "nurs": "nursery", "coll": "college",
+    "meth": "methodist", "mt": "mount", "gt": "great",
+    "jmi": "junior infant",
+    "boy": "boys", "girl": "girls",
+}
+
+# Words that say what kind of place it is, not which one: dropped so they cannot carry a match.
+GENERIC_WORDS = frozenset({
+    "the", "school", "academy", "and", "of", "for", "community", "county", "cp", "voluntary", "controlled", "aided",
+    "va", "vc", "endowed", "federated", "federation", "mixed", "technology", "sports", "sport", "arts", "science",
+    "sciences", "business", "enterprise", "language", "languages", "specialist", "mathematics", "maths", "computing",
+    "humanities", "performing", "visual", "engineering", "media", "foundation", "preparatory", "prep", "free",
+    "studio", "status", "trust", "learning", "education",
+})
+
+# Phase words name the stage of education; a child's age and these words tell "Oakfield Infant" from "Oakfield Junior".
+_PHASES = {
+    "nursery": "nursery", "infant": "infant", "first": "first", "junior": "junior", "primary": "primary",
+    "middle": "middle", "secondary": "secondary", "comprehensive": "secondary", "grammar": "secondary",
+    "high": "secondary", "upper": "secondary", "lower": "first", "college": "college", "sixthform": "sixthform",
+    "special": "special", "pru": "special", "allthrough": "allthrough",
+}
+# These are also ordinary place words ("High Street", "Upper Wortley"), so they count as phases only before a
+# school word or at the end of the name.
+_PHASE_ONLY_AT_END = frozenset({"high", "upper", "lower", "middle", "first"})
+_SCHOOL_WORDS = frozenset({"school", "academy", "college", "and"}) | frozenset(_PHASES)
+
+_NEAR_PHASES = {
+    "primary": {"infant", "junior", "first"},
+    "infant": {"primary", "first"},
+    "first": {"infant", "primary"},
+    "junior": {"primary"},
+    "secondary": {"college", "sixthform", "allthrough"},
+    "college": {"secondary", "sixthform"},
+    "sixthform": {"secondary", "college"},
+    "allthrough": {"secondary", "primary"},
+}
+
+_FAITHS = {"ce": "ce", "rc": "rc", "methodist": "methodist", "jewish": "jewish", "islamic": "muslim",
+           "muslim": "muslim", "sikh": "sikh", "hindu": "hindu"}
+_SEXES = {"boys": "boys", "girls": "girls"}
+
+_POSSESSIVE = re.compile(r"['\u2019`]s\b")
+_APOSTROPHE = re.compile(r"['\u2019`]")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    core: tuple[str, ...]  # the distinctive words, in order, spelled one way
+    phases: frozenset[str]
+    faiths: frozenset[str]
+    sexes: frozenset[str]
+
+    @property
+    def joined(self) -> str:
+        return " ".join(self.core)
+
+    @property
+    def nospace(self) -> str:
+        return "".join(self.core)
+
+
+def _words(name: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("&", " and ").replace("+", " and ")
+    text = _APOSTROPHE.sub("", _POSSESSIVE.sub("", text))
+    words: list[str] = []
+    for word in _NOT_WORD.sub(" ", text).split():
+        words.extend(_SPELLINGS.get(word, word).split())
+    return words
+
+
+def _apply_phrases(words: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase, replacement in _PHRASES:
+            if tuple(words[i:i + len(phrase)]) == phrase:
+                out.extend(replacement)
+                i += len(phrase)
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def name_form(name: str) -> NameForm:
+    words = _apply_phrases(_words(name))
+    core: list[str] = []
+    phases: set[str] = set()
+    faiths: set[str] = set()
+    sexes: set[str] = set()
+    for i, word in enumerate(words):
+        if word in _PHASES:
+            following = words[i + 1] if i + 1 < len(words) else None
+            if word not in _PHASE_ONLY_AT_END or following is None or following in _SCHOOL_WORDS:
+                phases.add(_PHASES[word])
+                continue
+        if word in _FAITHS:
+            faiths.add(_FAITHS[word])
+        elif word in _SEXES:
+            sexes.add(_SEXES[word])
+        elif word not in GENERIC_WORDS:
+            core.append(word)
+    if {"infant", "junior"} <= phases:
+        phases.add("primary")
+    return NameForm(tuple(core), frozenset(phases), frozenset(faiths), frozenset(sexes))
+
+
+def word_stem(word: str) -> str:
+    """"oakfields" and "oakfield", "marys" and "mary" are the same name to a parent."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def words_alike(given: str, register: str) -> bool:
+    """Same word allowing one slip of the keyboard (two in long words)."""
+    if given == register or word_stem(given) == word_stem(register):
+        return True
+    shorter = min(len(given), len(register))
+    if shorter < 5:
+        return False
+    return DamerauLevenshtein.distance(given, register, score_cutoff=2) <= (2 if shorter >= 9 else 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    score: float  # 0..100
+    covers: bool  # every distinctive word given is in this name, and no type word contradicts it
+    contradicts: bool  # a phase, faith or boys/girls word given contradicts this name
+
+
+# Points taken off when a type word given is missing from the name or contradicts it.
+CONTRADICTION_PENALTY = 30.0
+NEAR_PHASE_PENALTY = 5.0
+UNSTATED_PHASE_PENALTY = 5.0
+UNSTATED_FAITH_PENALTY = 10.0
+UNSTATED_SEX_PENALTY = 5.0
+# A given word that is itself a real register word (e.g. "Redhill") is not a typo of a different word ("Redhall").
+KNOWN_WORD_CAP = 75.0
+
+
+def _marker_penalty(given: frozenset[str], register: frozenset[str], unstated: float, near: dict | None = None) -> tuple[float, bool]:
+    if not given or given & register:
+        return 0.0, False
+    if not register:
+        return unstated, False
+    if near and any(register & near.get(g, set()) for g in given):
+        return NEAR_PHASE_PENALTY, False
+    return CONTRADICTION_PENALTY, True
+
+
+def compare(given: NameForm, register: NameForm, known_words: frozenset[str] | set[str] = frozenset()) -> Comparison:
+    """How well a name given at the scene fits one register name; type words adjust, distinctive words decide."""
+    if not given.core or not register.core:
+        return Comparison(0.0, False, False)
+    same_letters = given.nospace == register.nospace
+    if given.core == register.core or same_letters:
+        similarity = 100.0
+    elif [word_stem(w) for w in given.core] == [word_stem(w) for w in register.core]:
+        similarity = 98.0
+    else:
+        similarity = max(
+            fuzz.ratio(given.joined, register.joined),
+            fuzz.token_sort_ratio(given.joined, register.joined),
+            fuzz.ratio(given.nospace, register.nospace),
+        )
+        register_stems = {word_stem(w) for w in register.core}
+        misread_known_word = any(
+            len(w) >= 4 and w in known_words and word_stem(w) not in register_stems for w in given.core
+        )
+        if misread_known_word:
+            similarity = min(similarity, KNOWN_WORD_CAP)
+    phase_penalty, phase_clash = _marker_penalty(given.phases, register.phases, UNSTATED_PHASE_PENALTY, _NEAR_PHASES)
+    faith_penalty, faith_clash = _marker_penalty(given.faiths, register.faiths, UNSTATED_FAITH_PENALTY)
+    sex_penalty, sex_clash = _marker_penalty(given.sexes, register.sexes, UNSTATED_SEX_PENALTY)
+    contradicts = phase_clash or faith_clash or sex_clash
+    covers = not contradicts and (
+        same_letters
+        or given.nospace in register.nospace
+        or all(any(words_alike(g, r) for r in register.core) for g in given.core)
+    )
+    score = max(0.0, similarity - phase_penalty - faith_penalty - sex_penalty)
+    return Comparison(round(score, 1), covers, contradicts)

@@ -1,0 +1,179 @@
+"""An in-memory index of the register for routing: settings by URN, successor chains, and names by word and LA."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from service.register.records import SettingLink, SettingRecord
+from service.routing.decisions import Candidate
+from service.routing.names import NameForm, compare, name_form, word_stem
+
+# Successor chains longer than this are data loops or history too old to trust.
+MAX_SUCCESSOR_HOPS = 4
+# Words shorter than this are looked up exactly; longer ones also through their one-letter deletions (typos).
+_FUZZY_LOOKUP_FROM = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _NameEntry:
+    """One name a family may use for a setting: its own name, or the name of a closed setting it took over from."""
+
+    named_urn: str
+    named: str
+    la_code: str
+    form: NameForm
+    target: SettingRecord  # the open setting a child with this name should reach
+
+    @property
+    def is_old_name(self) -> bool:
+        return self.named_urn != self.target.urn
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    target: SettingRecord
+    named_urn: str  # the setting whose name matched (a closed predecessor when via_old_name)
+    named: str
+    score: float
+    covers: bool
+    contradicts: bool
+
+    @property
+    def via_old_name(self) -> bool:
+        return self.named_urn != self.target.urn
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class RegisterIndex:
+    def __init__(self, settings: dict[str, SettingRecord], successors: dict[str, tuple[str, ...]]) -> None:
+        self._settings = settings
+        self._successors = successors
+        self._entries: list[_NameEntry] = []
+        # word -> LA code -> entry positions; restricting by LA first keeps each lookup to a few dozen names.
+        self._postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self._typo_keys: dict[str, set[str]] = defaultdict(set)
+        self.known_words: set[str] = set()
+        self._build_names()
+
+    @classmethod
+    def build(cls, settings: Iterable[SettingRecord], links: Iterable[SettingLink]) -> "RegisterIndex":
+        by_urn = {s.urn: s for s in settings}
+        successors: dict[str, list[str]] = defaultdict(list)
+        for link in links:
+            if link.is_successor and link.urn in by_urn and link.link_urn in by_urn and link.link_urn != link.urn:
+                if link.link_urn not in successors[link.urn]:
+                    successors[link.urn].append(link.link_urn)
+        return cls(by_urn, {urn: tuple(after) for urn, after in successors.items()})
+
+    def __len__(self) -> int:
+        return len(self._settings)
+
+    def get(self, urn: str | None) -> SettingRecord | None:
+        return self._settings.get(urn) if urn else None
+
+    def open_successors(self, urn: str) -> list[SettingRecord]:
+        """The open settings a closed setting's successor links lead to, following closed successors a few hops."""
+        found: dict[str, SettingRecord] = {}
+        seen = {urn}
+        frontier = [urn]
+        for _hop in range(MAX_SUCCESSOR_HOPS):
+            following = []
+            for current in frontier:
+                for after_urn in self._successors.get(current, ()):
+                    if after_urn in seen:
+                        continue
+                    seen.add(after_urn)
+                    after = self._settings[after_urn]
+                    if after.is_open:
+                        found[after.urn] = after
+                    else:
+                        following.append(after_urn)
+            frontier = following
+        return list(found.values())
+
+    def open_successor(self, urn: str) -> SettingRecord | None:
+        """The single open setting that took over from a closed one; None when there is none or more than one."""
+        successors = self.open_successors(urn)
+        return successors[0] if len(successors) == 1 else None
+
+    def _build_names(self) -> None:
+        for setting in self._settings.values():
+            form = name_form(setting.name)
+            self.known_words.update(form.core)
+            if setting.is_open:
+                self._add_name(_NameEntry(setting.urn, setting.name, setting.la_code, form, setting))
+            else:
+                successor = self.open_successor(setting.urn)
+                if successor is not None:
+                    self._add_name(_NameEntry(setting.urn, setting.name, setting.la_code, form, successor))
+        self._postings = {word: dict(by_la) for word, by_la in self._postings.items()}
+        self._typo_keys = dict(self._typo_keys)
+
+    def _add_name(self, entry: _NameEntry) -> None:
+        position = len(self._entries)
+        self._entries.append(entry)
+        words = set(entry.form.core)
+        # "Oak Field" and "Oakfield" are one name: index the joined pairs too.
+        words.update(a + b for a, b in zip(entry.form.core, entry.form.core[1:]))
+        for word in words:
+            self._postings[word][entry.la_code].append(position)
+            self._typo_keys[word].add(word)
+            if len(word) >= _FUZZY_LOOKUP_FROM:
+                for key in _deletions(word):
+                    self._typo_keys[key].add(word)
+
+    def _register_words_like(self, word: str) -> set[str]:
+        keys = {word} | (_deletions(word) if len(word) >= _FUZZY_LOOKUP_FROM else set())
+        found: set[str] = set()
+        for key in keys:
+            found |= self._typo_keys.get(key, set())
+        stem = word_stem(word)
+        if stem != word:
+            found |= self._typo_keys.get(stem, set()) & {stem}
+        return found
+
+    def _lookup_words(self, form: NameForm) -> set[str]:
+        words = set(form.core)
+        words.update(a + b for a, b in zip(form.core, form.core[1:]))
+        if len(form.core) > 1:
+            words.add(form.nospace)
+        # "st" is in thousands of names and narrows nothing when another word was given.
+        if len(words) > 1:
+            words.discard("st")
+        return words
+
+    def score_name(self, name: str, la_codes: Sequence[str]) -> list[NameMatch]:
+        """Every name entry in the given LAs sharing a word (or a near miss of one) with the name, scored."""
+        form = name_form(name)
+        if not form.core:
+            return []
+        positions: set[int] = set()
+        for word in self._lookup_words(form):
+            for register_word in self._register_words_like(word):
+                by_la = self._postings.get(register_word)
+                if not by_la:
+                    continue
+                for la_code in la_codes:
+                    positions.update(by_la.get(la_code, ()))
+        matches = []
+        for position in positions:
+            entry = self._entries[position]
+            comparison = compare(form, entry.form, self.known_words)
+            matches.append(NameMatch(entry.target, entry.named_urn, entry.named, comparison.score, comparison.covers,
+                                     comparison.contradicts))
+        matches.sort(key=lambda m: (-m.score, m.via_old_name, m.target.urn))
+        return matches
+
+    def match_name(self, name: str, la_codes: Sequence[str], child_age: int | None, limit: int = 5) -> list[Candidate]:
+        """Open settings (reached directly or through an old name) that fit the name and the child's age, best first."""
+        best: dict[str, Candidate] = {}
+        for match in self.score_name(name, la_codes):
+            if match.target.urn in best or not match.target.takes_age(child_age):
+                continue
+            best[match.target.urn] = Candidate(match.target.urn, match.target.name, match.target.la_code, match.score)
+            if len(best) >= limit:
+                break
+        return list(best.values())
