@@ -2,9 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     escalate_after_minutes: int = 120
 
     # Retention of child data after a notification is closed
-    retention_days: int = 365 * 2
+    retention_days: int = Field(default=365 * 2, ge=1)
+
+    # Logs: JSON lines on stdout at this level (DEBUG, INFO, WARNING, ERROR)
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(lambda level: str(level).upper())] = "INFO"
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,6 +62,16 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("Refusing to start in production: " + "; ".join(problems))
         return self
+
+
+def settings_problem(error: ValidationError) -> str:
+    """A one-line reason the settings were refused, without echoing their values (which include the secret key)."""
+    reasons = []
+    for problem in error.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in problem["loc"]).upper()
+        reasons.append(f"{where}: {message}" if where else message)
+    return "; ".join(reasons)
 
 
 @lru_cache
