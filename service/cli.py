@@ -21,6 +21,30 @@ def cmd_migrate(_args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    """The web app, and (unless --no-worker) the alert worker in the same process: the embedded default."""
+    import threading
+
+    import uvicorn
+
+    upgrade_to_head(get_engine())
+    stop = threading.Event()
+    worker = None
+    if not args.no_worker:
+        from service.alerts.worker import run_worker
+
+        worker = threading.Thread(target=run_worker, kwargs={"stop": stop, "worker_id": "embedded"}, name="worker", daemon=True)
+        worker.start()
+    try:
+        uvicorn.run("service.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
+                    forwarded_allow_ips=args.forwarded_allow_ips, access_log=False, log_config=None)
+    finally:
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=10)
+    return 0
+
+
 def cmd_register_import(args) -> int:
     from service.register import service as register_service
 
@@ -117,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub = group.add_parser(name, help=help_text)
         sub.set_defaults(handler=handler)
         return sub
+
+    sub = areas.add_parser("serve", help="run the web app (and, unless --no-worker, the alert worker)")
+    sub.set_defaults(handler=cmd_serve)
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8000)
+    sub.add_argument("--workers", type=int, default=1, help="web processes (production: put several behind a load balancer)")
+    sub.add_argument("--no-worker", action="store_true", help="do not run the alert worker in this process (production)")
+    sub.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="proxies trusted for X-Forwarded-For")
 
     db = area("db", "database schema")
     command(db, "upgrade", cmd_migrate, "apply migrations up to the newest schema")

@@ -106,8 +106,8 @@ def upgrade() -> None:
     sa.Column('la_code', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('la_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('type_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
-    sa.Column('phase', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('phase', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('low_age', sa.Integer(), nullable=True),
     sa.Column('high_age', sa.Integer(), nullable=True),
     sa.Column('postcode', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
@@ -122,7 +122,7 @@ def upgrade() -> None:
     op.create_table('setting_link',
     sa.Column('urn', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('link_urn', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-    sa.Column('link_type', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('link_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('established', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('urn', 'link_urn', 'link_type', name=op.f('pk_setting_link'))
     )

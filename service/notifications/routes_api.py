@@ -27,7 +27,7 @@ def post_incident(
     submission: IncidentSubmission,
     client: IncidentWriter,
     session: SessionDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$", description="Makes retries safe: the same key and body replay the first answer.")] = None,
 ):
     result = intake.receive_incident(session, client=client, submission=submission, idempotency_key=idempotency_key)
     return JSONResponse(result.body, status_code=result.status_code)

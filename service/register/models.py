@@ -16,8 +16,8 @@ class Setting(SQLModel, table=True):
     la_code: str = Field(max_length=3, index=True)
     la_name: str = Field(max_length=100)
     type_name: str = Field(default="", max_length=100)
-    status: str = Field(max_length=60)
-    phase: str = Field(default="", max_length=60)
+    status: str = Field(max_length=100)
+    phase: str = Field(default="", max_length=100)
     low_age: int | None = None
     high_age: int | None = None
     postcode: str | None = Field(default=None, max_length=10)
@@ -31,7 +31,7 @@ class SettingLinkRow(SQLModel, table=True):
 
     urn: str = Field(primary_key=True, max_length=12)
     link_urn: str = Field(primary_key=True, max_length=12)
-    link_type: str = Field(primary_key=True, max_length=60)
+    link_type: str = Field(primary_key=True, max_length=100)
     established: date | None = None
 
 

@@ -10,6 +10,7 @@ from service.alerts.models import OutboxMessage
 from service.notifications.models import Incident, Notification
 
 BRIMINGTON_JUNIOR = "112517"  # open Derbyshire junior school, ages 7-11
+OCCURRED_AT = (datetime.now(UTC) - timedelta(hours=8)).replace(microsecond=0).isoformat()
 
 
 def _dob(age: int) -> str:
@@ -20,7 +21,7 @@ def _dob(age: int) -> str:
 def incident_body(**overrides) -> dict:
     body = {
         "police_reference": "DC-2026-1001",
-        "occurred_at": (datetime.now(UTC) - timedelta(hours=8)).isoformat(),
+        "occurred_at": OCCURRED_AT,
         "risk_level": "medium",
         "summary": "Argument between adults; police attended.",
         "police_actions": ["DASH completed"],
