@@ -1,0 +1,102 @@
+"""The operator command line: register import, police API clients and LA configuration."""
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from service.cli import main
+from service.police.models import ApiKey
+from service.register.models import Setting, SettingLinkRow
+
+HEADER = ("URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (name),"
+          "EstablishmentStatus (name),OpenDate,CloseDate,PhaseOfEducation (name),StatutoryLowAge,StatutoryHighAge,"
+          "Street,Locality,Town,Postcode,SomeOtherColumn\r\n")
+
+
+def _write_register(tmp_path, first_name: str):
+    establishments = tmp_path / "establishments.csv"
+    establishments.write_text(
+        HEADER
+        + f"990001,830,Derbyshire,,{first_name},Community school,Open,01-09-2001,,Primary,4,11,,,Testtown,DE1 1AA,x\r\n"
+        + "990002,830,Derbyshire,,Old Testington School,Community school,Closed,01-09-1990,31-08-2015,Primary,4,11,,,Testtown,DE1 1AB,x\r\n"
+        + "990003,830,Derbyshire,,Broken Ages School,Community school,Open,,,Primary,four,11,,,Testtown,DE1 1AC,x\r\n",
+        encoding="utf-8",
+    )
+    links = tmp_path / "links.csv"
+    links.write_text("URN,LinkURN,LinkName,LinkType,LinkEstablishedDate\r\n990002,990001,Testington,Successor,01-09-2015\r\n", encoding="utf-8")
+    return establishments, links
+
+
+def _remove_test_settings(db):
+    db.exec(sa.delete(SettingLinkRow).where(SettingLinkRow.urn.like("99000%")))
+    db.exec(sa.delete(Setting).where(Setting.urn.like("99000%")))
+    db.commit()
+
+
+def test_register_import_reports_bad_rows_shows_progress_and_updates_in_place(db, tmp_path, capsys):
+    establishments, links = _write_register(tmp_path, "Testington Primary School")
+    try:
+        assert main(["register", "import", "--establishments", str(establishments), "--links", str(links),
+                     "--report", str(tmp_path / "problems.csv")]) == 0
+        out, err = capsys.readouterr()
+        assert "saved 2 settings; 1 rows rejected" in out
+        assert "990003" in out and "StatutoryLowAge" in out
+        assert "Importing register" in err  # the progress bar
+        assert "990003" in (tmp_path / "problems.csv").read_text()
+        assert db.get(Setting, "990001").name == "Testington Primary School"
+        assert db.get(SettingLinkRow, ("990002", "990001", "Successor")) is not None
+
+        establishments, links = _write_register(tmp_path, "Testington Church of England Primary School")
+        assert main(["register", "import", "--establishments", str(establishments), "--links", str(links)]) == 0
+        db.expire_all()
+        assert db.get(Setting, "990001").name == "Testington Church of England Primary School"
+        assert db.exec(select(sa.func.count()).select_from(Setting).where(Setting.urn.like("99000%"))).one() == 2
+    finally:
+        _remove_test_settings(db)
+
+
+def test_api_client_lifecycle_shows_the_key_once_and_stores_only_its_hash(db, capsys):
+    assert main(["police", "add-force", "--id", "testforce", "--name", "Test Police", "--default-la", "830"]) == 0
+    assert main(["police", "create-client", "--force", "testforce", "--name", "Test system"]) == 0
+    key = next(line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("oe_"))
+    stored = db.exec(select(ApiKey)).all()
+    assert all(key not in (k.key_hash, k.prefix) for k in stored)
+
+    assert main(["police", "list-clients"]) == 0
+    assert "testforce" in capsys.readouterr().out
+
+    assert main(["police", "rotate-key", "--client", "1", "--overlap-hours", "0"]) == 0
+    new_key = next(line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("oe_"))
+    assert new_key != key
+
+    from service.police.service import authenticate
+
+    db.expire_all()
+    assert authenticate(db, key) is None
+    assert authenticate(db, new_key).force_id == "testforce"
+    assert main(["police", "revoke", "--client", "1"]) == 0
+    db.expire_all()
+    assert authenticate(db, new_key) is None
+
+
+def test_client_for_unknown_force_is_a_clear_error(db, capsys):
+    assert main(["police", "create-client", "--force", "nope", "--name", "x"]) == 2
+    assert "No police force with id 'nope'" in capsys.readouterr().err
+
+
+def test_la_configuration_loads_from_the_shipped_file(db, capsys):
+    from service.config import REPO_ROOT
+    from service.localauthorities.models import LocalAuthority
+
+    assert main(["la", "load", str(REPO_ROOT / "config" / "east_midlands.toml")]) == 0
+    assert "830" in capsys.readouterr().out
+    derbyshire = db.get(LocalAuthority, "830")
+    assert derbyshire.social_care_front_door_name == "Starting Point"
+    assert derbyshire.threshold_document_url.startswith("https://")
+    assert any(h["name"] == "Christmas holiday" for h in derbyshire.holidays)
+
+
+def test_bad_la_configuration_is_refused_with_the_reason(db, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[local_authority]]\ncode = "83"\nname = "Nowhere"\n')
+    assert main(["la", "load", str(bad)]) == 2
+    assert "3-digit" in capsys.readouterr().err
