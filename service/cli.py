@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
-from service.config import get_settings
+from service.config import get_settings, settings_problem
 from service.db import get_engine, unit_of_work
 from service.migrations import upgrade_to_head
+from service.ops.logging import configure_logging
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -187,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Domains that add their own commands: each module has register_commands(areas, area, command).
-EXTENSION_MODULES = ("service.demo",)
+EXTENSION_MODULES = ("service.demo", "service.retention.cli", "service.audit.cli")
 
 
 def _extensions():
@@ -199,7 +201,12 @@ def _extensions():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    get_settings()  # refuse unsafe production settings before doing anything
+    try:
+        settings = get_settings()  # refuse unsafe production settings before doing anything
+    except ValidationError as error:
+        print(f"error: {settings_problem(error)}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
     try:
         return args.handler(args)
     except ValueError as error:

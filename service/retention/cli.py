@@ -1,0 +1,27 @@
+"""The operator's retention command: `encompass retention purge [--dry-run]`."""
+
+from service.audit.cli import operator_actor
+from service.config import get_settings
+from service.db import unit_of_work
+
+
+def cmd_retention_purge(args) -> int:
+    from service.retention.service import purge_past_retention
+
+    retention_days = get_settings().retention_days
+    with unit_of_work() as session:
+        report = purge_past_retention(session, retention_days=retention_days, actor=operator_actor(), dry_run=args.dry_run)
+    verb = "Would purge" if report.dry_run else "Purged"
+    print(f"{verb} the child data of {len(report.notification_ids)} notifications closed on or before "
+          f"{report.cutoff:%Y-%m-%d %H:%M} UTC (retention {retention_days} days), "
+          f"and the summaries of {len(report.incident_ids)} incidents.")
+    if report.dry_run:
+        print("Nothing was changed (--dry-run).")
+    return 0
+
+
+def register_commands(areas, area, command) -> None:
+    retention = area("retention", "retention of child data")
+    sub = command(retention, "purge", cmd_retention_purge,
+                  "blank the child data of notifications closed longer ago than RETENTION_DAYS, keeping their timings")
+    sub.add_argument("--dry-run", action="store_true", help="count what would be purged and change nothing")
