@@ -16,7 +16,9 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     template: str = Field(max_length=40)
-    # Who is told: "setting" (urn), "setting_deputies" (urn), "local_authority" (la code), "user" (id), "webhook" (urn)
+    # Who is told: "setting" (urn), "setting_deputies" (urn), "local_authority" (la code), "user" (id), "webhook" (urn),
+    # "la_team" (la code: the LA's team mailbox). The first three are groups: the worker resolves them into one
+    # "user" or "la_team" message per person when it sends, so each email is retried and dead-lettered on its own.
     audience: str = Field(max_length=20)
     audience_ref: str = Field(max_length=64)
     notification_id: str | None = Field(default=None, max_length=36, index=True)
@@ -29,3 +31,19 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SettingWebhook(SQLModel, table=True):
+    """A setting's optional webhook: where to post, and the secrets it is signed with."""
+
+    __tablename__ = "setting_webhook"
+
+    urn: str = Field(primary_key=True, max_length=12)
+    url: str = Field(max_length=500)
+    # Newest first: [{"secret": "whsec_…", "expires_at": ISO 8601 or null}]. The previous secret
+    # keeps signing until its expiry, so the setting can switch its receiver over without a gap.
+    # Stored as given: signing needs the secret itself, not a hash of it.
+    secrets: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

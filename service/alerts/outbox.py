@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from service.alerts.models import OutboxMessage
+from service.alerts.models import OutboxMessage, SettingWebhook
 from service.config import get_settings
 
 
@@ -22,6 +22,10 @@ def enqueue_notification_waiting(session: Session, *, notification_id: str, reci
     if recipient_urn:
         enqueue_alert(session, template="notification_waiting", audience="setting", audience_ref=recipient_urn,
                       link=notification_link(notification_id), notification_id=notification_id)
+        webhook = session.get(SettingWebhook, recipient_urn)
+        if webhook is not None and webhook.active:
+            enqueue_alert(session, template="notification_waiting", audience="webhook", audience_ref=recipient_urn,
+                          link=notification_link(notification_id), notification_id=notification_id)
     elif recipient_la_code:
         enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=recipient_la_code,
                       link=notification_link(notification_id, for_la=True), notification_id=notification_id)

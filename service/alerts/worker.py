@@ -1,0 +1,168 @@
+"""The worker loop: each pass climbs the escalation ladder, then sends what the outbox holds."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from service.alerts import service as alerts_service
+from service.alerts.notify import NotifyClient
+from service.alerts.senders import EmailSender, LoggingEmailSender, NotifyEmailSender
+from service.alerts.service import ClaimedAlert, EmailDelivery, WebhookDelivery
+from service.alerts.webhooks import WebhookSender
+from service.config import Settings, get_settings
+from service.db import unit_of_work, utcnow
+from service.escalation import service as escalation_service
+
+logger = logging.getLogger(__name__)
+
+
+def default_worker_id() -> str:
+    """Host, process and a random tail: unique even when two workers share a container's hostname and pid."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def build_email_sender(settings: Settings) -> EmailSender:
+    """Notify when NOTIFY_API_KEY is set, else the logging sender of the embedded default."""
+    if settings.notify_api_key:
+        return NotifyEmailSender(NotifyClient(settings.notify_api_key, base_url=settings.notify_base_url),
+                                 settings.notify_templates)
+    return LoggingEmailSender()
+
+
+@dataclass
+class PassReport:
+    """What one pass did, in counts only."""
+
+    deputies_alerted: int = 0
+    escalated: int = 0
+    sent: int = 0
+    fanned_out: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+    def add(self, other: PassReport) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in vars(self).items())
+
+
+@dataclass
+class OutboxWorker:
+    """Runs passes; every transaction it opens is short, and no transaction is open while it sends."""
+
+    worker_id: str
+    email_sender: EmailSender
+    webhook_sender: WebhookSender
+    max_attempts: int = 8
+    escalate_after: timedelta = timedelta(hours=2)
+    batch_size: int = 10
+    lease: timedelta = alerts_service.LEASE
+    clock: Callable[[], datetime] = utcnow
+    rng: Callable[[], float] = field(default=random.random)
+
+    def run_once(self, *, max_batches: int = 100) -> PassReport:
+        report = self.climb_ladder()
+        report.add(self.send_due(max_batches=max_batches))
+        return report
+
+    def climb_ladder(self) -> PassReport:
+        """Each step in its own transaction with its outbox rows, so a failure loses nothing already done."""
+        report = PassReport()
+        now = self.clock()
+        with unit_of_work() as session:
+            overdue = escalation_service.overdue_notification_ids(session, now=now, escalate_after=self.escalate_after)
+        for notification_id in overdue:
+            with unit_of_work() as session:
+                step = escalation_service.apply_ladder_step(session, notification_id, now=now,
+                                                            escalate_after=self.escalate_after)
+            if step is not None and step.kind == "alert_deputies":
+                report.deputies_alerted += 1
+            elif step is not None:
+                report.escalated += 1
+        return report
+
+    def send_due(self, *, max_batches: int = 100) -> PassReport:
+        report = PassReport()
+        for _ in range(max_batches):
+            with unit_of_work() as session:
+                claimed = alerts_service.claim_due(session, worker_id=self.worker_id, now=self.clock(),
+                                                   limit=self.batch_size, lease=self.lease)
+            if not claimed:
+                break
+            for alert in claimed:
+                self._send_one(alert, report)
+        return report
+
+    def _send_one(self, alert: ClaimedAlert, report: PassReport) -> None:
+        with unit_of_work() as session:
+            delivery = alerts_service.plan_delivery(session, alert, worker_id=self.worker_id, now=self.clock())
+        if delivery is None:
+            if alert.audience in alerts_service.GROUP_AUDIENCES:
+                report.fanned_out += 1
+            return
+        try:
+            self._deliver(alert, delivery)
+        except Exception as error:  # noqa: BLE001 - any failure must end in a retry or a dead letter, never a stuck claim
+            with unit_of_work() as session:
+                state = alerts_service.mark_failed(session, alert, error, worker_id=self.worker_id, now=self.clock(),
+                                                   max_attempts=self.max_attempts, rng=self.rng)
+            logger.warning("alert %s %s attempt %s failed (%s): %s", alert.id, alert.template, alert.attempts,
+                           type(error).__name__, state)
+            if state == "dead":
+                report.dead += 1
+            elif state == "pending":
+                report.retrying += 1
+            return
+        with unit_of_work() as session:
+            if alerts_service.mark_sent(session, alert, worker_id=self.worker_id, now=self.clock()):
+                report.sent += 1
+            else:
+                logger.warning("alert %s was sent after its lease ran out; another worker may send it again", alert.id)
+
+    def _deliver(self, alert: ClaimedAlert, delivery: EmailDelivery | WebhookDelivery) -> None:
+        if isinstance(delivery, EmailDelivery):
+            # The outbox id is the reference: it names the alert, never the child.
+            self.email_sender.send(email_address=delivery.email_address, template=alert.template, link=alert.link,
+                                   reference=f"outbox-{alert.id}")
+        else:
+            self.webhook_sender.deliver(url=delivery.url, secrets=delivery.secrets, msg_id=delivery.msg_id,
+                                        payload=delivery.payload, now=int(self.clock().timestamp()))
+
+
+def build_worker(*, worker_id: str | None = None, email_sender: EmailSender | None = None,
+                 webhook_sender: WebhookSender | None = None, settings: Settings | None = None) -> OutboxWorker:
+    settings = settings or get_settings()
+    return OutboxWorker(
+        # A random tail even on a given name: two processes started with the same --id must not share claims.
+        worker_id=f"{worker_id[:50]}-{uuid.uuid4().hex[:6]}" if worker_id else default_worker_id(),
+        email_sender=email_sender or build_email_sender(settings),
+        webhook_sender=webhook_sender or WebhookSender(),
+        max_attempts=settings.outbox_max_attempts,
+        escalate_after=timedelta(minutes=settings.escalate_after_minutes),
+    )
+
+
+def run_worker(stop: threading.Event, *, poll_seconds: float = 2, worker_id: str | None = None,
+               worker: OutboxWorker | None = None) -> None:
+    """Runs passes until `stop` is set. A failed pass (database restarting, say) is logged and tried again."""
+    worker = worker or build_worker(worker_id=worker_id)
+    logger.info("worker %s started", worker.worker_id)
+    while not stop.is_set():
+        try:
+            report = worker.run_once()
+            if any(vars(report).values()):
+                logger.info("worker pass: %s", report)
+        except Exception:
+            logger.exception("worker pass failed; trying again in %s s", poll_seconds)
+        stop.wait(poll_seconds)
+    logger.info("worker %s stopped", worker.worker_id)

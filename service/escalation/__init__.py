@@ -1,0 +1,1 @@
+"""The escalation ladder driven by the worker: deputies at the deadline, the LA after that."""

@@ -1,0 +1,109 @@
+"""Finding overdue notifications and applying the ladder's next step, with its alert, in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from service.alerts.outbox import enqueue_alert, notification_link
+from service.audit import service as audit_service
+from service.audit.service import WORKER, Actor
+from service.deadlines.ladder import LadderStep, next_ladder_step
+from service.notifications.models import Notification, NotificationEvent
+
+
+def _still_open():
+    return (
+        Notification.acknowledged_at.is_(None),
+        Notification.closed_at.is_(None),
+        Notification.superseded_by_id.is_(None),
+        Notification.escalated_at.is_(None),
+    )
+
+
+def overdue_notification_ids(session: Session, *, now: datetime, escalate_after: timedelta, limit: int = 500) -> list[str]:
+    """Open notifications past their deadline with a ladder step owed now (uses ix_notification_deadline)."""
+    return list(session.exec(
+        select(Notification.id)
+        .where(
+            Notification.acknowledged_at.is_(None),
+            Notification.acknowledge_by < now,
+            *_still_open(),
+            # Deputies already told: only worth looking at again once escalation is due.
+            sa.or_(Notification.deputies_alerted_at.is_(None), Notification.acknowledge_by < now - escalate_after),
+        )
+        .order_by(Notification.acknowledge_by)
+        .limit(limit)
+    ))
+
+
+def apply_ladder_step(session: Session, notification_id: str, *, now: datetime, escalate_after: timedelta,
+                      actor: Actor = WORKER) -> LadderStep | None:
+    """Takes the next rung for one notification, if one is owed. Returns the step taken, or None.
+
+    Safe when two workers run it at once: the row is locked (PostgreSQL) and every change is a
+    conditional UPDATE, so only one of them writes the step and its alert.
+    """
+    query = select(Notification).where(Notification.id == notification_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    notification = session.exec(query.execution_options(populate_existing=True)).first()
+    if notification is None or notification.closed_at or notification.superseded_by_id or notification.acknowledge_by is None:
+        return None
+    step = next_ladder_step(
+        acknowledge_by=notification.acknowledge_by, acknowledged_at=notification.acknowledged_at,
+        deputies_alerted_at=notification.deputies_alerted_at, escalated_at=notification.escalated_at,
+        now=now, escalate_after=escalate_after,
+    )
+    if step is None:
+        return None
+    # A notification the LA already owns has no deputies to chase: its officers are told at the deadline.
+    if step.kind == "alert_deputies" and notification.recipient_urn is not None:
+        return step if _alert_deputies(session, notification, step, now=now, actor=actor) else None
+    return step if _escalate(session, notification, step, now=now, actor=actor) else None
+
+
+def _alert_deputies(session: Session, notification: Notification, step: LadderStep, *, now: datetime, actor: Actor) -> bool:
+    taken = session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification.id, Notification.deputies_alerted_at.is_(None), *_still_open())
+        .values(deputies_alerted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not taken:
+        return False
+    enqueue_alert(session, template="deadline_missed_deputies", audience="setting_deputies",
+                  audience_ref=notification.recipient_urn, link=notification_link(notification.id),
+                  notification_id=notification.id)
+    session.add(NotificationEvent(notification_id=notification.id, status=notification.status, at=now,
+                                  actor_type=actor.type, actor_id=actor.id,
+                                  detail={"event": "deputies_alerted", "due_at": step.due_at.isoformat()}))
+    audit_service.record(session, actor, "notification.deputies_alerted", "notification", notification.id,
+                         urn=notification.recipient_urn, due_at=step.due_at.isoformat())
+    session.flush()
+    return True
+
+
+def _escalate(session: Session, notification: Notification, step: LadderStep, *, now: datetime, actor: Actor) -> bool:
+    taken = session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification.id, *_still_open())
+        .values(status="escalated", escalated_at=now, la_queue="escalated")
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not taken:
+        return False
+    la_code = notification.recipient_la_code
+    # With no LA recorded the alert still goes in: it dead-letters as "no recipients" where an admin sees it.
+    enqueue_alert(session, template="escalated_to_la", audience="local_authority", audience_ref=la_code or "",
+                  link=notification_link(notification.id, for_la=True), notification_id=notification.id)
+    detail = {"event": "escalated", "due_at": step.due_at.isoformat(), "from_queue": notification.la_queue,
+              "from_status": notification.status, "la_code": la_code}
+    session.add(NotificationEvent(notification_id=notification.id, status="escalated", at=now,
+                                  actor_type=actor.type, actor_id=actor.id, detail=detail))
+    audit_service.record(session, actor, "notification.escalated", "notification", notification.id,
+                         la_code=la_code, urn=notification.recipient_urn, due_at=step.due_at.isoformat())
+    session.flush()
+    return True
