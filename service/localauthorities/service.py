@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from service.db import utcnow
+from service.deadlines.calendar import HolidayPeriod, SchoolCalendar
 from service.localauthorities.models import LocalAuthority
 
 _FIELDS = set(LocalAuthority.model_fields) - {"updated_at"}
@@ -67,10 +68,8 @@ def early_years_la_codes(session: Session) -> set[str]:
     return set(session.exec(select(LocalAuthority.code).where(LocalAuthority.early_years_notifications)))
 
 
-def school_calendar(authority: LocalAuthority | None):
+def school_calendar(authority: LocalAuthority | None) -> SchoolCalendar:
     """The deadline calendar for an LA; an unconfigured LA gets the national defaults."""
-    from service.deadlines.calendar import HolidayPeriod, SchoolCalendar
-
     if authority is None:
         return SchoolCalendar()
     return SchoolCalendar(
