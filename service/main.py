@@ -2,10 +2,14 @@
 
 from fastapi import FastAPI
 
+from service.accounts.routes_portal import router as accounts_router
 from service.config import get_settings
 from service.middleware import BodySizeLimit
 from service.notifications.routes_api import router as police_api_router
 from service.problems import Problem, install_problem_handlers
+from service.web.assets import mount_assets
+from service.web.errors import install_html_errors
+from service.web.security import SecurityHeaders
 
 API_DESCRIPTION = """
 The Operation Encompass notification service takes police notifications about domestic abuse incidents
@@ -27,8 +31,12 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # added last, so it wraps the rest and every answer gets the headers
     install_problem_handlers(app)
+    install_html_errors(app)
     app.include_router(police_api_router)
+    app.include_router(accounts_router)
+    mount_assets(app)
     _declare_problem_schema(app)
     return app
 
