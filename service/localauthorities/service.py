@@ -1,5 +1,6 @@
 """Loading and reading LA configuration, and turning it into the calendar deadlines are computed from."""
 
+import re
 import tomllib
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -81,3 +82,137 @@ def school_calendar(authority: LocalAuthority | None) -> SchoolCalendar:
         ),
         holiday_cover=authority.holiday_cover,
     )
+
+
+# ---------------------------------------------------------------- editing by the LA's own officers
+
+TEXT_FIELDS = {
+    # field: (label for messages, max length, required)
+    "education_team_name": ("the education team's name", 200, True),
+    "education_team_email": ("the education team's email address", 200, False),
+    "education_team_phone": ("the education team's phone number", 40, False),
+    "threshold_document_url": ("the threshold document link", 500, False),
+    "social_care_front_door_name": ("the name of the social care front door", 200, False),
+    "social_care_front_door_phone": ("the social care front door phone number", 40, False),
+    "social_care_front_door_url": ("the social care front door link", 500, False),
+    "social_care_out_of_hours_phone": ("the out of hours phone number", 40, False),
+    "holiday_cover_contact": ("who provides holiday cover", 200, False),
+}
+FORM_ORDER = (
+    "education_team_name", "education_team_email", "education_team_phone", "threshold_document_url",
+    "social_care_front_door_name", "social_care_front_door_phone", "social_care_front_door_url",
+    "social_care_out_of_hours_phone", "school_day_start", "grace_minutes", "holidays", "holiday_cover",
+    "holiday_cover_contact", "early_years_notifications",
+)
+MAX_GRACE_MINUTES = 240
+MAX_HOLIDAY_DAYS = 70  # longer than any school holiday: a longer period is almost certainly a typing mistake
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{6,40}$")
+_HOLIDAY_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:to|-|–)\s*(\d{4}-\d{2}-\d{2})\s*[,:]?\s*(.*)$", re.IGNORECASE)
+
+
+def holidays_text(holidays: list[dict]) -> str:
+    """Holidays as the lines an officer edits: '2026-12-21 to 2027-01-01, Christmas holiday'."""
+    return "\n".join(f"{h['first_day']} to {h['last_day']}" + (f", {h['name']}" if h.get("name") else "") for h in holidays)
+
+
+def config_form_values(authority: LocalAuthority) -> dict[str, str]:
+    """The configuration as the edit form shows it."""
+    values = {name: getattr(authority, name) or "" for name in TEXT_FIELDS}
+    values.update(
+        school_day_start=authority.school_day_start, grace_minutes=str(authority.grace_minutes),
+        holidays=holidays_text(authority.holidays or []),
+        holiday_cover="yes" if authority.holiday_cover else "no",
+        early_years_notifications="yes" if authority.early_years_notifications else "no",
+    )
+    return values
+
+
+def parse_config_form(form) -> tuple[dict, dict[str, str]]:
+    """Checks an edit of an LA's configuration. Returns (values to save, errors by field id in page order)."""
+    errors: dict[str, str] = {}
+    values: dict = {}
+    for name, (words, limit, required) in TEXT_FIELDS.items():
+        text = (form.get(name) or "").strip()
+        if required and not text:
+            errors[name] = f"Enter {words}"
+        elif len(text) > limit:
+            errors[name] = f"{words[0].upper()}{words[1:]} must be {limit} characters or fewer"
+        elif text and name.endswith("_email") and not _EMAIL.match(text):
+            errors[name] = "Enter an email address in the correct format, like name@example.gov.uk"
+        elif text and name.endswith("_phone") and not _PHONE.match(text):
+            errors[name] = f"Enter {words} using numbers, spaces and brackets only"
+        elif text and name.endswith("_url") and not text.startswith("https://"):
+            errors[name] = f"Enter {words} as a full web address starting with https://"
+        values[name] = text or None
+    values["education_team_name"] = values["education_team_name"] or ""
+
+    start_text = (form.get("school_day_start") or "").strip().replace(".", ":")
+    start_text = "0" + start_text if re.fullmatch(r"\d:\d{2}", start_text) else start_text
+    try:
+        start = time.fromisoformat(start_text) if re.fullmatch(r"\d{2}:\d{2}", start_text) else None
+    except ValueError:
+        start = None
+    if start is None:
+        errors["school_day_start"] = "Enter the school day start time in 24-hour form, like 08:30"
+    elif not time(6, 0) <= start <= time(12, 0):
+        errors["school_day_start"] = "The school day must start between 06:00 and 12:00"
+    values["school_day_start"] = start_text
+
+    grace_text = (form.get("grace_minutes") or "").strip()
+    if not grace_text.isdigit():
+        errors["grace_minutes"] = "Enter the grace period as a whole number of minutes, like 90"
+    elif int(grace_text) > MAX_GRACE_MINUTES:
+        errors["grace_minutes"] = f"The grace period must be {MAX_GRACE_MINUTES} minutes or fewer"
+    else:
+        values["grace_minutes"] = int(grace_text)
+
+    holidays, problem = parse_holidays_text(form.get("holidays") or "")
+    if problem:
+        errors["holidays"] = problem
+    values["holidays"] = holidays
+
+    for name in ("holiday_cover", "early_years_notifications"):
+        choice = form.get(name)
+        if choice not in ("yes", "no"):
+            errors[name] = ("Select whether the local authority provides holiday cover" if name == "holiday_cover"
+                            else "Select whether the local authority takes notifications for children under 5")
+        values[name] = choice == "yes"
+    if values["holiday_cover"] and not values.get("holiday_cover_contact") and "holiday_cover_contact" not in errors:
+        errors["holiday_cover_contact"] = "Enter who provides holiday cover"
+
+    ordered = {name: errors[name] for name in FORM_ORDER if name in errors}
+    return values, ordered
+
+
+def parse_holidays_text(text: str) -> tuple[list[dict], str | None]:
+    """One holiday a line: first day, last day, then an optional name. Returns (holidays, the first problem)."""
+    holidays = []
+    for number, line in enumerate((line.strip() for line in text.splitlines()), start=1):
+        if not line:
+            continue
+        match = _HOLIDAY_LINE.match(line)
+        try:
+            first, last = (date.fromisoformat(match[1]), date.fromisoformat(match[2])) if match else (None, None)
+        except ValueError:
+            first = last = None
+        if first is None:
+            return [], f"Line {number} of the holidays must start with two dates, like 2026-12-21 to 2027-01-01"
+        if last < first:
+            return [], f"On line {number} of the holidays the last day must be the same as or after the first day"
+        if (last - first).days >= MAX_HOLIDAY_DAYS:
+            return [], f"Line {number} of the holidays is longer than {MAX_HOLIDAY_DAYS} days: check the dates"
+        holidays.append({"first_day": first.isoformat(), "last_day": last.isoformat(), "name": match[3].strip()[:100]})
+    return sorted(holidays, key=lambda h: h["first_day"]), None
+
+
+def apply_configuration(session: Session, authority: LocalAuthority, values: dict) -> list[str]:
+    """Saves checked values; returns the names of the fields that changed (for the audit trail)."""
+    changed = [name for name, value in values.items() if getattr(authority, name) != value]
+    for name in changed:
+        setattr(authority, name, values[name])
+    if changed:
+        authority.updated_at = utcnow()
+        session.add(authority)
+        session.flush()
+    return sorted(changed)

@@ -1,0 +1,112 @@
+"""An LA officer inviting and deactivating Key Adults and deputies, only for settings in the officer's own LAs."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from service.accounts import service as accounts_service
+from service.accounts.models import SETTING_ROLES, SettingMembership, User
+from service.db import utcnow
+from service.laworkspace.service import FormErrors, Officer
+from service.problems import NotFound
+from service.register.models import Setting
+from service.register.service import search_settings
+
+ROLE_LABELS = {"key_adult": "Key Adult", "deputy": "Deputy"}
+assert tuple(ROLE_LABELS) == SETTING_ROLES
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: int
+    display_name: str
+    email: str
+    role: str
+    urn: str
+    setting_name: str
+    is_active: bool
+    has_password: bool
+
+
+def staff_in_area(session: Session, officer: Officer) -> list[StaffMember]:
+    """Everyone with a role at a setting in the officer's LAs, by setting then name."""
+    rows = session.exec(
+        select(User, SettingMembership, Setting)
+        .join(SettingMembership, SettingMembership.user_id == User.id)
+        .join(Setting, Setting.urn == SettingMembership.urn)
+        .where(Setting.la_code.in_(sorted(officer.la_codes)))
+        .order_by(Setting.name, Setting.urn, User.display_name, User.id)
+    ).all()
+    return [
+        StaffMember(user_id=user.id, display_name=user.display_name, email=user.email, role=membership.role, urn=setting.urn,
+                    setting_name=setting.name, is_active=user.is_active, has_password=user.password_hash is not None)
+        for user, membership, setting in rows
+    ]
+
+
+def settings_in_area(session: Session, officer: Officer, text: str) -> list[Setting]:
+    text = (text or "").strip()[:100]
+    if len(text) < 2:
+        return []
+    return [s for s in search_settings(session, text, la_codes=officer.la_codes, limit=20) if s.status.startswith("Open")]
+
+
+@dataclass(frozen=True)
+class Invited:
+    email: str
+    setting_label: str
+    link_sent: bool
+
+
+def invite(session: Session, officer: Officer, *, urn: str, email: str, display_name: str, role: str) -> Invited:
+    """Invites someone as Key Adult or deputy of a setting in the officer's LA, through the accounts service."""
+    errors: dict[str, str] = {}
+    setting = session.get(Setting, (urn or "").strip()) if urn else None
+    if setting is None or setting.la_code not in officer.la_codes:
+        errors["invite-urn"] = "Choose a setting in your local authority"
+    elif not setting.status.startswith("Open"):
+        errors["invite-urn"] = "Choose an open setting: this one is closed"
+    email = (email or "").strip()
+    if not email:
+        errors["invite-email"] = "Enter their email address"
+    elif "@" not in email or len(email) > 254 or " " in email:
+        errors["invite-email"] = "Enter an email address in the correct format, like name@school.example.sch.uk"
+    if not (display_name or "").strip():
+        errors["invite-name"] = "Enter their full name"
+    elif len(display_name.strip()) > 120:
+        errors["invite-name"] = "Their name must be 120 characters or fewer"
+    if role not in SETTING_ROLES:
+        errors["invite-role"] = "Select whether they are the Key Adult or a deputy"
+    if errors:
+        raise FormErrors(errors)
+    try:
+        invitation = accounts_service.invite_user(
+            session, email=email, display_name=display_name.strip(), kind="setting_staff", now=utcnow(), by=officer.actor,
+            urns=(setting.urn,), role=role,
+        )
+    except ValueError as problem:
+        # The accounts service's words are for operators; an officer sees the likely cause.
+        other_kind = "another kind" in str(problem)
+        raise FormErrors({"invite-email": "This email address belongs to a local authority or administrator account"
+                          if other_kind else "Enter an email address in the correct format"}) from problem
+    return Invited(email=accounts_service.normalise_email(email), setting_label=f"{setting.name} (URN {setting.urn})",
+                   link_sent=invitation.link is not None)
+
+
+def deactivate(session: Session, officer: Officer, user_id: int) -> str:
+    """Stops a setting's staff member signing in. Only for someone whose every setting is in the officer's LAs."""
+    user = session.get(User, user_id)
+    if user is None or user.kind != "setting_staff":
+        raise NotFound("No such person.")
+    la_codes = set(session.exec(
+        select(Setting.la_code).join(SettingMembership, SettingMembership.urn == Setting.urn)
+        .where(SettingMembership.user_id == user.id)
+    ))
+    if not la_codes & officer.la_codes:
+        raise NotFound("No such person.")
+    if not la_codes <= officer.la_codes:
+        raise FormErrors({"staff": f"{user.email} also works for settings in another local authority. "
+                                   "Ask the service administrator to deactivate them."})
+    if user.is_active:
+        accounts_service.deactivate_user(session, email=user.email, by=officer.actor)
+    return user.email

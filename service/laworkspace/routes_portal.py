@@ -1,0 +1,254 @@
+"""The LA officer's pages under /la: landing page, queues, working an item, oversight, configuration and Key Adults."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from service.accounts.deps import CsrfChecked, LaOfficer, PortalUser, flash
+from service.db import SessionDep, utcnow
+from service.laworkspace import dashboard, keyadults
+from service.laworkspace import service as workspace
+from service.laworkspace.dashboard import LONDON
+from service.localauthorities import service as la_service
+from service.web.templates import render
+
+# Authenticated by each route's LaOfficer dependency (anyone else gets 404); CSRF checked on every POST.
+router = APIRouter(prefix="/la", include_in_schema=False, dependencies=[CsrfChecked])
+
+
+def _officer(user: PortalUser) -> workspace.Officer:
+    return workspace.Officer(id=user.id, la_codes=user.la_codes)
+
+
+def london(moment: datetime | None, *, with_day: bool = True) -> str:
+    """A UTC moment as people in England read it: '9:05am on Tuesday 3 November 2026'."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(LONDON)
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
+    return f"{clock} on {local:%A} {local.day} {local:%B %Y}" if with_day else clock
+
+
+def _common(user: PortalUser, **context) -> dict:
+    return {
+        "london": london, "queue_titles": workspace.QUEUE_TITLES, "status_labels": workspace.STATUS_LABELS,
+        "education_status_labels": workspace.EDUCATION_STATUS_LABELS, "method_labels": workspace.ROUTING_METHOD_LABELS,
+        "la_codes": sorted(user.la_codes), **context,
+    }
+
+
+# ---------------------------------------------------------------- landing page and queues
+
+
+@router.get("")
+def home(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    counts = workspace.queue_counts(session, _officer(user))
+    return render(request, "la/home.html", _common(user, counts=counts, descriptions=workspace.QUEUE_DESCRIPTIONS))
+
+
+@router.get("/queues/{queue}")
+def queue(request: Request, session: SessionDep, user: LaOfficer, queue: str) -> Response:
+    officer = _officer(user)
+    filters = workspace.parse_queue_filters(request.query_params, officer)
+    page = workspace.queue_page(session, officer, queue, filters)
+    return render(request, "la/queue.html", _common(
+        user, page=page, title_text=workspace.QUEUE_TITLES[queue], description=workspace.QUEUE_DESCRIPTIONS[queue],
+        assigned_filters=workspace.ASSIGNED_FILTERS,
+    ))
+
+
+# ---------------------------------------------------------------- one item
+
+
+def _item_page(request: Request, session, user: PortalUser, notification_id: str, *, errors: dict | None = None,
+               form: dict | None = None, status_code: int = 200) -> Response:
+    item = workspace.view_item(session, _officer(user), notification_id)
+    search = (request.query_params.get("setting_search") or (form or {}).get("setting_search") or "").strip()
+    choices = workspace.setting_choices(session, search) if search else []
+    return render(request, "la/item.html", _common(
+        user, item=item, n=item.notification, setting_search=search, setting_choices=choices,
+        outcomes=workspace.OUTCOMES, errors=errors or {}, form=form or {},
+    ), status_code=status_code)
+
+
+@router.get("/notifications/{notification_id}")
+def item(request: Request, session: SessionDep, user: LaOfficer, notification_id: str) -> Response:
+    return _item_page(request, session, user, notification_id)
+
+
+def _back_to_item(notification_id: str) -> RedirectResponse:
+    return RedirectResponse(f"/la/notifications/{notification_id}", status_code=303)
+
+
+@router.post("/notifications/{notification_id}/assign")
+def assign(request: Request, session: SessionDep, user: LaOfficer, notification_id: str,
+           officer_id: str = Form("", alias="assigned-officer")) -> Response:
+    try:
+        workspace.assign(session, _officer(user), notification_id, officer_id or None)
+    except workspace.FormErrors as problem:
+        return _item_page(request, session, user, notification_id, errors=problem.errors, status_code=400)
+    flash(request, "Assignment saved.")
+    return _back_to_item(notification_id)
+
+
+@router.post("/notifications/{notification_id}/reroute")
+def reroute(request: Request, session: SessionDep, user: LaOfficer, notification_id: str,
+            target: str = Form(""), urn: str = Form("", alias="reroute-setting-urn"), la_code: str = Form("", alias="reroute-la-code"),
+            setting_reason: str = Form("", alias="reroute-setting-reason"), la_reason: str = Form("", alias="reroute-la-reason"),
+            setting_search: str = Form("")) -> Response:
+    reason = setting_reason if target == "setting" else la_reason
+    try:
+        result = workspace.reroute(session, _officer(user), notification_id, target=target, urn=urn or None,
+                                   la_code=la_code or None, reason=reason)
+    except workspace.FormErrors as problem:
+        form = {"target": target, "reroute-setting-urn": urn, "reroute-la-code": la_code, "setting_search": setting_search,
+                "reroute-setting-reason": setting_reason, "reroute-la-reason": la_reason}
+        return _item_page(request, session, user, notification_id, errors=problem.errors, form=form, status_code=400)
+    flash(request, f"Re-routed to {result.owner_label}. They have been alerted.")
+    return RedirectResponse(f"/la/queues/{result.from_queue}" if result.from_queue else "/la", status_code=303)
+
+
+@router.post("/notifications/{notification_id}/acknowledge")
+def acknowledge(request: Request, session: SessionDep, user: LaOfficer, notification_id: str) -> Response:
+    try:
+        workspace.acknowledge(session, _officer(user), notification_id)
+    except workspace.FormErrors as problem:
+        return _item_page(request, session, user, notification_id, errors=problem.errors, status_code=400)
+    flash(request, "Notification acknowledged.")
+    return _back_to_item(notification_id)
+
+
+@router.post("/notifications/{notification_id}/outcome")
+def record_outcome(request: Request, session: SessionDep, user: LaOfficer, notification_id: str,
+                   outcome: str = Form(""), note: str = Form("", alias="outcome-note"),
+                   close: str = Form("", alias="outcome-close")) -> Response:
+    form = workspace.OutcomeForm(outcome=outcome, note=note, close=close == "yes")
+    try:
+        closed = workspace.record_outcome(session, _officer(user), notification_id, form)
+    except workspace.FormErrors as problem:
+        values = {"outcome": outcome, "outcome-note": note, "outcome-close": close}
+        return _item_page(request, session, user, notification_id, errors=problem.errors, form=values, status_code=400)
+    flash(request, "Outcome recorded. The notification has left the queue." if closed else "Outcome recorded.")
+    return _back_to_item(notification_id)
+
+
+# ---------------------------------------------------------------- oversight
+
+
+def _figures(request: Request, session, user: PortalUser):
+    officer = _officer(user)
+    today = utcnow().astimezone(LONDON).date()
+    period, errors = dashboard.parse_period(request.query_params.get("from"), request.query_params.get("to"), today)
+    rows = workspace.oversight_rows(session, officer, period, top_settings=dashboard.TOP_SETTINGS)
+    figures = dashboard.oversight_figures(rows, period, outcome_label=workspace.action_label)
+    return officer, period, errors, figures
+
+
+@router.get("/dashboard")
+def oversight(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    officer, period, errors, figures = _figures(request, session, user)
+    workspace.record_dashboard_view(session, officer, period, export=False)
+    form = {"from": request.query_params.get("from") or period.start.isoformat(),
+            "to": request.query_params.get("to") or period.end.isoformat()}
+    charts = {
+        "outcome": dashboard.bar_chart_svg("chart-outcome", "Notifications by latest recorded outcome", figures.by_outcome),
+        "setting": dashboard.bar_chart_svg("chart-setting", f"Top {dashboard.TOP_SETTINGS} settings by notifications",
+                                           figures.by_setting),
+        "police": dashboard.proportion_chart_svg(
+            "chart-police", "Notifications police sent within 24 hours of the incident",
+            dashboard.Bar("Within 24 hours", figures.police_within_24h),
+            dashboard.Bar("Later than 24 hours", figures.police_count - figures.police_within_24h)),
+        "deadline": dashboard.proportion_chart_svg(
+            "chart-deadline", "Notifications acknowledged by the deadline",
+            dashboard.Bar("By the deadline", figures.met), dashboard.Bar("Late or not yet", figures.due - figures.met)),
+    }
+    csv_query = f"from={period.start.isoformat()}&to={period.end.isoformat()}"
+    return render(request, "la/dashboard.html", _common(
+        user, figures=figures, charts=charts, errors=errors, form=form, csv_query=csv_query,
+        duration_text=dashboard.duration_text, percent_text=dashboard.percent_text, long_date=dashboard.long_date,
+    ), status_code=400 if errors else 200)
+
+
+@router.get("/dashboard.csv")
+def oversight_csv(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    officer, period, errors, figures = _figures(request, session, user)
+    if errors:
+        return RedirectResponse("/la/dashboard?" + str(request.query_params), status_code=303)
+    workspace.record_dashboard_view(session, officer, period, export=True)
+    filename = f"oversight-{'-'.join(sorted(user.la_codes))}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+    return Response(dashboard.csv_text(figures, sorted(user.la_codes)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# ---------------------------------------------------------------- the LA's configuration
+
+
+@router.get("/authorities/{la_code}/configuration")
+def configuration(request: Request, session: SessionDep, user: LaOfficer, la_code: str) -> Response:
+    authority = workspace.editable_authority(session, _officer(user), la_code)
+    return render(request, "la/configuration.html", _common(
+        user, authority=authority, form=la_service.config_form_values(authority)))
+
+
+async def posted_form(request: Request) -> dict[str, str]:
+    """The posted form's text fields (already parsed by the CSRF check), for forms with many fields."""
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
+@router.post("/authorities/{la_code}/configuration")
+def save_configuration(request: Request, session: SessionDep, user: LaOfficer, la_code: str,
+                       form: Annotated[dict[str, str], Depends(posted_form)]) -> Response:
+    try:
+        changed = workspace.update_configuration(session, _officer(user), la_code, form)
+    except workspace.FormErrors as problem:
+        authority = workspace.editable_authority(session, _officer(user), la_code)
+        return render(request, "la/configuration.html", _common(user, authority=authority, form=form, errors=problem.errors),
+                      status_code=400)
+    flash(request, "Configuration saved." if changed else "Nothing was changed.")
+    return RedirectResponse(f"/la/authorities/{la_code}/configuration", status_code=303)
+
+
+# ---------------------------------------------------------------- Key Adults
+
+
+def _key_adults_page(request: Request, session, user: PortalUser, *, errors: dict | None = None, form: dict | None = None,
+                     status_code: int = 200) -> Response:
+    officer = _officer(user)
+    search = (request.query_params.get("setting_search") or (form or {}).get("setting_search") or "").strip()
+    return render(request, "la/key_adults.html", _common(
+        user, staff=keyadults.staff_in_area(session, officer),
+        setting_search=search, setting_choices=keyadults.settings_in_area(session, officer, search) if search else [],
+        errors=errors or {}, form=form or {},
+    ), status_code=status_code)
+
+
+@router.get("/key-adults")
+def key_adults(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    return _key_adults_page(request, session, user)
+
+
+@router.post("/key-adults/invite")
+def invite_key_adult(request: Request, session: SessionDep, user: LaOfficer, urn: str = Form("", alias="invite-urn"),
+                     email: str = Form("", alias="invite-email"), display_name: str = Form("", alias="invite-name"),
+                     role: str = Form("", alias="invite-role"), setting_search: str = Form("")) -> Response:
+    try:
+        invited = keyadults.invite(session, _officer(user), urn=urn, email=email, display_name=display_name, role=role)
+    except workspace.FormErrors as problem:
+        form = {"invite-urn": urn, "invite-email": email, "invite-name": display_name, "invite-role": role,
+                "setting_search": setting_search}
+        return _key_adults_page(request, session, user, errors=problem.errors, form=form, status_code=400)
+    flash(request, f"Invitation sent to {invited.email} for {invited.setting_label}." if invited.link_sent
+          else f"{invited.email} already has an account: they can now see {invited.setting_label}.")
+    return RedirectResponse("/la/key-adults", status_code=303)
+
+
+@router.post("/key-adults/{user_id}/deactivate")
+def deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer, user_id: int) -> Response:
+    try:
+        email = keyadults.deactivate(session, _officer(user), user_id)
+    except workspace.FormErrors as problem:
+        return _key_adults_page(request, session, user, errors=problem.errors, status_code=400)
+    flash(request, f"{email} can no longer sign in.")
+    return RedirectResponse("/la/key-adults", status_code=303)
