@@ -1,0 +1,515 @@
+"""What a Key Adult or deputy does with their settings' notifications: inbox, read, acknowledge, record, send back, close."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from service.accounts.models import User
+from service.alerts.outbox import enqueue_alert, notification_link
+from service.audit import service as audit_service
+from service.audit.service import Actor
+from service.keyadult.guidance import Guidance, guidance_for
+from service.localauthorities import service as la_service
+from service.notifications.models import Incident, Notification, NotificationAction, NotificationEvent
+from service.notifications.scope import Scope, get_notification, scoped_notifications
+from service.police.models import PoliceForce
+from service.register.models import Setting
+
+PAGE_SIZE = 25
+CHRONOLOGY_LIMIT = 50
+# Police refer automatically after three or more incidents in three months; the setting sees the same pattern.
+REPEAT_WINDOW_MONTHS = 3
+REPEAT_THRESHOLD = 3
+NOTE_MAX_LENGTH = 4000
+
+ACTIONS: dict[str, str] = {
+    "observed_no_concerns": "Observed, no concerns",
+    "support_in_school": "Support in school",
+    "early_help": "Early help",
+    "social_care_referral": "Referral to children's social care",
+    "helpline_consulted": "Consulted the Operation Encompass helpline",
+    "not_on_roll": "Not on our roll \u2013 send back to the local authority",
+    "other": "Other",
+}
+SEND_BACK = "not_on_roll"
+NOTE_REQUIRED = frozenset({"other"})
+
+# What "status" means in the inbox filter, in a Key Adult's words.
+STATUS_FILTERS: dict[str, str] = {
+    "all": "All notifications",
+    "waiting": "Not acknowledged",
+    "overdue": "Overdue",
+    "acknowledged": "Acknowledged, not closed",
+    "closed": "Closed",
+}
+# A notification a setting has not opened yet; the first view by its owner makes it "viewed".
+UNREAD_STATUSES = ("received", "delivered", "rerouted")
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """The Key Adult or deputy acting, as plain data: who they are and which settings (URNs) they belong to."""
+
+    user_id: int
+    urns: frozenset[str]
+    source: str = "portal"
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(urns=self.urns)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(type="user", id=str(self.user_id), source=self.source)
+
+
+class FormInvalid(Exception):
+    """A Key Adult's request that cannot be done as asked; errors map a field id on the page to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pure rules
+
+
+def is_overdue(acknowledge_by: datetime | None, acknowledged_at: datetime | None, now: datetime) -> bool:
+    return acknowledged_at is None and acknowledge_by is not None and acknowledge_by < now
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier, clamped to the month's end (31 May -> 28 or 29 February)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    next_month_first = date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month_first - date(year, month, 1)).days
+    return date(year, month, min(day.day, last_day))
+
+
+def incidents_in_window(occurred: list[datetime], reference: datetime, months: int = REPEAT_WINDOW_MONTHS) -> int:
+    """How many of these incidents happened in the `months` up to and including the reference incident."""
+    start = months_before(reference.date(), months)
+    return sum(1 for moment in occurred if start <= moment.date() and moment <= reference)
+
+
+def action_problems(action: str | None, note: str, *, acknowledged: bool) -> dict[str, str]:
+    """Why this action cannot be recorded yet, by field id; empty when it can."""
+    if action not in ACTIONS:
+        return {"action": "Select what you did"}
+    problems: dict[str, str] = {}
+    if not acknowledged and action != SEND_BACK:
+        problems["acknowledge"] = "Acknowledge the notification before recording what you did"
+    if action in NOTE_REQUIRED and not note.strip():
+        problems["note"] = "Enter a note saying what you did"
+    elif len(note) > NOTE_MAX_LENGTH:
+        problems["note"] = f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer"
+    return problems
+
+
+def close_problems(*, acknowledged: bool, action_count: int) -> dict[str, str]:
+    if not acknowledged:
+        return {"acknowledge": "Acknowledge the notification before closing it"}
+    if action_count == 0:
+        return {"close": "Record at least one thing you did before closing the notification"}
+    return {}
+
+
+def status_conditions(status: str, now: datetime) -> tuple:
+    if status == "waiting":
+        return (Notification.acknowledged_at.is_(None),)
+    if status == "overdue":
+        return (Notification.acknowledged_at.is_(None), Notification.acknowledge_by < now)
+    if status == "acknowledged":
+        return (Notification.acknowledged_at.is_not(None), Notification.closed_at.is_(None))
+    if status == "closed":
+        return (Notification.closed_at.is_not(None),)
+    return ()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Inbox
+
+
+@dataclass(frozen=True)
+class InboxCriteria:
+    status: str = "all"
+    urn: str | None = None
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, *, status: str | None, urn: str | None, page: str | None, urns: frozenset[str]) -> InboxCriteria:
+        """What the inbox's GET form asked for; anything unrecognised falls back to the default rather than failing."""
+        try:
+            page_number = max(1, min(int(page or 1), 100_000))
+        except ValueError:
+            page_number = 1
+        return cls(
+            status=status if status in STATUS_FILTERS else "all",
+            urn=urn if urn in urns else None,
+            page=page_number,
+        )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: str
+    given_name: str | None
+    family_name: str | None
+    urn: str
+    setting_name: str
+    occurred_at: datetime
+    risk_level: str
+    received_at: datetime
+    acknowledge_by: datetime | None
+    acknowledged_at: datetime | None
+    status: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: tuple[InboxRow, ...]
+    total: int
+    criteria: InboxCriteria
+    settings: dict[str, str]  # urn -> name, for the setting filter
+    page_size: int = PAGE_SIZE
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def setting_names(session: Session, urns: frozenset[str]) -> dict[str, str]:
+    found = dict(session.exec(select(Setting.urn, Setting.name).where(Setting.urn.in_(sorted(urns)))).all()) if urns else {}
+    return {urn: found.get(urn, f"Setting {urn}") for urn in sorted(urns, key=lambda u: (found.get(u, ""), u))}
+
+
+def inbox(session: Session, *, staff: StaffMember, criteria: InboxCriteria, now: datetime) -> InboxPage:
+    """One page of the staff member's notifications: not yet acknowledged first, then newest first."""
+    scoped = scoped_notifications(staff.scope).where(
+        Notification.superseded_by_id.is_(None), *status_conditions(criteria.status, now)
+    )
+    if criteria.urn is not None:
+        scoped = scoped.where(Notification.recipient_urn == criteria.urn)
+    total = session.exec(scoped.with_only_columns(sa.func.count(Notification.id))).one()
+
+    waiting_first = sa.case((Notification.acknowledged_at.is_(None), 0), else_=1)
+    # Sort and cut the page on the narrow notification rows (ix_notification_setting_inbox), then join the
+    # incident and setting for just those 25 rows, so the join never runs over the setting's whole history.
+    page = (
+        scoped.with_only_columns(Notification.id, waiting_first.label("waiting_rank"), Notification.received_at)
+        .order_by(waiting_first, Notification.received_at.desc(), Notification.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((criteria.page - 1) * PAGE_SIZE)
+        .subquery("page")
+    )
+    results = session.exec(
+        select(
+            Notification.id, Notification.given_name, Notification.family_name, Notification.recipient_urn,
+            Notification.received_at, Notification.acknowledge_by, Notification.acknowledged_at, Notification.status,
+            Incident.occurred_at, Incident.risk_level, Setting.name,
+        )
+        .join(page, page.c.id == Notification.id)
+        .join(Incident, Incident.id == Notification.incident_id)
+        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
+        .order_by(page.c.waiting_rank, page.c.received_at.desc(), Notification.id.desc())
+    ).all()
+    rows = tuple(
+        InboxRow(
+            id=r[0], given_name=r[1], family_name=r[2], urn=r[3], setting_name=r[10] or f"Setting {r[3]}",
+            received_at=r[4], acknowledge_by=r[5], acknowledged_at=r[6], status=r[7], occurred_at=r[8],
+            risk_level=r[9], overdue=is_overdue(r[5], r[6], now),
+        )
+        for r in results
+    )
+    return InboxPage(rows=rows, total=total, criteria=criteria, settings=setting_names(session, staff.urns))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One notification
+
+
+@dataclass(frozen=True)
+class RecordedAction:
+    action: str
+    label: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    id: str
+    occurred_at: datetime
+    received_at: datetime
+    risk_level: str
+    setting_name: str
+
+
+@dataclass(frozen=True)
+class Chronology:
+    """The child's earlier notifications at the staff member's settings, newest first."""
+
+    earlier: tuple[ChronologyEntry, ...]
+    recent_count: int  # incidents in the repeat window, this one included
+    window_start: date
+
+    @property
+    def flagged(self) -> bool:
+        return self.recent_count >= REPEAT_THRESHOLD
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    notification: Notification
+    incident: Incident
+    setting_name: str
+    force_name: str
+    guidance: Guidance
+    actions: tuple[RecordedAction, ...]
+    chronology: Chronology
+    overdue: bool
+    newer_version_id: str | None = None  # set when police corrected this one and the correction is ours to see
+    newer_version_elsewhere: bool = False  # corrected, but the correction went to someone else
+    earlier_version_id: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def superseded(self) -> bool:
+        return self.notification.superseded_by_id is not None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.notification.acknowledged_at is not None
+
+    @property
+    def closed(self) -> bool:
+        return self.notification.closed_at is not None
+
+    @property
+    def can_close(self) -> bool:
+        return self.acknowledged and bool(self.actions) and not self.closed and not self.superseded
+
+
+def notification_page(session: Session, *, staff: StaffMember, notification: Notification, now: datetime) -> NotificationPage:
+    """Everything the notification page and the print view show. Reads only."""
+    incident = session.get(Incident, notification.incident_id)
+    setting = session.get(Setting, notification.recipient_urn) if notification.recipient_urn else None
+    authority = la_service.get_local_authority(session, notification.recipient_la_code or (setting.la_code if setting else None))
+    force = session.get(PoliceForce, notification.force_id)
+    newer_id = newer_elsewhere = None
+    if notification.superseded_by_id:
+        visible = _visible_ids(session, staff, [notification.superseded_by_id])
+        newer_id = notification.superseded_by_id if visible else None
+        newer_elsewhere = not visible
+    return NotificationPage(
+        notification=notification,
+        incident=incident,
+        setting_name=setting.name if setting else f"Setting {notification.recipient_urn}",
+        force_name=force.name if force else notification.force_id,
+        guidance=guidance_for(authority),
+        actions=recorded_actions(session, notification.id),
+        chronology=chronology(session, staff=staff, notification=notification, occurred_at=incident.occurred_at),
+        overdue=is_overdue(notification.acknowledge_by, notification.acknowledged_at, now),
+        newer_version_id=newer_id,
+        newer_version_elsewhere=bool(newer_elsewhere),
+        earlier_version_id=_earlier_version_id(session, staff, notification, incident),
+    )
+
+
+def _visible_ids(session: Session, staff: StaffMember, ids: list[str]) -> set[str]:
+    return set(session.exec(scoped_notifications(staff.scope).with_only_columns(Notification.id).where(Notification.id.in_(ids))))
+
+
+def _earlier_version_id(session: Session, staff: StaffMember, notification: Notification, incident: Incident) -> str | None:
+    if incident.supersedes_id is None:
+        return None
+    return session.exec(
+        scoped_notifications(staff.scope).with_only_columns(Notification.id).where(
+            Notification.incident_id == incident.supersedes_id, Notification.child_reference == notification.child_reference
+        )
+    ).first()
+
+
+def recorded_actions(session: Session, notification_id: str) -> tuple[RecordedAction, ...]:
+    rows = session.exec(
+        select(NotificationAction, User.display_name)
+        .join(User, User.id == NotificationAction.recorded_by)
+        .where(NotificationAction.notification_id == notification_id)
+        .order_by(NotificationAction.recorded_at, NotificationAction.id)
+    ).all()
+    return tuple(
+        RecordedAction(action=a.action, label=ACTIONS.get(a.action, a.action), note=a.note, recorded_by=name,
+                       recorded_at=a.recorded_at)
+        for a, name in rows
+    )
+
+
+def chronology(session: Session, *, staff: StaffMember, notification: Notification, occurred_at: datetime) -> Chronology:
+    """Earlier incidents for the same child (same child_key) at the staff member's settings, via ix_notification_child."""
+    window_start = months_before(occurred_at.date(), REPEAT_WINDOW_MONTHS)
+    if notification.child_key is None:
+        return Chronology(earlier=(), recent_count=1, window_start=window_start)
+    same_child = (
+        scoped_notifications(staff.scope)
+        .with_only_columns(Notification.id)
+        .where(Notification.child_key == notification.child_key, Notification.id != notification.id,
+               Notification.superseded_by_id.is_(None))
+        .order_by(Notification.received_at.desc())
+        .limit(CHRONOLOGY_LIMIT)
+        .subquery("same_child")
+    )
+    results = session.exec(
+        select(Notification.id, Incident.occurred_at, Notification.received_at, Incident.risk_level, Setting.name,
+               Notification.recipient_urn)
+        .join(same_child, same_child.c.id == Notification.id)
+        .join(Incident, Incident.id == Notification.incident_id)
+        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
+        .where(Incident.occurred_at <= occurred_at)
+        .order_by(Incident.occurred_at.desc(), Notification.received_at.desc())
+    ).all()
+    earlier = tuple(
+        ChronologyEntry(id=r[0], occurred_at=r[1], received_at=r[2], risk_level=r[3], setting_name=r[4] or f"Setting {r[5]}")
+        for r in results
+    )
+    recent = incidents_in_window([e.occurred_at for e in earlier] + [occurred_at], occurred_at)
+    return Chronology(earlier=earlier, recent_count=recent, window_start=window_start)
+
+
+def _record_first_view(session: Session, staff: StaffMember, notification: Notification, now: datetime) -> None:
+    # Conditional UPDATEs: two Key Adults opening it at the same moment record one first view and one transition.
+    session.exec(
+        sa.update(Notification)
+        .where(Notification.id == notification.id, Notification.first_viewed_at.is_(None))
+        .values(first_viewed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    moved = session.exec(
+        sa.update(Notification)
+        .where(Notification.id == notification.id, Notification.status.in_(UNREAD_STATUSES),
+               Notification.recipient_urn.is_not(None))
+        .values(status="viewed")
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if moved:
+        session.add(NotificationEvent(notification_id=notification.id, status="viewed", at=now,
+                                      actor_type=staff.actor.type, actor_id=staff.actor.id, detail={"urn": notification.recipient_urn}))
+    session.flush()
+    session.refresh(notification)
+
+
+def open_notification(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> NotificationPage:
+    """The notification page. Every view is audited; the first one also marks the notification viewed."""
+    notification = get_notification(session, staff.scope, notification_id)
+    _record_first_view(session, staff, notification, now)
+    audit_service.record(session, staff.actor, "notification.viewed", "notification", notification.id,
+                         urn=notification.recipient_urn)
+    return notification_page(session, staff=staff, notification=notification, now=now)
+
+
+def print_notification(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> NotificationPage:
+    """The print view for the child's child protection file; printing is audited as its own event."""
+    notification = get_notification(session, staff.scope, notification_id)
+    _record_first_view(session, staff, notification, now)
+    audit_service.record(session, staff.actor, "notification.printed", "notification", notification.id,
+                         urn=notification.recipient_urn)
+    return notification_page(session, staff=staff, notification=notification, now=now)
+
+
+def _refuse_if_superseded(notification: Notification) -> None:
+    if notification.superseded_by_id is not None:
+        raise FormInvalid({"corrected": "Police corrected this notification. Use the corrected version instead."})
+
+
+def acknowledge(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> bool:
+    """Acknowledges the notification, which also stops its escalation. False if it was already acknowledged."""
+    notification = get_notification(session, staff.scope, notification_id)
+    _refuse_if_superseded(notification)
+    taken = session.exec(
+        sa.update(Notification)
+        .where(Notification.id == notification.id, Notification.acknowledged_at.is_(None))
+        .values(acknowledged_at=now, status="acknowledged",
+                first_viewed_at=sa.func.coalesce(Notification.first_viewed_at, now))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not taken:
+        return False
+    overdue = is_overdue(notification.acknowledge_by, None, now)
+    session.add(NotificationEvent(notification_id=notification.id, status="acknowledged", at=now, actor_type=staff.actor.type,
+                                  actor_id=staff.actor.id, detail={"urn": notification.recipient_urn, "overdue": overdue}))
+    audit_service.record(session, staff.actor, "notification.acknowledged", "notification", notification.id,
+                         urn=notification.recipient_urn, overdue=overdue)
+    session.flush()
+    session.refresh(notification)
+    return True
+
+
+def record_action(session: Session, *, staff: StaffMember, notification_id: str, action: str | None, note: str,
+                  now: datetime) -> NotificationAction:
+    """Records what the setting did. "Not on our roll" also hands the notification back to its LA."""
+    notification = get_notification(session, staff.scope, notification_id)
+    _refuse_if_superseded(notification)
+    note = note.strip()
+    problems = action_problems(action, note, acknowledged=notification.acknowledged_at is not None)
+    if problems:
+        raise FormInvalid(problems)
+    recorded = NotificationAction(notification_id=notification.id, action=action, note=note, recorded_by=staff.user_id,
+                                  recorded_at=now)
+    session.add(recorded)
+    session.flush()
+    audit_service.record(session, staff.actor, "notification.action_recorded", "notification", notification.id,
+                         urn=notification.recipient_urn, action=action, action_id=recorded.id)
+    if action == SEND_BACK:
+        _send_back(session, staff, notification, now)
+    return recorded
+
+
+def _send_back(session: Session, staff: StaffMember, notification: Notification, now: datetime) -> None:
+    from_urn = notification.recipient_urn
+    la_code = notification.recipient_la_code
+    if la_code is None and from_urn is not None:
+        setting = session.get(Setting, from_urn)
+        la_code = setting.la_code if setting else None
+    notification.recipient_urn = None
+    notification.recipient_la_code = la_code
+    notification.la_queue = "sent_back"
+    notification.status = "rerouted"
+    session.add(notification)
+    session.add(NotificationEvent(notification_id=notification.id, status="rerouted", at=now, actor_type=staff.actor.type,
+                                  actor_id=staff.actor.id, detail={"event": "sent_back", "from_urn": from_urn, "la_code": la_code}))
+    audit_service.record(session, staff.actor, "notification.sent_back", "notification", notification.id,
+                         urn=from_urn, la_code=la_code)
+    # With no LA known the alert still goes in: it dead-letters where an admin sees it, rather than vanishing.
+    enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=la_code or "",
+                  link=notification_link(notification.id, for_la=True), notification_id=notification.id)
+    session.flush()
+
+
+def close(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> bool:
+    """Closes an acknowledged notification with at least one recorded action. False if it was already closed."""
+    notification = get_notification(session, staff.scope, notification_id)
+    _refuse_if_superseded(notification)
+    if notification.closed_at is not None:
+        return False
+    action_count = session.exec(
+        select(sa.func.count(NotificationAction.id)).where(NotificationAction.notification_id == notification.id)
+    ).one()
+    problems = close_problems(acknowledged=notification.acknowledged_at is not None, action_count=action_count)
+    if problems:
+        raise FormInvalid(problems)
+    notification.status, notification.closed_at = "closed", now
+    session.add(notification)
+    session.add(NotificationEvent(notification_id=notification.id, status="closed", at=now, actor_type=staff.actor.type,
+                                  actor_id=staff.actor.id, detail={"urn": notification.recipient_urn}))
+    audit_service.record(session, staff.actor, "notification.closed", "notification", notification.id,
+                         urn=notification.recipient_urn)
+    session.flush()
+    return True
