@@ -1,9 +1,10 @@
 """The police API v1 contract: request and response bodies (keep stable: agreed with police partners)."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from service.routing import EDUCATION_STATUSES
 
@@ -13,21 +14,35 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 LaCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 
 
+def _iso_text(pattern: str, expected: str):
+    """Dates only as ISO 8601 text: pydantic would otherwise read 0 or "1420070400" as a Unix time."""
+    def check(value: object) -> object:
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise ValueError(f"Give {expected}.")
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD")]
+IsoDateTime = Annotated[AwareDatetime, _iso_text(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}.*", "a date and time in ISO 8601 with an offset")]
+
+
 class ChildSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     child_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     given_name: Name
     family_name: Name
-    date_of_birth: date
+    date_of_birth: IsoDate
     upn: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{11}[0-9A-Z]$")] | None = None
     home_la_code: LaCode | None = None
     home_postcode: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$")] | None = None
     education_status: EducationStatus
     setting_urn: Annotated[str, StringConstraints(pattern=r"^\d{5,7}$")] | None = None
     setting_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    present_at_incident: bool | None = None
-    spoken_to: bool | None = None
+    present_at_incident: StrictBool | None = None  # not 0, "no" or "false": a yes/no must be said as one
+    spoken_to: StrictBool | None = None
     child_voice: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
     @field_validator("date_of_birth")
@@ -42,7 +57,7 @@ class IncidentSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     police_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.:-]*$")]
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     risk_level: RiskLevel
     summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
     police_actions: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
