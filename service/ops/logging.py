@@ -16,9 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is reused only when it looks like an id: it goes into every log line, so no free text.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-# Libraries that log SQL parameters, form fields or request bodies at INFO or DEBUG: held at WARNING whatever
-# the service's level, so turning on debug logging can never write a child's name.
-QUIET_LOGGERS = ("sqlalchemy", "multipart", "python_multipart", "httpcore", "hpack", "uvicorn.access")
+# Libraries that log SQL parameters, form fields, request bodies or full URLs with query strings at INFO or DEBUG:
+# held at WARNING whatever the service's level, so turning on debug logging can never write a child's name.
+QUIET_LOGGERS = ("sqlalchemy", "multipart", "python_multipart", "httpx", "httpcore", "hpack", "uvicorn.access")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 access_logger = logging.getLogger("encompass.access")
