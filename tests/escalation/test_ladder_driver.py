@@ -28,11 +28,12 @@ def _emails(worker):
     return sorted(sent)
 
 
-def _acknowledge(db, notification_id, at):
-    # Stands in for the portal's acknowledgement: the ladder only reads acknowledged_at.
-    notification = db.get(Notification, notification_id)
-    notification.acknowledged_at, notification.status = at, "acknowledged"
-    db.add(notification)
+def _acknowledge(db, key_adult, notification_id, at):
+    """What the Key Adult's Acknowledge button does."""
+    from service.keyadult.service import StaffMember, acknowledge
+
+    assert acknowledge(db, staff=StaffMember(user_id=key_adult.id, urns=frozenset({BRIMINGTON_JUNIOR})),
+                       notification_id=notification_id, now=at)
     db.commit()
 
 
@@ -94,7 +95,7 @@ def test_a_late_acknowledgement_stops_the_ladder(db, school, post_incident, make
     worker.run_once()
     assert _fresh(db, posted["id"]).deputies_alerted_at is not None
 
-    _acknowledge(db, posted["id"], at=deadline + timedelta(minutes=45))
+    _acknowledge(db, school["key_adult"], posted["id"], at=deadline + timedelta(minutes=45))
     clock.now = deadline + timedelta(hours=5)
     assert worker.run_once().escalated == 0
     stored = _fresh(db, posted["id"])
@@ -105,7 +106,7 @@ def test_a_late_acknowledgement_stops_the_ladder(db, school, post_incident, make
 def test_acknowledged_in_time_means_nobody_is_chased(db, school, post_incident, make_worker, clock):
     [posted] = post_incident()
     deadline = _fresh(db, posted["id"]).acknowledge_by
-    _acknowledge(db, posted["id"], at=deadline - timedelta(hours=1))
+    _acknowledge(db, school["key_adult"], posted["id"], at=deadline - timedelta(hours=1))
     worker = make_worker()
     clock.now = deadline + timedelta(hours=6)
     worker.run_once()
