@@ -92,7 +92,17 @@ def pointer_for(location: tuple | list) -> str:
     return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts) if parts else ""
 
 
+def _pointer_for_error(error: dict) -> str:
+    # A JSON syntax error's location is a character offset, not a field: point at the whole body.
+    if error.get("type") == "json_invalid":
+        return ""
+    return pointer_for(error.get("loc", ()))
+
+
 def _validation_detail(error: dict) -> str:
+    if error.get("type") == "json_invalid":
+        position = error.get("loc", (None, None))[-1]
+        return f"The body is not valid JSON ({error.get('ctx', {}).get('error', 'syntax error')} at character {position})."
     if error.get("type") == "extra_forbidden":
         return "This field is not part of the contract."
     if error.get("type") == "missing":
@@ -115,7 +125,7 @@ def install_problem_handlers(app: FastAPI, *, api_prefix: str = "/api/") -> None
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        errors = [FieldProblem(pointer=pointer_for(e.get("loc", ())), detail=_validation_detail(e)) for e in exc.errors()]
+        errors = [FieldProblem(pointer=_pointer_for_error(e), detail=_validation_detail(e)) for e in exc.errors()]
         return problem_response(422, "The request could not be processed", "Check the fields listed in errors.", errors)
 
     @app.exception_handler(StarletteHTTPException)
