@@ -56,6 +56,11 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     title = "Request body too large"

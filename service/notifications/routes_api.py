@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.db import SessionDep
@@ -10,9 +10,16 @@ from service.notifications import intake
 from service.notifications.schemas import IncidentReceipt, IncidentSubmission, NotificationStatus
 from service.notifications.scope import Scope, get_notification
 from service.police.auth import IncidentWriter, StatusReader
-from service.problems import problem_responses
+from service.problems import UnsupportedMediaType, problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["Police API v1"])
+
+
+def require_json(request: Request) -> None:
+    """A body sent as anything but JSON is refused as such, rather than as a body with every field missing."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise UnsupportedMediaType("Send the incident as JSON with `Content-Type: application/json`.")
 
 
 @router.post(
@@ -21,11 +28,12 @@ router = APIRouter(prefix="/api/v1", tags=["Police API v1"])
     response_model=IncidentReceipt,
     summary="Notify about an incident and the children it affected",
     responses={200: {"model": IncidentReceipt, "description": "An exact repeat of an incident already received."}}
-    | problem_responses(401, 403, 413, 422, 429),
+    | problem_responses(400, 401, 403, 413, 415, 422, 429),
 )
 def post_incident(
     submission: IncidentSubmission,
     client: IncidentWriter,
+    _json: Annotated[None, Depends(require_json)],
     session: SessionDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$", description="Makes retries safe: the same key and body replay the first answer.")] = None,
 ):
