@@ -13,13 +13,17 @@ _PHRASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("church", "of", "england"), ("ce",)),
     (("c", "of", "e"), ("ce",)),
     (("c", "e"), ("ce",)),
-    (("roman", "catholic"), ("rc",)),
+    (("roman", "rc"), ("rc",)),  # "catholic" is already "rc" by then
     (("r", "c"), ("rc",)),
     (("sixth", "form"), ("sixthform",)),
     (("pupil", "referral", "unit"), ("pru",)),
     (("junior", "mixed", "and", "infant"), ("junior", "infant")),
     (("junior", "and", "infant"), ("junior", "infant")),
     (("all", "through"), ("allthrough",)),
+    (("early", "years"), ("nursery",)),
+    (("and", "community", "centre"), ()),
+    (("and", "childrens", "centre"), ()),
+    (("and", "children", "centre"), ()),
 )
 
 _SPELLINGS = {
@@ -49,7 +53,7 @@ GENERIC_WORDS = frozenset({
 # Phase words name the stage of education; a child's age and these words tell "Oakfield Infant" from "Oakfield Junior".
 _PHASES = {
     "nursery": "nursery", "infant": "infant", "first": "first", "junior": "junior", "primary": "primary",
-    "middle": "middle", "secondary": "secondary", "comprehensive": "secondary", "grammar": "secondary",
+    "middle": "middle", "secondary": "secondary", "comprehensive": "secondary",
     "high": "secondary", "upper": "secondary", "lower": "first", "college": "college", "sixthform": "sixthform",
     "special": "special", "pru": "special", "allthrough": "allthrough",
 }
@@ -76,6 +80,7 @@ _SEXES = {"boys": "boys", "girls": "girls"}
 _POSSESSIVE = re.compile(r"['\u2019`]s\b")
 _APOSTROPHE = re.compile(r"['\u2019`]")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+_QUALIFIER = re.compile(r",| - |\(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,8 @@ class NameForm:
     phases: frozenset[str]
     faiths: frozenset[str]
     sexes: frozenset[str]
+    # The distinctive words before a ", Town" or " - Site" qualifier, which families leave out.
+    short_core: tuple[str, ...] = ()
 
     @property
     def joined(self) -> str:
@@ -121,6 +128,16 @@ def _apply_phrases(words: list[str]) -> list[str]:
 
 
 def name_form(name: str) -> NameForm:
+    form = _name_form(name)
+    head = _QUALIFIER.split(name, maxsplit=1)[0]
+    if head != name:
+        short = _name_form(head).core
+        if short and short != form.core:
+            return NameForm(form.core, form.phases, form.faiths, form.sexes, short)
+    return form
+
+
+def _name_form(name: str) -> NameForm:
     words = _apply_phrases(_words(name))
     core: list[str] = []
     phases: set[str] = set()
@@ -185,27 +202,31 @@ def _marker_penalty(given: frozenset[str], register: frozenset[str], unstated: f
     return CONTRADICTION_PENALTY, True
 
 
+def _similarity(given: tuple[str, ...], register: tuple[str, ...], known_words) -> float:
+    if given == register or "".join(given) == "".join(register):
+        return 100.0
+    if [word_stem(w) for w in given] == [word_stem(w) for w in register]:
+        return 98.0
+    given_joined, register_joined = " ".join(given), " ".join(register)
+    similarity = max(
+        fuzz.ratio(given_joined, register_joined),
+        fuzz.token_sort_ratio(given_joined, register_joined),
+        fuzz.ratio("".join(given), "".join(register)),
+    )
+    register_stems = {word_stem(w) for w in register}
+    if any(len(w) >= 4 and w in known_words and word_stem(w) not in register_stems for w in given):
+        similarity = min(similarity, KNOWN_WORD_CAP)
+    return similarity
+
+
 def compare(given: NameForm, register: NameForm, known_words: frozenset[str] | set[str] = frozenset()) -> Comparison:
     """How well a name given at the scene fits one register name; type words adjust, distinctive words decide."""
     if not given.core or not register.core:
         return Comparison(0.0, False, False)
+    similarity = _similarity(given.core, register.core, known_words)
+    if register.short_core:
+        similarity = max(similarity, _similarity(given.core, register.short_core, known_words))
     same_letters = given.nospace == register.nospace
-    if given.core == register.core or same_letters:
-        similarity = 100.0
-    elif [word_stem(w) for w in given.core] == [word_stem(w) for w in register.core]:
-        similarity = 98.0
-    else:
-        similarity = max(
-            fuzz.ratio(given.joined, register.joined),
-            fuzz.token_sort_ratio(given.joined, register.joined),
-            fuzz.ratio(given.nospace, register.nospace),
-        )
-        register_stems = {word_stem(w) for w in register.core}
-        misread_known_word = any(
-            len(w) >= 4 and w in known_words and word_stem(w) not in register_stems for w in given.core
-        )
-        if misread_known_word:
-            similarity = min(similarity, KNOWN_WORD_CAP)
     phase_penalty, phase_clash = _marker_penalty(given.phases, register.phases, UNSTATED_PHASE_PENALTY, _NEAR_PHASES)
     faith_penalty, faith_clash = _marker_penalty(given.faiths, register.faiths, UNSTATED_FAITH_PENALTY)
     sex_penalty, sex_clash = _marker_penalty(given.sexes, register.sexes, UNSTATED_SEX_PENALTY)

@@ -34,6 +34,7 @@ class NameMatch:
     target: SettingRecord
     named_urn: str  # the setting whose name matched (a closed predecessor when via_old_name)
     named: str
+    named_la_code: str  # where that name is on the register: the LA a family would know it in
     score: float
     covers: bool
     contradicts: bool
@@ -162,8 +163,8 @@ class RegisterIndex:
         for position in positions:
             entry = self._entries[position]
             comparison = compare(form, entry.form, self.known_words)
-            matches.append(NameMatch(entry.target, entry.named_urn, entry.named, comparison.score, comparison.covers,
-                                     comparison.contradicts))
+            matches.append(NameMatch(entry.target, entry.named_urn, entry.named, entry.la_code, comparison.score,
+                                     comparison.covers, comparison.contradicts))
         matches.sort(key=lambda m: (-m.score, m.via_old_name, m.target.urn))
         return matches
 

@@ -157,13 +157,14 @@ def _clear_winner(pool: list[NameMatch], rivals_elsewhere: list[NameMatch], too_
     """The best match when it is confident and nothing else could be the setting the family meant."""
     if not pool:
         return None
-    best, others = pool[0], pool[1:]
+    best = pool[0]
     if best.score < CONFIDENT_SCORE:
         return None
+    others = [m for m in pool[1:] if m.target.urn != best.target.urn]
     if any(other.score > best.score - CLEAR_MARGIN or other.covers for other in others):
         return None
     # A setting elsewhere, or one the age rules out, that fits the words better means the name is not clearly this one.
-    if any(other.score > best.score for other in rivals_elsewhere + too_old_or_young):
+    if any(other.score > best.score for other in rivals_elsewhere + too_old_or_young if other.target.urn != best.target.urn):
         return None
     return best
 
@@ -190,10 +191,12 @@ def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> R
                       "The setting name given has no distinctive words to match, so the home local authority must "
                       "find where the child is educated.", needs_resolution=True)
     matches = context.index.score_name(name, _search_las(home, context))
-    fitting = _best_per_setting([m for m in matches if m.target.takes_age(age)])
+    fitting_names = [m for m in matches if m.target.takes_age(age)]
+    fitting = _best_per_setting(fitting_names)
     too_old_or_young = [m for m in matches if not m.target.takes_age(age)]
-    in_home = [m for m in fitting if m.target.la_code == home]
-    elsewhere = [m for m in fitting if m.target.la_code != home]
+    # "Home LA first" goes by where the name is known, even when a closed setting's successor sits over the border.
+    in_home = _best_per_setting([m for m in fitting_names if m.named_la_code == home])
+    elsewhere = _best_per_setting([m for m in fitting_names if m.named_la_code != home])
 
     winner = _clear_winner(in_home, elsewhere, too_old_or_young)
     if winner is None and elsewhere:
