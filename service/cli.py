@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Domains that add their own commands: each module has register_commands(areas, area, command).
-EXTENSION_MODULES = ("service.demo", "service.retention.cli", "service.audit.cli", "service.alerts.cli")
+EXTENSION_MODULES = ("service.demo", "service.retention.cli", "service.audit.cli", "service.alerts.cli", "service.accounts.cli")
 
 
 def _extensions():

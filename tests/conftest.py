@@ -164,3 +164,107 @@ def onboard(db):
         return user
 
     return make
+
+
+# --- Portal: accounts, signing in, and checks every page should pass ---------------------------------------------
+
+PORTAL_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(kind, urns=..., role=..., la_codes=...) -> User with password PORTAL_PASSWORD and a TOTP secret set up."""
+    import pyotp
+
+    from service.accounts.models import LaMembership, SettingMembership, User
+    from service.accounts.passwords import hash_password
+
+    password_hash = hash_password(PORTAL_PASSWORD)  # argon2 is slow on purpose: hash once per test
+
+    def make(kind: str = "setting_staff", *, urns=(), role: str = "key_adult", la_codes=(), email: str | None = None,
+             display_name: str | None = None, two_factor: bool = True, is_active: bool = True) -> User:
+        user = User(email=email or f"{kind}.{uuid.uuid4().hex[:8]}@example.gov.uk", display_name=display_name or f"Test {kind}",
+                    kind=kind, password_hash=password_hash, totp_secret=pyotp.random_base32() if two_factor else None,
+                    is_active=is_active)
+        db.add(user)
+        db.flush()
+        for urn in urns:
+            db.add(SettingMembership(user_id=user.id, urn=urn, role=role))
+        for code in la_codes:
+            db.add(LaMembership(user_id=user.id, la_code=code))
+        db.commit()
+        return user
+
+    return make
+
+
+def csrf_token_in(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    field = BeautifulSoup(html, "html.parser").find("input", attrs={"name": "csrf_token"})
+    assert field is not None, "no CSRF input on the page"
+    return field["value"]
+
+
+@pytest.fixture
+def csrf_from():
+    """csrf_from(response) -> the CSRF token of the (first) form on that page."""
+    return lambda response: csrf_token_in(response.text)
+
+
+def _unused_code(db, user) -> str:
+    """A valid code the user has not used yet (codes are single-use), even when a test signs in twice in 30 seconds."""
+    import pyotp
+
+    from service.accounts.models import User
+    from service.db import utcnow
+
+    db.expire_all()
+    last = db.get(User, user.id).totp_last_step
+    now = int(utcnow().timestamp()) // 30
+    step = next((s for s in (now - 1, now, now + 1) if last is None or s > last), None)
+    assert step is not None, "three sign-ins within a minute for one user: use another user"
+    return pyotp.TOTP(user.totp_secret).at(step * 30)
+
+
+@pytest.fixture
+def sign_in(db):
+    """sign_in(client, user): password then TOTP code, through the real pages; leaves the client signed in."""
+
+    def do(client, user, *, password: str = PORTAL_PASSWORD) -> None:
+        page = client.get("/sign-in")
+        response = client.post("/sign-in", data={"email": user.email, "password": password, "csrf_token": csrf_token_in(page.text)},
+                               follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/sign-in/two-factor", response.text[:500]
+        page = client.get("/sign-in/two-factor")
+        response = client.post("/sign-in/two-factor", data={"code": _unused_code(db, user), "csrf_token": csrf_token_in(page.text)},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text[:500]
+
+    return do
+
+
+@pytest.fixture
+def check_page():
+    """check_page(response) -> BeautifulSoup, after asserting what every portal page owes its users:
+    a GOV.UK-style <title>, one <h1>, unique ids, a CSRF input in every POST form, and labels for every field."""
+    from bs4 import BeautifulSoup
+
+    def check(response):
+        soup = BeautifulSoup(response.text, "html.parser")
+        title = soup.find("title")
+        assert title is not None and title.get_text(strip=True).endswith("– Operation Encompass – GOV.UK"), title
+        assert len(soup.find_all("h1")) == 1, "a page has exactly one h1"
+        ids = [tag["id"] for tag in soup.find_all(id=True)]
+        assert len(ids) == len(set(ids)), f"duplicate ids: {sorted({i for i in ids if ids.count(i) > 1})}"
+        for form in soup.find_all("form"):
+            if form.get("method", "get").lower() == "post":
+                assert form.find("input", attrs={"name": "csrf_token", "type": "hidden"}), f"POST form without CSRF: {form.get('action')}"
+        for field in soup.find_all(["input", "select", "textarea"]):
+            if field.get("type") in ("hidden", "submit", "button"):
+                continue
+            assert field.get("id") and soup.find("label", attrs={"for": field["id"]}), f"field without a label: {field}"
+        assert soup.find("a", class_="govuk-skip-link", href="#main-content"), "skip link"
+        return soup
+
+    return check

@@ -10,6 +10,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
 from service.accounts import sessions
+from service.accounts.service import LANDING_PATHS
 from service.accounts.models import LaMembership, PortalSession, SettingMembership, User
 from service.db import SessionDep, utcnow
 from service.notifications.scope import Scope
@@ -20,7 +21,6 @@ from service.web.errors import RedirectTo
 
 SIGN_IN_PATH = "/sign-in"
 SESSION_ENDED_PATH = "/session-ended"
-LANDING_PATHS = {"setting_staff": "/notifications", "la_officer": "/la", "admin": "/admin"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,394 @@
+"""Account rules: signing in with a password then a code, one-time links for invitations and resets, and user administration."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from service.accounts import sessions, throttle, totp
+from service.accounts.models import (
+    SETTING_ROLES, USER_KINDS, AccountToken, LaMembership, PortalSession, SettingMembership, User,
+)
+from service.accounts.passwords import hash_password, password_problem, verify_password
+from service.alerts.outbox import enqueue_alert
+from service.audit import service as audit_service
+from service.audit.service import Actor
+from service.config import get_settings
+
+INVITATION_LIFETIME = timedelta(days=7)
+RESET_LIFETIME = timedelta(hours=2)
+# One reset email per few minutes is enough for a person; more would let anyone flood a colleague's inbox.
+RESET_EMAIL_INTERVAL = timedelta(minutes=5)
+MAX_CODE_FAILURES = 5
+NOBODY = Actor(type="anonymous", id="-", source="portal")
+LANDING_PATHS = {"setting_staff": "/notifications", "la_officer": "/la", "admin": "/admin"}
+
+
+def portal_actor(user_id: int) -> Actor:
+    return Actor(type="user", id=str(user_id), source="portal")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    email = normalise_email(email)
+    if not email:
+        return None
+    return session.exec(select(User).where(func.lower(User.email) == email)).first()
+
+
+def landing_path(user: User) -> str:
+    return LANDING_PATHS.get(user.kind, "/")
+
+
+# --- Signing in --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInStep:
+    """What happened at one step of signing in, and where the browser goes next."""
+
+    outcome: Literal["accepted", "wrong", "throttled", "ended"]
+    session_token: str | None = None  # a new cookie value when the session moved on
+    next_path: str | None = None
+    retry_after: int = 0
+
+
+def sign_in_with_password(session: Session, *, email: str, password: str, address: str, now: datetime,
+                          previous_token: str | None = None, next_path: str | None = None) -> SignInStep:
+    keys = throttle.keys_for(email, address)
+    wait = throttle.seconds_to_wait(session, keys, now)
+    if wait:
+        return SignInStep("throttled", retry_after=wait)
+    user = find_user(session, email)
+    usable = user is not None and user.is_active
+    # verify_password spends the same time with no hash, so an unknown email is not revealed by a quicker answer.
+    if not verify_password(password, user.password_hash if usable else None):
+        throttle.note_failure(session, keys, now)
+        if user is None:
+            audit_service.record(session, NOBODY, "sign_in.failed", "user_account", "unknown", step="password")
+        else:
+            audit_service.record(session, portal_actor(user.id), "sign_in.failed", "user_account", user.id,
+                                 step="password", reason="password" if user.is_active else "deactivated")
+        return SignInStep("wrong")
+    throttle.forget(session, keys[0])
+    _end_previous(session, previous_token)
+    stage = "two_factor" if user.totp_secret else "set_up_two_factor"
+    token, row = sessions.start(session, user_id=user.id, stage=stage, now=now, next_path=next_path)
+    if stage == "set_up_two_factor":
+        row.pending_totp_secret = totp.new_secret()
+    audit_service.record(session, portal_actor(user.id), "sign_in.password_accepted", "user_account", user.id)
+    return SignInStep("accepted", session_token=token, next_path=_stage_path(stage))
+
+
+def confirm_code(session: Session, *, row: PortalSession, code: str, address: str, now: datetime) -> SignInStep:
+    """The second step: the code from the app, checking the new secret while setting up or the saved one after."""
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        sessions.end(session, row)
+        return SignInStep("ended")
+    keys = throttle.keys_for(user.email, address)
+    wait = throttle.seconds_to_wait(session, keys, now)
+    if wait:
+        return SignInStep("throttled", retry_after=wait)
+    setting_up = row.stage == "set_up_two_factor"
+    secret = row.pending_totp_secret if setting_up else user.totp_secret
+    step = totp.matching_step(secret, code, now, last_used_step=None if setting_up else user.totp_last_step)
+    if step is None:
+        row.two_factor_failures += 1
+        throttle.note_failure(session, keys, now)
+        audit_service.record(session, portal_actor(user.id), "sign_in.two_factor_failed", "user_account", user.id,
+                             setting_up=setting_up)
+        if row.two_factor_failures >= MAX_CODE_FAILURES:
+            # Start again from the password: a guesser gets few codes per password check, which is itself throttled.
+            sessions.end(session, row)
+            return SignInStep("ended")
+        session.add(row)
+        return SignInStep("wrong")
+    if setting_up:
+        user.totp_secret = secret
+        audit_service.record(session, portal_actor(user.id), "two_factor.set_up", "user_account", user.id)
+    user.totp_last_step = step
+    user.last_sign_in_at = now
+    session.add(user)
+    throttle.forget(session, keys[0])
+    token, fresh = sessions.rotate(session, row, stage="signed_in", now=now)
+    audit_service.record(session, portal_actor(user.id), "sign_in.succeeded", "user_account", user.id)
+    return SignInStep("accepted", session_token=token, next_path=fresh.next_path or landing_path(user))
+
+
+def unfinished_session(session: Session, token: str | None, *, stage: str, now: datetime) -> PortalSession | None:
+    """The half-signed-in session for the code pages, if it is at that stage and not stale."""
+    row = sessions.find(session, token)
+    if row is None or row.stage != stage or sessions.expiry_reason(row, now, sessions.limits_from_settings()):
+        return None
+    return row
+
+
+def sign_out(session: Session, *, token: str | None) -> None:
+    row = sessions.find(session, token)
+    if row is not None:
+        audit_service.record(session, portal_actor(row.user_id), "sign_out", "user_account", row.user_id)
+        sessions.end(session, row)
+
+
+def end_stale_session(session: Session, *, token: str | None, now: datetime) -> str | None:
+    """Ends a session that timed out (or whose user was deactivated), recording why; None if it is still live."""
+    row = sessions.find(session, token)
+    if row is None:
+        return None
+    reason = sessions.expiry_reason(row, now, sessions.limits_from_settings())
+    user = session.get(User, row.user_id)
+    if reason is None and user is not None and user.is_active:
+        return None
+    reason = reason or "deactivated"
+    audit_service.record(session, portal_actor(row.user_id), "session.timed_out" if reason != "deactivated" else "session.ended",
+                         "user_account", row.user_id, reason=reason)
+    sessions.end(session, row)
+    return reason
+
+
+def two_factor_set_up_details(session: Session, row: PortalSession) -> tuple[str, str]:
+    """The secret to type, grouped, and the QR code as inline SVG, for the set-up page."""
+    user = session.get(User, row.user_id)
+    uri = totp.provisioning_uri(row.pending_totp_secret, user.email)
+    return totp.grouped(row.pending_totp_secret), totp.qr_code_svg(uri)
+
+
+def _end_previous(session: Session, token: str | None) -> None:
+    row = sessions.find(session, token)
+    if row is not None:
+        sessions.end(session, row)
+
+
+def _stage_path(stage: str) -> str:
+    return "/sign-in/set-up-two-factor" if stage == "set_up_two_factor" else "/sign-in/two-factor"
+
+
+# --- One-time links ----------------------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue_link(session: Session, *, user_id: int, purpose: str, lifetime: timedelta, now: datetime) -> str:
+    """A new one-time link; earlier unused links of the same purpose stop working, so only the newest email counts."""
+    for old in session.exec(select(AccountToken).where(AccountToken.user_id == user_id, AccountToken.purpose == purpose,
+                                                       col(AccountToken.used_at).is_(None))):
+        old.used_at = now
+        session.add(old)
+    token = secrets.token_urlsafe(32)
+    session.add(AccountToken(token_hash=_token_hash(token), purpose=purpose, user_id=user_id, created_at=now, expires_at=now + lifetime))
+    path = "/invitation/" if purpose == "invitation" else "/reset-password/"
+    return get_settings().base_url.rstrip("/") + path + token
+
+
+def usable_link(session: Session, *, token: str, purpose: str, now: datetime) -> tuple[AccountToken, User] | None:
+    if not token or len(token) > 100:
+        return None
+    link = session.exec(select(AccountToken).where(AccountToken.token_hash == _token_hash(token), AccountToken.purpose == purpose)).first()
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        return None
+    user = session.get(User, link.user_id)
+    if user is None or (purpose == "password_reset" and not user.is_active):
+        return None
+    return link, user
+
+
+class LinkNotUsable(ValueError):
+    """The one-time link is unknown, used or expired."""
+
+
+def accept_invitation(session: Session, *, token: str, password: str, now: datetime, previous_token: str | None = None) -> SignInStep:
+    """Sets the invitee's first password and starts their sign-in at the code step. Check password_problem first."""
+    found = usable_link(session, token=token, purpose="invitation", now=now)
+    if found is None:
+        raise LinkNotUsable("This invitation link is not valid.")
+    link, user = found
+    link.used_at = now
+    user.password_hash = hash_password(password)
+    user.is_active = True
+    session.add_all([link, user])
+    audit_service.record(session, portal_actor(user.id), "invitation.accepted", "user_account", user.id)
+    _end_previous(session, previous_token)
+    stage = "two_factor" if user.totp_secret else "set_up_two_factor"
+    token_value, row = sessions.start(session, user_id=user.id, stage=stage, now=now)
+    if stage == "set_up_two_factor":
+        row.pending_totp_secret = totp.new_secret()
+    return SignInStep("accepted", session_token=token_value, next_path=_stage_path(stage))
+
+
+def request_password_reset(session: Session, *, email: str, now: datetime) -> None:
+    """Emails a reset link if the account exists and can sign in. The caller says the same thing either way."""
+    user = find_user(session, email)
+    if user is None or not user.is_active or user.password_hash is None:
+        return
+    latest = session.exec(select(func.max(AccountToken.created_at)).where(
+        AccountToken.user_id == user.id, AccountToken.purpose == "password_reset")).one()
+    if latest is not None and now - latest < RESET_EMAIL_INTERVAL:
+        return
+    link = _issue_link(session, user_id=user.id, purpose="password_reset", lifetime=RESET_LIFETIME, now=now)
+    enqueue_alert(session, template="password_reset", audience="user", audience_ref=str(user.id), link=link)
+    audit_service.record(session, portal_actor(user.id), "password_reset.requested", "user_account", user.id)
+
+
+def reset_password(session: Session, *, token: str, password: str, now: datetime) -> User:
+    """Sets a new password and signs the user out everywhere. It does not sign them in: the code is still needed."""
+    found = usable_link(session, token=token, purpose="password_reset", now=now)
+    if found is None:
+        raise LinkNotUsable("This password reset link is not valid.")
+    link, user = found
+    link.used_at = now
+    user.password_hash = hash_password(password)
+    session.add_all([link, user])
+    sessions.end_all_for_user(session, user.id)
+    audit_service.record(session, portal_actor(user.id), "password_reset.completed", "user_account", user.id)
+    return user
+
+
+def new_password_problems(password: str, confirmation: str) -> dict[str, str]:
+    """Errors for a 'create a password' form, by field id."""
+    problem = password_problem(password) if password else "Enter a password"
+    if problem:
+        return {"password": problem}
+    if password != confirmation:
+        return {"password-confirm": "The passwords do not match"}
+    return {}
+
+
+# --- Administration ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user_id: int
+    link: str | None  # None when the user already has a password and only gained a membership
+    expires_at: datetime | None
+
+
+def invite_user(session: Session, *, email: str, display_name: str, kind: str, now: datetime, by: Actor,
+                urns: tuple[str, ...] = (), role: str | None = None, la_codes: tuple[str, ...] = ()) -> Invitation:
+    """Creates (or extends) an account with its settings or LAs, and a 7-day one-time link to set a password."""
+    from service.localauthorities.models import LocalAuthority
+    from service.register.models import Setting
+
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ValueError("Give a full email address.")
+    if kind not in USER_KINDS:
+        raise ValueError(f"Kind must be one of {', '.join(USER_KINDS)}.")
+    if kind == "setting_staff":
+        if not urns or role not in SETTING_ROLES:
+            raise ValueError(f"Setting staff need at least one --urn and a --role ({' or '.join(SETTING_ROLES)}).")
+        unknown = [urn for urn in urns if session.get(Setting, urn) is None]
+        if unknown:
+            raise ValueError(f"No setting in the register with URN {', '.join(unknown)}.")
+    if kind == "la_officer":
+        if not la_codes:
+            raise ValueError("LA officers need at least one --la code.")
+        unknown = [code for code in la_codes if session.get(LocalAuthority, code) is None]
+        if unknown:
+            raise ValueError(f"No local authority configured with code {', '.join(unknown)}: load it with `encompass la load`.")
+    user = find_user(session, email)
+    if user is None:
+        user = User(email=email, display_name=display_name.strip() or email, kind=kind, created_at=now)
+        session.add(user)
+        session.flush()
+    elif user.kind != kind:
+        raise ValueError(f"{email} already has an account of another kind ({user.kind}).")
+    for urn in urns:
+        membership = session.get(SettingMembership, (user.id, urn))
+        if membership is None:
+            session.add(SettingMembership(user_id=user.id, urn=urn, role=role))
+        elif membership.role != role:
+            membership.role = role
+            session.add(membership)
+    for code in la_codes:
+        if session.get(LaMembership, (user.id, code)) is None:
+            session.add(LaMembership(user_id=user.id, la_code=code))
+    audit_service.record(session, by, "user.invited", "user_account", user.id, kind=kind, urns=list(urns), role=role, la_codes=list(la_codes))
+    if user.password_hash is not None and user.is_active:
+        return Invitation(user.id, None, None)
+    link = _issue_link(session, user_id=user.id, purpose="invitation", lifetime=INVITATION_LIFETIME, now=now)
+    enqueue_alert(session, template="invitation", audience="user", audience_ref=str(user.id), link=link)
+    return Invitation(user.id, link, now + INVITATION_LIFETIME)
+
+
+def deactivate_user(session: Session, *, email: str, by: Actor) -> User:
+    user = _existing_user(session, email)
+    user.is_active = False
+    session.add(user)
+    sessions.end_all_for_user(session, user.id)
+    for link in session.exec(select(AccountToken).where(AccountToken.user_id == user.id, col(AccountToken.used_at).is_(None))):
+        session.delete(link)
+    audit_service.record(session, by, "user.deactivated", "user_account", user.id)
+    return user
+
+
+def reset_two_factor(session: Session, *, user_id: int, by: Actor) -> User:
+    """After a lost phone: the next sign-in sets up a new app. Not self-service, so a stolen password is not enough."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValueError("No such user.")
+    user.totp_secret = None
+    user.totp_last_step = None
+    session.add(user)
+    sessions.end_all_for_user(session, user.id)
+    audit_service.record(session, by, "two_factor.reset", "user_account", user.id)
+    return user
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    id: int
+    email: str
+    display_name: str
+    kind: str
+    is_active: bool
+    has_password: bool
+    has_two_factor: bool
+    places: tuple[str, ...]  # "112517 (key_adult)" or "LA 830"
+    last_sign_in_at: datetime | None
+
+
+def list_users(session: Session) -> list[UserSummary]:
+    places: dict[int, list[str]] = {}
+    for m in session.exec(select(SettingMembership).order_by(SettingMembership.urn)):
+        places.setdefault(m.user_id, []).append(f"{m.urn} ({m.role.replace('_', ' ')})")
+    for m in session.exec(select(LaMembership).order_by(LaMembership.la_code)):
+        places.setdefault(m.user_id, []).append(f"LA {m.la_code}")
+    return [
+        UserSummary(u.id, u.email, u.display_name, u.kind, u.is_active, u.password_hash is not None, u.totp_secret is not None,
+                    tuple(places.get(u.id, ())), u.last_sign_in_at)
+        for u in session.exec(select(User).order_by(User.kind, User.email))
+    ]
+
+
+def code_for_demo(session: Session, *, email: str, now: datetime) -> str:
+    """Development only: the current code for a user's app, or for the set-up screen they have open."""
+    if get_settings().environment == "production":
+        raise ValueError("Refusing to show codes in production.")
+    user = _existing_user(session, email)
+    secret = user.totp_secret
+    if secret is None:
+        pending = session.exec(select(PortalSession).where(PortalSession.user_id == user.id, PortalSession.stage == "set_up_two_factor",
+                                                           col(PortalSession.pending_totp_secret).is_not(None))
+                               .order_by(col(PortalSession.created_at).desc())).first()
+        if pending is None:
+            raise ValueError(f"{email} has not set up two-factor yet: sign in with the password first, then run this again.")
+        secret = pending.pending_totp_secret
+    return totp.current_code(secret, now)
+
+
+def _existing_user(session: Session, email: str) -> User:
+    user = find_user(session, email)
+    if user is None:
+        raise ValueError(f"No user with email {normalise_email(email)}.")
+    return user
