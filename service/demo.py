@@ -21,7 +21,6 @@ from service.register.models import Setting
 
 DEMO_API_KEY = "oe_demo00000001_derbyshire-demo-key-for-local-use-only"
 DEMO_PASSWORD = "demo-password-please-change"
-# Base32 TOTP secrets for the demo accounts, so the README can show how to make codes.
 DEMO_FORCES = (
     ("derbyshire", "Derbyshire Constabulary", "830", ["831"]),
     ("nottinghamshire", "Nottinghamshire Police", "891", ["892"]),
@@ -143,6 +142,8 @@ def cmd_demo(args) -> int:
     print(f"  Portal accounts (password for each: {DEMO_PASSWORD}):")
     for email, name, *_ in DEMO_USERS:
         print(f"    {email:<48} {name}")
+    print("  The first sign-in of each account sets up its authenticator app, as for a real user.")
+    print("  No phone to hand? `encompass users totp-code --email <email>` prints the code (development only).")
     return 0
 
 

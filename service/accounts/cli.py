@@ -56,6 +56,17 @@ def cmd_totp_code(args) -> int:
     return 0
 
 
+def cmd_purge_sessions(_args) -> int:
+    from service.accounts import sessions, throttle
+
+    with unit_of_work() as session:
+        now = utcnow()
+        ended = sessions.purge_expired(session, now=now, limits=sessions.limits_from_settings())
+        forgotten = throttle.purge(session, now)
+    print(f"Removed {ended} expired sessions and {forgotten} old sign-in failure counts.")
+    return 0
+
+
 def register_commands(areas, area, command) -> None:
     users = area("users", "portal accounts: Key Adults, deputies, LA officers and administrators")
     sub = command(users, "invite", cmd_invite, "create an account (or add a setting or LA to one) and print a one-time link")
@@ -70,5 +81,6 @@ def register_commands(areas, area, command) -> None:
     sub.add_argument("--email", required=True)
     sub = command(users, "reset-two-factor", cmd_reset_two_factor, "after a lost phone: the next sign-in sets up a new app")
     sub.add_argument("--email", required=True)
+    command(users, "purge-sessions", cmd_purge_sessions, "remove expired sessions and old sign-in failure counts (run daily)")
     sub = command(users, "totp-code", cmd_totp_code, "development only: print the current code for an account (for demos)")
     sub.add_argument("--email", required=True)

@@ -107,3 +107,17 @@ def test_flash_message_shows_once_after_a_redirect(client, db, make_user, sign_i
     first = client.get("/admin").text
     assert "Alex Morgan will set up a new authenticator app" in first
     assert "Alex Morgan will set up a new authenticator app" not in client.get("/admin").text
+
+
+def test_purge_removes_only_sessions_that_can_no_longer_be_used(client, db, make_user, sign_in):
+    from service.cli import main as cli
+
+    stale, fresh = make_user("admin"), make_user("admin")
+    with time_machine.travel(MORNING, tick=False) as traveller:
+        sign_in(client, stale)
+        traveller.shift(timedelta(hours=1))
+        client.cookies.clear()
+        sign_in(client, fresh)
+        assert cli(["users", "purge-sessions"]) == 0
+    db.expire_all()
+    assert [row.user_id for row in db.exec(select(PortalSession))] == [fresh.id]
