@@ -6,6 +6,8 @@ from service.accounts.routes_portal import router as accounts_router
 from service.config import get_settings
 from service.middleware import BodySizeLimit
 from service.notifications.routes_api import router as police_api_router
+from service.ops.health import router as health_router
+from service.ops.logging import RequestLogging, configure_logging
 from service.problems import Problem, install_problem_handlers
 from service.web.assets import mount_assets
 from service.web.errors import install_html_errors
@@ -22,6 +24,7 @@ Errors are `application/problem+json` (RFC 9457); each field error has a JSON po
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    configure_logging(settings.log_level)
     app = FastAPI(
         title="Operation Encompass notification service",
         version="1.0.0",
@@ -32,9 +35,11 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # added last, so it wraps the rest and every answer gets the headers
+    app.add_middleware(RequestLogging)  # outermost: the request id and access line cover every answer, 413s too
     install_problem_handlers(app)
     install_html_errors(app)
     app.include_router(police_api_router)
+    app.include_router(health_router)
     app.include_router(accounts_router)
     mount_assets(app)
     _declare_problem_schema(app)
