@@ -466,7 +466,7 @@ def record_action(session: Session, *, staff: StaffMember, notification_id: str,
     session.add(recorded)
     session.flush()
     audit_service.record(session, staff.actor, "notification.action_recorded", "notification", notification.id,
-                         urn=notification.recipient_urn, action=action, action_id=recorded.id)
+                         urn=notification.recipient_urn, recorded_action=action, action_id=recorded.id)
     if action == SEND_BACK:
         _send_back(session, staff, notification, now)
     return recorded
