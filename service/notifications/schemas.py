@@ -10,7 +10,10 @@ from service.routing import EDUCATION_STATUSES
 
 RiskLevel = Literal["standard", "medium", "high", "not_assessed"]
 EducationStatus = Literal[EDUCATION_STATUSES]  # type: ignore[valid-type]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Surrounding whitespace is stripped, so a required text must hold something else: the pattern says so in OpenAPI.
+# Python also strips \x1c-\x1f, which other regex engines do not count as \s, hence the explicit range.
+HAS_TEXT = r"[^\s\x1c-\x1f]"
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=HAS_TEXT)]
 LaCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 
 
@@ -31,7 +34,7 @@ IsoDateTime = Annotated[AwareDatetime, _iso_text(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\
 class ChildSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    child_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    child_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=HAS_TEXT)]
     given_name: Name
     family_name: Name
     date_of_birth: IsoDate
@@ -40,7 +43,7 @@ class ChildSubmission(BaseModel):
     home_postcode: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$")] | None = None
     education_status: EducationStatus
     setting_urn: Annotated[str, StringConstraints(pattern=r"^\d{5,7}$")] | None = None
-    setting_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    setting_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=HAS_TEXT)] | None = None
     present_at_incident: StrictBool | None = None  # not 0, "no" or "false": a yes/no must be said as one
     spoken_to: StrictBool | None = None
     child_voice: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
@@ -60,7 +63,7 @@ class IncidentSubmission(BaseModel):
     occurred_at: IsoDateTime
     risk_level: RiskLevel
     summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-    police_actions: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
+    police_actions: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=HAS_TEXT)]] = Field(default_factory=list, max_length=20)
     children: list[ChildSubmission] = Field(min_length=1, max_length=20)
 
     @field_validator("occurred_at")
