@@ -31,8 +31,17 @@ IsoDate = Annotated[date, _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"
 IsoDateTime = Annotated[AwareDatetime, _iso_text(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}.*", "a date and time in ISO 8601 with an offset")]
 
 
+def refuse_nul(value: object) -> object:
+    """PostgreSQL cannot store NUL in text, so a NUL anywhere is refused up front as a field error, never a 500."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        raise ValueError("Text must not contain NUL (U+0000) characters.")
+    return value
+
+
 class ChildSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _no_nul = field_validator("*", mode="before")(refuse_nul)
 
     child_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=HAS_TEXT)]
     given_name: Name
@@ -58,6 +67,7 @@ class ChildSubmission(BaseModel):
 
 class IncidentSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _no_nul = field_validator("*", mode="before")(refuse_nul)
 
     police_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.:-]*$")]
     occurred_at: IsoDateTime
