@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from service.accounts.routes_portal import router as accounts_router
 from service.config import get_settings
 from service.keyadult.routes_portal import router as keyadult_router
+from service.laworkspace.routes_portal import router as la_workspace_router
 from service.middleware import BodySizeLimit
 from service.notifications.routes_api import router as police_api_router
 from service.ops.health import router as health_router
@@ -43,6 +44,7 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(accounts_router)
     app.include_router(keyadult_router)
+    app.include_router(la_workspace_router)
     mount_assets(app)
     _declare_problem_schema(app)
     return app

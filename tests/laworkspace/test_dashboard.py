@@ -1,0 +1,161 @@
+"""Oversight figures checked against a small data set computed by hand, the charts' accessibility, and the CSV export."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlmodel import select
+
+from service.audit.models import AuditEvent
+from service.laworkspace import dashboard
+from service.laworkspace import service as workspace
+from tests.laworkspace.conftest import BRIMINGTON_JUNIOR, child_entry
+
+PERIOD = {"from": "2026-11-02", "to": "2026-11-06"}  # GMT, so London days are UTC days
+
+
+def at(day: int, hour: int, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def small_area(db, receive_at, as_officer, onboard):
+    """Six notifications whose figures are worked out by hand in the test below."""
+    officer, _ = as_officer("830", name="Dashboard officer")
+    onboard(BRIMINGTON_JUNIOR)
+    ellie = child_entry("C1", given_name="Zephyrine", family_name="Quillfeather")
+    # N1: police took 2 hours; acknowledged 30 minutes after receipt, well before the 10:00 deadline next day.
+    [n1] = receive_at(at(2, 10), at(2, 8), ellie)
+    # N2: same child; police took 30 hours; acknowledged 24 hours later, after its deadline (4 Nov 10:00).
+    [n2] = receive_at(at(3, 12), at(2, 6), ellie)
+    # N3: another child; police took 1 hour; never acknowledged.
+    receive_at(at(4, 10), at(4, 9), child_entry("C1", given_name="Barnaby", family_name="Thistlewood"))
+    # N4: a Nottinghamshire child, received in the period: never counted for 830.
+    receive_at(at(4, 11), at(4, 10), child_entry("C1", given_name="Ottoline", family_name="Marchbanks", home_la_code="891"))
+    # N5: the first child again, before the period but within three months of its end; never acknowledged.
+    receive_at(at(20, 10, month=10), at(20, 9, month=10), ellie)
+    # N6: at an onboarded school; police took 2 hours; never acknowledged.
+    receive_at(at(5, 9), at(5, 7), child_entry("C1", given_name="Cosmo", family_name="Fairweather",
+                                               education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR))
+    workspace.acknowledge(db, officer, n1, now=at(2, 10) + timedelta(minutes=30))
+    workspace.acknowledge(db, officer, n2, now=at(4, 12))
+    workspace.record_outcome(db, officer, n1, workspace.OutcomeForm("contacted_home_education_officer", "", False), now=at(4, 13))
+    workspace.record_outcome(db, officer, n2, workspace.OutcomeForm("no_further_action", "", False), now=at(4, 14))
+    db.commit()
+    return officer
+
+
+def test_figures_match_the_hand_computed_values(db, small_area):
+    period = dashboard.Period(date(2026, 11, 2), date(2026, 11, 6))
+    rows = workspace.oversight_rows(db, small_area, period)
+    figures = dashboard.oversight_figures(rows, period, outcome_label=workspace.action_label)
+    assert figures.total == 4
+    assert {(bar.label, bar.value) for bar in figures.by_outcome} == {
+        ("No outcome recorded yet", 2), ("Contacted the family's home education officer", 1), ("No further action", 1)}
+    assert [(bar.label, bar.value) for bar in figures.by_setting] == [("Brimington Junior School (URN 112517)", 1)]
+    assert figures.held_by_la == 3
+    assert figures.police_count == 4
+    assert figures.police_median_seconds == pytest.approx(2 * 3600, abs=1)  # 1h, 2h, 2h, 30h
+    assert (figures.police_within_24h, figures.police_within_24h_share) == (3, 0.75)
+    assert figures.acknowledged_count == 2
+    assert figures.acknowledge_median_seconds == pytest.approx((30 * 60 + 24 * 3600) / 2, abs=1)
+    assert (figures.due, figures.met, figures.met_share) == (4, 1, 0.25)
+    assert figures.overdue_now == 3  # N3, N5 and N6; N4 is another LA's
+    assert figures.repeat_children == 1  # N1, N2 and N5 are one child
+    assert figures.repeat_window_start == date(2026, 8, 6)
+
+
+def test_dashboard_page_shows_the_figures_with_accessible_charts_and_tables(db, small_area, client, sign_in, check_page):
+    from service.accounts.models import User
+
+    sign_in(client, db.get(User, small_area.id))
+    soup = check_page(client.get("/la/dashboard", params=PERIOD))
+    figure = {row["id"]: row.find("td").get_text(" ", strip=True) for row in soup.select("#headline-figures tbody tr")}
+    assert figure["figure-total"] == "4"
+    assert figure["figure-police-median"] == "2 hours"
+    assert figure["figure-police-24h"] == "75% (3 of 4)"
+    assert figure["figure-ack-median"].startswith("12 hours 15 minutes")
+    assert figure["figure-deadline"] == "25% (1 of 4 due)"
+    assert figure["figure-overdue"] == "3"
+    assert figure["figure-repeat"] == "1"
+
+    charts = soup.find_all("svg", class_="la-chart")
+    assert len(charts) == 4
+    for chart in charts:
+        assert chart["role"] == "img"
+        for label_id in chart["aria-labelledby"].split():
+            assert chart.find(id=label_id) is not None
+    outcome_table = {row.th.get_text(strip=True): row.td.get_text(strip=True) for row in soup.select("#table-outcome tbody tr")}
+    assert outcome_table == {"No outcome recorded yet": "2", "Contacted the family's home education officer": "1", "No further action": "1"}
+    assert "Quillfeather" not in soup.get_text() and "Marchbanks" not in soup.get_text()
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "oversight.viewed")).first()
+
+
+def test_csv_export_has_the_same_figures_and_no_names(db, small_area, client, sign_in):
+    from service.accounts.models import User
+
+    sign_in(client, db.get(User, small_area.id))
+    response = client.get("/la/dashboard.csv", params=PERIOD)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    for name in ("Zephyrine", "Quillfeather", "Barnaby", "Thistlewood", "Ottoline", "Marchbanks", "Cosmo", "Fairweather"):
+        assert name not in response.text
+    rows = {(section, item): value for section, item, value in list(csv.reader(io.StringIO(response.text)))[1:]}
+    assert rows[("notifications", "received in the period")] == "4"
+    assert rows[("police timeliness", "median minutes from incident to receipt")] == "120"
+    assert rows[("acknowledgement", "share acknowledged by the deadline (%)")] == "25.0"
+    assert rows[("now", "overdue now")] == "3"
+    assert rows[("by setting", "Brimington Junior School (URN 112517)")] == "1"
+    [export] = db.exec(select(AuditEvent).where(AuditEvent.action == "oversight.exported")).all()
+    assert export.actor_id == str(small_area.id) and export.detail["first_day"] == "2026-11-02"
+
+
+def test_a_bad_period_is_explained_and_the_default_period_shown(officer_client, check_page):
+    client, _ = officer_client("830")
+    response = client.get("/la/dashboard", params={"from": "2026-11-09", "to": "2026-11-02"})
+    assert response.status_code == 400
+    soup = check_page(response)
+    assert soup.select_one(".govuk-error-summary a[href='#from']")
+
+
+@pytest.mark.parametrize("from_text, to_text, field", [
+    ("2026-02-30", "2026-03-01", "from"), ("yesterday", "", "from"), ("2026-11-01", "2030-01-01", "to"),
+    ("2020-01-01", "2026-11-01", "from"),
+])
+def test_period_checks(from_text, to_text, field):
+    _, errors = dashboard.parse_period(from_text, to_text, date(2026, 11, 23))
+    assert field in errors
+
+
+def test_period_accepts_uk_dates_and_defaults_to_the_last_30_days():
+    assert dashboard.parse_period("2/11/2026", "6/11/2026", date(2026, 11, 23)) == (
+        dashboard.Period(date(2026, 11, 2), date(2026, 11, 6)), {})
+    period, errors = dashboard.parse_period(None, None, date(2026, 11, 23))
+    assert (period.start, period.end, errors) == (date(2026, 10, 25), date(2026, 11, 23), {})
+
+
+def test_months_before_keeps_to_real_days():
+    assert dashboard.months_before(date(2026, 5, 31), 3) == date(2026, 2, 28)
+    assert dashboard.months_before(date(2026, 1, 15), 3) == date(2025, 10, 15)
+
+
+def test_durations_read_the_way_people_say_them():
+    assert dashboard.duration_text(None) == "No data"
+    assert dashboard.duration_text(45 * 60) == "45 minutes"
+    assert dashboard.duration_text(3600) == "1 hour"
+    assert dashboard.duration_text(26 * 3600 + 60) == "1 day 2 hours"
+
+
+def test_chart_text_is_escaped_and_csv_cells_cannot_become_formulas():
+    svg = dashboard.bar_chart_svg("c", "Settings", [dashboard.Bar("<script>St Ann's & Co</script>", 3)])
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert BeautifulSoup(str(svg), "html.parser").svg["aria-labelledby"] == "c-title c-desc"
+    figures = dashboard.oversight_figures(dashboard.DashboardRows(
+        total=1, by_outcome=[], by_setting=[("100000", "=HYPERLINK(\"x\")", 1)], held_by_la=0,
+        police=dashboard.DurationSummary(0, None), acknowledgement=dashboard.DurationSummary(0, None), due=0, met=0,
+        overdue_now=0, repeat_children=0, repeat_window_start=date(2026, 8, 1)),
+        dashboard.Period(date(2026, 11, 1), date(2026, 11, 2)), outcome_label=str)
+    text = dashboard.csv_text(figures, ["830"])
+    assert "'=HYPERLINK" in text
