@@ -31,7 +31,7 @@ def create_app() -> FastAPI:
         title="Operation Encompass notification service",
         version="1.0.0",
         description=API_DESCRIPTION,
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI would load scripts from a CDN; the committed document is in openapi/
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )

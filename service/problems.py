@@ -123,7 +123,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict]:
     }
 
 
-def install_problem_handlers(app: FastAPI, *, api_prefix: str = "/api/") -> None:
+def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError):
         return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
@@ -134,13 +134,10 @@ def install_problem_handlers(app: FastAPI, *, api_prefix: str = "/api/") -> None
         return problem_response(422, "The request could not be processed", "Check the fields listed in errors.", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        if request.url.path.startswith(api_prefix) or request.url.path in ("/healthz", "/readyz"):
-            return problem_response(exc.status_code, _TITLES.get(exc.status_code, "Error"), exc.detail if isinstance(exc.detail, str) else None, headers=getattr(exc, "headers", None))
-        handler = app.state.__dict__.get("html_error_handler")
-        if handler is not None:
-            return await handler(request, exc)
-        return problem_response(exc.status_code, _TITLES.get(exc.status_code, "Error"), headers=getattr(exc, "headers", None))
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        # Portal paths get HTML pages instead: service/web/errors.py wraps this handler.
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(exc.status_code, _TITLES.get(exc.status_code, "Error"), detail, headers=getattr(exc, "headers", None))
 
 
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 413: "Request body too large", 415: "Unsupported media type", 422: "The request could not be processed", 429: "Too many requests"}
