@@ -222,7 +222,8 @@ def _unused_code(db, user) -> str:
     db.expire_all()
     last = db.get(User, user.id).totp_last_step
     now = int(utcnow().timestamp()) // 30
-    step = next((s for s in (now - 1, now, now + 1) if last is None or s > last), None)
+    # The current step first: a code from the step before can expire between choosing it and the server checking it.
+    step = next((s for s in (now, now + 1, now - 1) if last is None or s > last), None)
     assert step is not None, "three sign-ins within a minute for one user: use another user"
     return pyotp.TOTP(user.totp_secret).at(step * 30)
 
