@@ -2,8 +2,8 @@
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
@@ -84,6 +84,20 @@ _QUALIFIER = re.compile(r",| - |\(")
 
 
 @dataclass(frozen=True, slots=True)
+class WordRun:
+    """Distinctive words with the spellings compare() needs, worked out once per name rather than per comparison."""
+
+    words: tuple[str, ...]
+    joined: str
+    nospace: str
+    stems: tuple[str, ...]
+
+    @classmethod
+    def of(cls, words: tuple[str, ...]) -> "WordRun":
+        return cls(words, " ".join(words), "".join(words), tuple(word_stem(w) for w in words))
+
+
+@dataclass(frozen=True, slots=True)
 class NameForm:
     core: tuple[str, ...]  # the distinctive words, in order, spelled one way
     phases: frozenset[str]
@@ -91,14 +105,20 @@ class NameForm:
     sexes: frozenset[str]
     # The distinctive words before a ", Town" or " - Site" qualifier, which families leave out.
     short_core: tuple[str, ...] = ()
+    full: WordRun = field(init=False, compare=False, repr=False)
+    short: WordRun | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "full", WordRun.of(self.core))
+        object.__setattr__(self, "short", WordRun.of(self.short_core) if self.short_core else None)
 
     @property
     def joined(self) -> str:
-        return " ".join(self.core)
+        return self.full.joined
 
     @property
     def nospace(self) -> str:
-        return "".join(self.core)
+        return self.full.nospace
 
 
 def _words(name: str) -> list[str]:
@@ -137,6 +157,10 @@ def name_form(name: str) -> NameForm:
     return form
 
 
+# Police send the same few names for every child of a family; reading a name costs more than scoring it.
+given_name_form = lru_cache(maxsize=4096)(name_form)
+
+
 def _name_form(name: str) -> NameForm:
     words = _apply_phrases(_words(name))
     core: list[str] = []
@@ -165,14 +189,26 @@ def word_stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
+def _words_all_there(given: WordRun, register: WordRun) -> bool:
+    for word, stem in zip(given.words, given.stems):
+        if stem in register.stems:
+            continue
+        if len(word) < 5 or not any(_slip_apart(word, other) for other in register.words):
+            return False
+    return True
+
+
+def _slip_apart(given: str, register: str) -> bool:
+    shorter = min(len(given), len(register))
+    allowed = 2 if shorter >= 9 else 1
+    if shorter < 5 or abs(len(given) - len(register)) > allowed:
+        return False
+    return DamerauLevenshtein.distance(given, register, score_cutoff=allowed) <= allowed
+
+
 def words_alike(given: str, register: str) -> bool:
     """Same word allowing one slip of the keyboard (two in long words)."""
-    if given == register or word_stem(given) == word_stem(register):
-        return True
-    shorter = min(len(given), len(register))
-    if shorter < 5:
-        return False
-    return DamerauLevenshtein.distance(given, register, score_cutoff=2) <= (2 if shorter >= 9 else 1)
+    return given == register or word_stem(given) == word_stem(register) or _slip_apart(given, register)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,20 +238,20 @@ def _marker_penalty(given: frozenset[str], register: frozenset[str], unstated: f
     return CONTRADICTION_PENALTY, True
 
 
-def _similarity(given: tuple[str, ...], register: tuple[str, ...], known_words) -> float:
-    if given == register or "".join(given) == "".join(register):
+def _similarity(given: WordRun, register: WordRun, known_words) -> float:
+    if given.nospace == register.nospace:
         return 100.0
-    if [word_stem(w) for w in given] == [word_stem(w) for w in register]:
+    if given.stems == register.stems:
         return 98.0
-    given_joined, register_joined = " ".join(given), " ".join(register)
     similarity = max(
-        fuzz.ratio(given_joined, register_joined),
-        fuzz.token_sort_ratio(given_joined, register_joined),
-        fuzz.ratio("".join(given), "".join(register)),
+        fuzz.ratio(given.joined, register.joined),
+        fuzz.token_sort_ratio(given.joined, register.joined),
+        fuzz.ratio(given.nospace, register.nospace),
     )
-    register_stems = {word_stem(w) for w in register}
-    if any(len(w) >= 4 and w in known_words and word_stem(w) not in register_stems for w in given):
-        similarity = min(similarity, KNOWN_WORD_CAP)
+    if similarity > KNOWN_WORD_CAP and any(
+        len(w) >= 4 and w in known_words and stem not in register.stems for w, stem in zip(given.words, given.stems)
+    ):
+        similarity = KNOWN_WORD_CAP
     return similarity
 
 
@@ -223,18 +259,16 @@ def compare(given: NameForm, register: NameForm, known_words: frozenset[str] | s
     """How well a name given at the scene fits one register name; type words adjust, distinctive words decide."""
     if not given.core or not register.core:
         return Comparison(0.0, False, False)
-    similarity = _similarity(given.core, register.core, known_words)
-    if register.short_core:
-        similarity = max(similarity, _similarity(given.core, register.short_core, known_words))
+    similarity = _similarity(given.full, register.full, known_words)
+    if register.short is not None and similarity < 100.0:
+        similarity = max(similarity, _similarity(given.full, register.short, known_words))
     same_letters = given.nospace == register.nospace
     phase_penalty, phase_clash = _marker_penalty(given.phases, register.phases, UNSTATED_PHASE_PENALTY, _NEAR_PHASES)
     faith_penalty, faith_clash = _marker_penalty(given.faiths, register.faiths, UNSTATED_FAITH_PENALTY)
     sex_penalty, sex_clash = _marker_penalty(given.sexes, register.sexes, UNSTATED_SEX_PENALTY)
     contradicts = phase_clash or faith_clash or sex_clash
     covers = not contradicts and (
-        same_letters
-        or given.nospace in register.nospace
-        or all(any(words_alike(g, r) for r in register.core) for g in given.core)
+        same_letters or given.nospace in register.nospace or _words_all_there(given.full, register.full)
     )
     score = max(0.0, similarity - phase_penalty - faith_penalty - sex_penalty)
     return Comparison(round(score, 1), covers, contradicts)

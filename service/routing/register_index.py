@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from service.register.records import SettingLink, SettingRecord
 from service.routing.decisions import Candidate
-from service.routing.names import NameForm, compare, name_form, word_stem
+from service.routing.names import NameForm, compare, given_name_form, name_form, word_stem
 
 # Successor chains longer than this are data loops or history too old to trust.
 MAX_SUCCESSOR_HOPS = 4
@@ -136,31 +136,48 @@ class RegisterIndex:
             found |= self._typo_keys.get(stem, set()) & {stem}
         return found
 
-    def _lookup_words(self, form: NameForm) -> set[str]:
-        words = set(form.core)
-        words.update(a + b for a, b in zip(form.core, form.core[1:]))
-        if len(form.core) > 1:
-            words.add(form.nospace)
+    def _lookup_words(self, form: NameForm) -> dict[str, int]:
+        """Each word to look up, with how many of the given words a hit on it stands for."""
+        words = {word: 1 for word in form.core}
+        for a, b in zip(form.core, form.core[1:]):
+            words[a + b] = 2
+        if len(form.core) > 2:
+            words[form.nospace] = len(form.core)
         # "st" is in thousands of names and narrows nothing when another word was given.
         if len(words) > 1:
-            words.discard("st")
+            words.pop("st", None)
         return words
 
     def score_name(self, name: str, la_codes: Sequence[str]) -> list[NameMatch]:
-        """Every name entry in the given LAs sharing a word (or a near miss of one) with the name, scored."""
-        form = name_form(name)
+        """Every name entry in the given LAs sharing enough words (or near misses of them) with the name, scored."""
+        form = given_name_form(name)
         if not form.core:
             return []
-        positions: set[int] = set()
-        for word in self._lookup_words(form):
+        lookups = self._lookup_words(form)
+        wanted_las = frozenset(la_codes)
+        hits: dict[int, int] = defaultdict(int)
+        for word, weight in lookups.items():
+            positions: set[int] = set()
             for register_word in self._register_words_like(word):
                 by_la = self._postings.get(register_word)
                 if not by_la:
                     continue
-                for la_code in la_codes:
-                    positions.update(by_la.get(la_code, ()))
+                if len(by_la) < len(wanted_las):
+                    for la_code, found in by_la.items():
+                        if la_code in wanted_las:
+                            positions.update(found)
+                else:
+                    for la_code in wanted_las:
+                        positions.update(by_la.get(la_code, ()))
+            for position in positions:
+                hits[position] += weight
+        # A name sharing under half the words given cannot score near a confident match nor contain the name given,
+        # so it cannot be the setting or a rival to it; skipping it keeps common words ("Park", "Hill") cheap.
+        needed = max(1, (len([w for w in form.core if w != "st"]) + 1) // 2)
         matches = []
-        for position in positions:
+        for position, count in hits.items():
+            if count < needed:
+                continue
             entry = self._entries[position]
             comparison = compare(form, entry.form, self.known_words)
             matches.append(NameMatch(entry.target, entry.named_urn, entry.named, entry.la_code, comparison.score,

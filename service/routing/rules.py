@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 from service.register.records import SettingRecord
 from service.routing.decisions import Candidate, ChildFacts, RoutingContext, RoutingDecision, age_on
+from service.routing.names import given_name_form
 from service.routing.register_index import NameMatch
-from service.routing.names import name_form
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -186,7 +186,7 @@ def _name_candidates(name: str | None, age: int, home: str, context: RoutingCont
 
 
 def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> RoutingDecision:
-    if not name_form(name).core:
+    if not given_name_form(name).core:
         return _to_la(home, "name_no_match",
                       "The setting name given has no distinctive words to match, so the home local authority must "
                       "find where the child is educated.", needs_resolution=True)
