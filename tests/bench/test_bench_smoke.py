@@ -1,0 +1,70 @@
+"""The benchmarks still run: each script with tiny sizes prints its table. Timings are never asserted on."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+ON_POSTGRES = BACKEND == "postgresql"
+
+
+def run_bench(*arguments: str, timeout: float = 600) -> str:
+    extra = ["--postgres-url", os.environ["TEST_POSTGRES_URL"]] if ON_POSTGRES else []
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    finished = subprocess.run([sys.executable, *arguments, *extra], cwd=REPO_ROOT, env=environment, capture_output=True,
+                              text=True, timeout=timeout)
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return finished.stdout
+
+
+def databases() -> str:
+    return "postgresql" if ON_POSTGRES else "sqlite"
+
+
+def test_intake_posts_every_notification_and_prints_the_comparison_with_the_baseline():
+    output = run_bench("bench/intake.py", "--databases", databases(), "--notifications", "20", "--concurrency", "4")
+    assert "POST /api/v1/incidents" in output
+    assert "bare one-INSERT baseline" in output
+    batch_table = output.split("Intake against baseline, and the overnight batch")[1]
+    batch_row = next(line for line in batch_table.splitlines() if line.startswith(("SQLite ", "PostgreSQL ")))
+    cells = [cell.strip() for cell in batch_row.split("|")]
+    assert cells[2] == "20" and cells[5] == "20" and cells[6] == "yes"  # 20 sent, 20 stored, batch complete
+
+
+def test_name_routing_prints_latency_for_route_child_and_match_name():
+    output = run_bench("bench/name_routing.py", "--databases", databases(), "--names", "60")
+    assert "Register import and index (whole register)" in output
+    assert "29,141" in output  # every setting of the development register was imported
+    assert "route_child" in output and "match_name" in output
+
+
+def test_memory_reports_the_web_process_before_and_after_the_index():
+    output = run_bench("bench/memory.py", "--database", databases(), "--incidents", "5")
+    assert "after the first incident (index built" in output
+    assert "after 5 more incidents" in output
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the growth benchmark generates rows with PostgreSQL's generate_series")
+def test_growth_times_both_pages_at_each_size_and_shows_their_plans():
+    output = run_bench("bench/growth.py", "--sizes", "200,1000", "--samples", "5")
+    assert "Key Adult inbox" in output and "LA queue page" in output
+    assert "Query plans at 1,000 notifications" in output
+
+
+def test_run_all_saves_json_that_compare_prints_side_by_side(tmp_path):
+    saved = tmp_path / "run.json"
+    output = run_bench("bench/run_all.py", "--smoke", "--only", "name_routing", "--databases", databases(),
+                       "--output", str(saved))
+    assert "Targets" in output and "name routing p99" in output
+    document = json.loads(saved.read_text())
+    assert document["machine"]["cores"] >= 1
+    assert {t["target"].split(" (")[0] for t in document["targets"]} == {"name routing p99 < 2 ms"}
+
+    compared = run_bench("bench/run_all.py", "--compare-only", str(saved), str(saved))
+    assert "name_routing.england.route_child.p99_ms" in compared
+    assert "+0%" in compared  # a run compared with itself has not changed
