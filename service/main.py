@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from service.accounts.routes_portal import router as accounts_router
+from service.admin.routes_portal import router as admin_router
 from service.config import get_settings
 from service.keyadult.routes_portal import router as keyadult_router
 from service.laworkspace.routes_portal import router as la_workspace_router
@@ -43,6 +44,7 @@ def create_app() -> FastAPI:
     app.include_router(police_api_router)
     app.include_router(health_router)
     app.include_router(accounts_router)
+    app.include_router(admin_router)
     app.include_router(keyadult_router)
     app.include_router(la_workspace_router)
     mount_assets(app)

@@ -1,0 +1,1 @@
+"""The administrator's pages: the outbox's dead letters and the audit trail export."""

@@ -1,0 +1,62 @@
+"""The admin's pages under /admin: failed alerts to send again, and the audit trail as a CSV download."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from service.accounts import service as accounts_service
+from service.accounts.deps import Admin, CsrfChecked, flash
+from service.admin import service as admin_service
+from service.db import SessionDep, utcnow
+from service.web.templates import render
+
+# Authenticated by each route's Admin dependency (anyone else gets 404); CSRF checked on every POST.
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfChecked])
+
+
+def _back_to_outbox() -> RedirectResponse:
+    return RedirectResponse("/admin/outbox", status_code=303)
+
+
+@router.get("/outbox")
+def outbox(request: Request, session: SessionDep, user: Admin) -> Response:
+    overview = admin_service.outbox_overview(session)
+    return render(request, "admin/outbox.html", {"overview": overview})
+
+
+@router.post("/outbox/send-all-again")
+def send_all_again(request: Request, session: SessionDep, user: Admin) -> Response:
+    count = admin_service.send_all_again(session, accounts_service.portal_actor(user.id))
+    if count:
+        flash(request, f"{count} failed alert{'s' if count != 1 else ''} will be sent again.")
+    else:
+        flash(request, "There were no failed alerts to send again.", kind="information")
+    return _back_to_outbox()
+
+
+@router.post("/outbox/{message_id}/send-again")
+def send_again(request: Request, session: SessionDep, user: Admin, message_id: int) -> Response:
+    if admin_service.send_again(session, message_id, accounts_service.portal_actor(user.id)):
+        flash(request, f"Alert {message_id} will be sent again.")
+    else:
+        flash(request, f"Alert {message_id} is no longer in the failed list. Someone may have sent it again already.",
+              kind="information")
+    return _back_to_outbox()
+
+
+@router.get("/audit")
+def audit_page(request: Request, user: Admin) -> Response:
+    form = admin_service.default_export_form(utcnow().astimezone(admin_service.LONDON).date())
+    return render(request, "admin/audit.html", {"form": form, "longest_days": admin_service.LONGEST_EXPORT_DAYS})
+
+
+@router.post("/audit")
+async def audit_download(request: Request, session: SessionDep, user: Admin) -> Response:
+    posted = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    form = admin_service.read_export_form(posted, today=utcnow().astimezone(admin_service.LONDON).date())
+    if form.export_range is None:
+        return render(request, "admin/audit.html", {"form": form, "errors": form.errors, "longest_days": admin_service.LONGEST_EXPORT_DAYS}, status_code=400)
+    csv_text = admin_service.export_audit(session, form.export_range, accounts_service.portal_actor(user.id))
+    return Response(csv_text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{form.export_range.filename}"',
+        "Cache-Control": "no-store",
+    })
