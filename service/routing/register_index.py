@@ -61,10 +61,11 @@ class RegisterIndex:
 
     @classmethod
     def build(cls, settings: Iterable[SettingRecord], links: Iterable[SettingLink]) -> "RegisterIndex":
-        by_urn = {s.urn: s for s in settings}
+        # Row problems from the GIAS reader are skipped, so read_establishments() can be passed straight in.
+        by_urn = {s.urn: s for s in settings if isinstance(s, SettingRecord)}
         successors: dict[str, list[str]] = defaultdict(list)
         for link in links:
-            if link.is_successor and link.urn in by_urn and link.link_urn in by_urn and link.link_urn != link.urn:
+            if isinstance(link, SettingLink) and link.is_successor and link.urn in by_urn and link.link_urn in by_urn and link.link_urn != link.urn:
                 if link.link_urn not in successors[link.urn]:
                     successors[link.urn].append(link.link_urn)
         return cls(by_urn, {urn: tuple(after) for urn, after in successors.items()})
