@@ -25,6 +25,7 @@ from service.police.service import AuthenticatedClient
 from service.problems import FieldProblem, Unprocessable
 from service.register.service import index_cache
 from service.routing import ChildFacts, RoutingContext, RoutingDecision, age_on, route_child
+from service.routing.rules import london_date
 
 LA_QUEUE_FOR_METHOD = {
     "education_status": "not_in_school",
@@ -185,7 +186,7 @@ def _notify_child(session: Session, incident: Incident, child: ChildSubmission, 
         setting_urn_given=child.setting_urn, setting_name_given=child.setting_name,
         present_at_incident=child.present_at_incident, spoken_to=child.spoken_to, child_voice=child.child_voice,
         child_key=child_key(child.given_name, child.family_name, child.date_of_birth),
-        age_at_incident=age_on(child.date_of_birth, incident.occurred_at.date()),
+        age_at_incident=age_on(child.date_of_birth, london_date(incident.occurred_at)),
         received_at=now, **decision_fields(decision, _setting_la(context, decision)),
     )
     if decision.outcome != "not_routed":
