@@ -2,13 +2,17 @@
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.problems import PROBLEM_MEDIA_TYPE
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException, because FastAPI turns any other error while reading the body into a 400."""
+
+    def __init__(self, detail: str):
+        super().__init__(413, detail)
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
@@ -42,7 +46,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(detail)
             return message
 
         async def tracking_send(message: Message) -> None:
