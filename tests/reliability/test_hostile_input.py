@@ -255,3 +255,47 @@ def test_largest_valid_incident_is_accepted_whole(client, police_key, engine):
     response = client.post("/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {police_key}"})
     assert response.status_code == 201, response.text[:300]
     assert stored_counts(engine).notifications == 20
+
+
+@pytest.fixture
+def key_adult_browser(client, make_user, sign_in):
+    """The test client signed in as the Key Adult of Brimington Junior (which makes the school onboarded)."""
+    user = make_user("setting_staff", urns=(BRIMINGTON_JUNIOR,), role="key_adult")
+    sign_in(client, user)
+    return client
+
+
+def test_names_in_any_script_are_shown_as_given_on_the_key_adult_page(key_adult_browser, police_key):
+    from bs4 import BeautifulSoup
+
+    client = key_adult_browser
+    children = [child_entry(f"C{i}", given_name=given, family_name=family) for i, (given, family) in enumerate(NAMES)]
+    response = client.post("/api/v1/incidents", json=incident_body(children=children), headers={"Authorization": f"Bearer {police_key}"})
+    assert response.status_code == 201
+    for notification in response.json()["notifications"]:
+        assert notification["routing"]["urn"] == BRIMINGTON_JUNIOR
+        given, family = NAMES[int(notification["child_reference"][1:])]
+        page = client.get(f"/notifications/{notification['id']}")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html; charset=utf-8")
+        heading = BeautifulSoup(page.text, "html.parser").find("h1")
+        assert heading.get_text(strip=True) == f"{given} {family}"
+
+
+def test_markup_in_every_free_text_field_is_shown_escaped(key_adult_browser, police_key):
+    from bs4 import BeautifulSoup
+
+    client = key_adult_browser
+    response = client.post("/api/v1/incidents", json=hostile_text_incident(HTML), headers={"Authorization": f"Bearer {police_key}"})
+    [notification] = response.json()["notifications"]
+    page = client.get(f"/notifications/{notification['id']}")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert not soup.find_all(attrs={"onerror": True})
+    assert all("alert" not in (script.string or "") for script in soup.find_all("script"))
+    for element_id, shown in (("child-name", f"{HTML[:100]} {HTML[:100]}"), ("summary", HTML), ("child-voice", HTML),
+                              ("police-actions", HTML[:200])):
+        element = soup.find(id=element_id)
+        assert element is not None, element_id
+        assert shown in element.get_text(), element_id
