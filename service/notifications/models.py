@@ -14,6 +14,10 @@ LA_QUEUES = ("not_in_school", "to_resolve", "not_onboarded", "sent_back", "escal
 RISK_LEVELS = ("standard", "medium", "high", "not_assessed")
 
 
+_WAITING = "recipient_urn IS NOT NULL AND acknowledged_at IS NULL AND superseded_by_id IS NULL"
+_OPEN_IN_QUEUE = "la_queue IS NOT NULL AND closed_at IS NULL AND superseded_by_id IS NULL"
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -58,6 +62,23 @@ class Notification(SQLModel, table=True):
         sa.Index("ix_notification_la_received", "recipient_la_code", "received_at"),
         sa.Index("ix_notification_child", "child_key", "received_at"),
         sa.Index("ix_notification_deadline", "acknowledged_at", "acknowledge_by"),
+        # Partial indexes that keep the portal's pages flat as years of closed work pile up (bench/growth.py):
+        # a setting's current notifications, newest first, counted and paged from the index alone ...
+        sa.Index(
+            "ix_notification_setting_current", "recipient_urn", "received_at", "id",
+            postgresql_include=["acknowledged_at"],
+            sqlite_where=sa.text("superseded_by_id IS NULL"), postgresql_where=sa.text("superseded_by_id IS NULL"),
+        ),
+        # ... the few it has not acknowledged yet, which the inbox lists first ...
+        sa.Index(
+            "ix_notification_setting_waiting", "recipient_urn", "received_at", "id",
+            sqlite_where=sa.text(_WAITING), postgresql_where=sa.text(_WAITING),
+        ),
+        # ... and the LA queues' open items only: closed items keep their la_queue but leave the queue.
+        sa.Index(
+            "ix_notification_la_open_queue", "la_queue", "recipient_la_code", "received_at", "id",
+            sqlite_where=sa.text(_OPEN_IN_QUEUE), postgresql_where=sa.text(_OPEN_IN_QUEUE),
+        ),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
