@@ -1,0 +1,363 @@
+"""Real-browser fixtures: one uvicorn server and one Debian Chromium per run, a portal set up for every role, the axe scan.
+
+The server is a separate process on the test database, so everything it must see is committed first. The populated
+portal lives for the whole of tests/browser (one sign-in per role, not per test), so these tests do not use the
+per-test `db` fixture: its clean-up would empty the tables under the other browser tests. The tables are emptied
+once, when the last browser test has run.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+
+from service.config import REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PASSWORD = "correct horse battery staple"
+
+BRIMINGTON_JUNIOR = "112517"  # Derbyshire (830) junior school: the signed-in Key Adult's setting
+SWANWICK_PRIMARY = "112500"  # Derbyshire primary: the keyboard journey's setting
+ASHOVER_PRIMARY = "112501"  # Derbyshire primary with nobody onboarded
+AMBIGUOUS_NAME = "St Joseph's Catholic Primary"  # several Derbyshire and Derby settings match equally
+
+
+# ---------------------------------------------------------------- the server and the browser
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(process: subprocess.Popen, base_url: str, log_path: Path, *, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the portal server stopped (exit {process.returncode}):\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"the portal server did not answer within {within:.0f} seconds:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(engine, database_url, tmp_path_factory) -> Iterator[str]:
+    """http://127.0.0.1:<port> of a real uvicorn process on the migrated test database.
+
+    Plain http on a loopback address is enough: Chromium counts it as a secure context, so it keeps the `__Host-`
+    Secure cookies exactly as production sends them, with no flag turned off for tests.
+    """
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("portal-server") / "uvicorn.log"
+    environment = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", "SECRET_KEY": os.environ["SECRET_KEY"],
+                   "BASE_URL": os.environ["BASE_URL"], "LOG_LEVEL": "WARNING"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+            cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(process, base_url, log_path)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (never `playwright install`: CI uses the distribution's build)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/setup.sh installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+# ---------------------------------------------------------------- the portal's people and notifications
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    totp_secret: str | None  # None: the authenticator app is set up at first sign-in
+
+    def current_code(self) -> str:
+        assert self.totp_secret, f"{self.email} has no authenticator app yet"
+        return pyotp.TOTP(self.totp_secret).now()
+
+
+@dataclass(frozen=True)
+class PortalWorld:
+    key_adult: Account  # Brimington Junior
+    journey_key_adult: Account  # Swanwick Primary, first sign-in: sets up the authenticator app
+    officer: Account  # Derbyshire (830)
+    admin: Account
+    waiting_for_code: Account  # signs in with a password only, to show the code page
+    new_to_two_factor: Account  # signs in with a password only, to show the set-up page
+    unread_id: str  # at Brimington Junior, not acknowledged
+    acknowledged_id: str  # at Brimington Junior, acknowledged with one action
+    journey_id: str  # at Swanwick Primary
+    to_resolve_id: str  # in Derbyshire's "to be resolved" queue, with candidate settings
+    invitation_path: str
+
+
+def _dob(age: int) -> str:
+    today = date.today()
+    return (date(today.year - age, 1, 15) if today.month > 1 else date(today.year - age - 1, 6, 15)).isoformat()
+
+
+def _child(reference: str, given_name: str, family_name: str, **overrides) -> dict:
+    entry = {"child_reference": reference, "given_name": given_name, "family_name": family_name, "date_of_birth": _dob(9),
+             "education_status": "attends_setting", "home_la_code": "830", "present_at_incident": True, "spoken_to": False,
+             "child_voice": "Said they were scared when the shouting started."}
+    entry.update(overrides)
+    return entry
+
+
+def _incident(*children: dict, occurred_at: datetime) -> dict:
+    return {"police_reference": f"DC-{uuid.uuid4().hex[:8]}", "occurred_at": occurred_at.isoformat(), "risk_level": "medium",
+            "summary": "Argument between adults in the kitchen; police attended.",
+            "police_actions": ["DASH risk assessment completed"], "children": list(children)}
+
+
+def _build_world(session) -> PortalWorld:
+    from service.accounts import service as accounts_service
+    from service.accounts.models import LaMembership, SettingMembership, User
+    from service.accounts.passwords import hash_password
+    from service.alerts.models import OutboxMessage
+    from service.audit.service import Actor
+    from service.escalation.service import apply_ladder_step
+    from service.keyadult import service as keyadult_service
+    from service.localauthorities.service import load_config
+    from service.notifications.intake import receive_incident
+    from service.notifications.schemas import IncidentSubmission
+    from service.police.service import AuthenticatedClient, create_client, upsert_force
+    from sqlmodel import select
+
+    load_config(session, REPO_ROOT / "config" / "east_midlands.toml")
+    upsert_force(session, force_id="derbyshire", name="Derbyshire Constabulary", default_la_code="830", la_codes=["831"])
+    issued = create_client(session, force_id="derbyshire", name="Derbyshire browser-test system")
+    police = AuthenticatedClient(client_id=issued.client_id, force_id="derbyshire", scopes=frozenset({"incidents:write"}))
+
+    password_hash = hash_password(PASSWORD)
+    users: dict[str, User] = {}
+
+    def person(name: str, kind: str, *, urns=(), role="key_adult", la_codes=(), two_factor=True) -> Account:
+        user = User(email=f"{name}.{uuid.uuid4().hex[:6]}@example.gov.uk", display_name=name.replace("-", " ").title(), kind=kind,
+                    password_hash=password_hash, totp_secret=pyotp.random_base32() if two_factor else None)
+        session.add(user)
+        session.flush()
+        session.add_all([SettingMembership(user_id=user.id, urn=urn, role=role) for urn in urns])
+        session.add_all([LaMembership(user_id=user.id, la_code=code) for code in la_codes])
+        users[name] = user
+        return Account(user.email, user.totp_secret)
+
+    key_adult = person("sam-key-adult", "setting_staff", urns=[BRIMINGTON_JUNIOR])
+    journey_key_adult = person("jo-key-adult", "setting_staff", urns=[SWANWICK_PRIMARY], two_factor=False)
+    officer = person("priya-officer", "la_officer", la_codes=["830"])
+    admin = person("alex-admin", "admin")
+    waiting_for_code = person("dee-deputy", "setting_staff", urns=[BRIMINGTON_JUNIOR], role="deputy")
+    new_to_two_factor = person("nat-new-deputy", "setting_staff", urns=[BRIMINGTON_JUNIOR], role="deputy", two_factor=False)
+    session.commit()  # the Key Adults must exist before intake, or their settings count as not onboarded
+
+    def receive(*children: dict, received_at: datetime) -> dict[str, str]:
+        submission = IncidentSubmission.model_validate(_incident(*children, occurred_at=received_at - timedelta(hours=8)))
+        result = receive_incident(session, client=police, submission=submission, idempotency_key=None, now=received_at)
+        return {n["child_reference"]: n["id"] for n in result.body["notifications"]}
+
+    now = datetime.now(UTC)
+    today = receive(
+        _child("C1", "Ellie", "Brookes", setting_urn=BRIMINGTON_JUNIOR),
+        _child("C2", "Noah", "Brookes", setting_urn=BRIMINGTON_JUNIOR),
+        _child("C3", "Ruby", "Hale", setting_urn=SWANWICK_PRIMARY),
+        _child("C4", "Mason", "Hale", education_status="missing_education"),
+        _child("C5", "Ava", "Hale", setting_name=AMBIGUOUS_NAME),
+        _child("C6", "Leo", "Hale", setting_urn=ASHOVER_PRIMARY),
+        _child("C7", "Isla", "Hale", setting_urn=BRIMINGTON_JUNIOR),
+        received_at=now - timedelta(minutes=30))
+    earlier = receive(_child("C1", "Finley", "Ward", setting_urn=BRIMINGTON_JUNIOR), received_at=now - timedelta(days=6))
+
+    key_adult_staff = keyadult_service.StaffMember(user_id=users["sam-key-adult"].id, urns=frozenset({BRIMINGTON_JUNIOR}))
+    keyadult_service.acknowledge(session, staff=key_adult_staff, notification_id=today["C2"], now=now)
+    keyadult_service.record_action(session, staff=key_adult_staff, notification_id=today["C2"], action="support_in_school",
+                                   note="Daily check-in with the class teacher.", now=now)
+    keyadult_service.record_action(session, staff=key_adult_staff, notification_id=today["C7"], action="not_on_roll",
+                                   note="Left in July.", now=now)
+    for _ in range(2):  # deputies alerted, then escalated to the LA
+        apply_ladder_step(session, earlier["C1"], now=now, escalate_after=timedelta(hours=2))
+
+    # One alert nobody could deliver, for the admin's failed-alerts page.
+    undeliverable = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+    undeliverable.state, undeliverable.attempts, undeliverable.last_error = "dead", 8, "550 mailbox unavailable"
+    session.add(undeliverable)
+
+    invitation = accounts_service.invite_user(
+        session, email=f"new-dsl.{uuid.uuid4().hex[:6]}@example.sch.uk", display_name="Robin New", kind="setting_staff", now=now,
+        by=Actor(type="user", id=str(users["priya-officer"].id), source="portal"), urns=(SWANWICK_PRIMARY,), role="deputy")
+    session.commit()
+    return PortalWorld(
+        key_adult=key_adult, journey_key_adult=journey_key_adult, officer=officer, admin=admin, waiting_for_code=waiting_for_code,
+        new_to_two_factor=new_to_two_factor, unread_id=today["C1"], acknowledged_id=today["C2"], journey_id=today["C3"],
+        to_resolve_id=today["C5"], invitation_path="/invitation/" + invitation.link.rsplit("/", 1)[1],
+    )
+
+
+@pytest.fixture(scope="package")
+def portal_world(engine) -> Iterator[PortalWorld]:
+    """The people and notifications every browser test shares, committed for the server to see.
+
+    Package-scoped (tests/browser has an __init__.py), so even when pytest-xdist interleaves other tests with these,
+    it is torn down before any other test runs and built again afterwards.
+    """
+    from sqlmodel import Session
+
+    from tests.conftest import _empty_tables
+
+    _empty_tables(engine)  # whatever earlier tests left behind would change what the pages show
+    with Session(engine, expire_on_commit=False) as session:
+        world = _build_world(session)
+    yield world
+    _empty_tables(engine)
+
+
+# ---------------------------------------------------------------- signing in and pages
+
+
+def sign_in(page, account: Account) -> None:
+    """Email and password, then the current code from the account's authenticator secret, through the real pages."""
+    page.goto("/sign-in")
+    page.fill("#email", account.email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    assert page.url.endswith("/sign-in/two-factor"), f"{page.url}: {page.inner_text('main')[:500]}"
+    page.fill("#code", account.current_code())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    assert "/sign-in" not in page.url, f"{page.url}: {page.inner_text('main')[:500]}"
+
+
+@pytest.fixture(scope="package")
+def signed_in(browser, live_server, portal_world) -> Iterator[Callable[[str], object]]:
+    """signed_in("key_adult" | "officer" | "admin") -> a browser context with that person signed in, once per run.
+
+    Codes are single-use, so each account signs in only once; its context is then shared by the tests.
+    """
+    contexts = {}
+
+    def context_for(role: str):
+        if role not in contexts:
+            context = browser.new_context(base_url=live_server)
+            page = context.new_page()
+            sign_in(page, getattr(portal_world, role))
+            page.close()
+            contexts[role] = context
+        return contexts[role]
+
+    yield context_for
+    for context in contexts.values():
+        context.close()
+
+
+@pytest.fixture
+def signed_out(browser, live_server) -> Iterator[object]:
+    """A browser context with no cookies, as on a shared school computer after closing the browser."""
+    context = browser.new_context(base_url=live_server)
+    yield context
+    context.close()
+
+
+@dataclass
+class PageProblems:
+    """What the browser complained about while a page was open: CSP refusals, script errors, files that failed to load."""
+
+    console_errors: list[str]
+    page_errors: list[str]
+    failed_files: list[str]
+
+    def assert_none(self) -> None:
+        assert not self.console_errors, "the browser console reported errors:\n" + "\n".join(self.console_errors)
+        assert not self.page_errors, "scripts on the page failed:\n" + "\n".join(self.page_errors)
+        assert not self.failed_files, "files the page needs failed to load:\n" + "\n".join(self.failed_files)
+
+
+def watch(page) -> PageProblems:
+    problems = PageProblems([], [], [])
+
+    def on_console(message) -> None:
+        # Chromium logs every 4xx answer as "Failed to load resource", the page itself too (a 404 page is meant to be
+        # one); the files the page needs are checked by status below instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.console_errors.append(message.text)
+
+    def on_response(response) -> None:
+        if response.status >= 400 and not response.request.is_navigation_request():
+            problems.failed_files.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    page.on("response", on_response)
+    page.on("requestfailed", lambda request: problems.failed_files.append(f"{request.failure} {request.url}"))
+    return problems
+
+
+# ---------------------------------------------------------------- axe-core
+
+
+def axe_violations(page) -> list[dict]:
+    """Runs axe-core on the page for WCAG 2.0-2.2 A and AA; returns each violation with its id, help and nodes."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: scripts/setup.sh installs it with npm")
+    # Evaluated through the DevTools protocol, which the page's CSP does not govern; a <script> tag without the nonce
+    # would rightly be refused.
+    page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(result => result.violations.map(v => ({
+             id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+             nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 200),
+                                       summary: n.failureSummary}))})))""",
+        WCAG_TAGS,
+    )
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['id']}] ({violation['impact']}) {violation['help']} - {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            lines.append(f"    at {node['target']}: {node['html']}")
+            lines.append("      " + node["summary"].replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+def assert_no_axe_violations(page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"{len(violations)} WCAG violation(s) on {page.url}:\n{describe_violations(violations)}"

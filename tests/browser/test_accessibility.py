@@ -1,0 +1,153 @@
+"""axe-core finds no WCAG 2.2 A or AA failure on any portal page, for anyone signed out, Key Adults, LA officers and admins."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from tests.browser.conftest import (PASSWORD, PortalWorld, assert_no_axe_violations, axe_violations, describe_violations,
+                                    watch)
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    name: str
+    role: str | None  # None: nobody signed in
+    open: Callable  # open(page, world): leaves the browser on the page to scan
+    heading: str  # the page's h1 starts with this, so the scan is known to be of the page meant
+
+
+def go(path: str | Callable[[PortalWorld], str]):
+    def open_page(page, world: PortalWorld) -> None:
+        response = page.goto(path(world) if callable(path) else path)
+        assert response is not None and response.status < 500, response and response.status
+
+    return open_page
+
+
+def password_only(account_of: Callable[[PortalWorld], object]):
+    """Signs in with the password alone and stops at whatever the service asks for next."""
+
+    def open_page(page, world: PortalWorld) -> None:
+        page.goto("/sign-in")
+        page.fill("#email", account_of(world).email)
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
+
+    return open_page
+
+
+def submitted_wrongly(path: str | Callable[[PortalWorld], str], button: str, fill: dict[str, str] | None = None):
+    """The page after sending its form with nothing (or the given wrong values) filled in: the error summary and
+    field errors are scanned too."""
+
+    def open_page(page, world: PortalWorld) -> None:
+        go(path)(page, world)
+        for selector, value in (fill or {}).items():
+            page.fill(selector, value)
+        with page.expect_navigation():
+            page.get_by_role("button", name=button).click()
+        assert page.title().startswith("Error:"), page.title()
+
+    return open_page
+
+
+def item_search(page, world: PortalWorld) -> None:
+    page.goto(f"/la/notifications/{world.to_resolve_id}")
+    page.fill("#setting_search", "Ashover")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search the register").click()
+    assert "setting_search=Ashover" in page.url
+
+
+def notification(which: str, suffix: str = "") -> Callable[[PortalWorld], str]:
+    return lambda world: f"/notifications/{getattr(world, which)}{suffix}"
+
+
+def la_item(world: PortalWorld) -> str:
+    return f"/la/notifications/{world.to_resolve_id}"
+
+
+PAGES = [
+    # Signed out
+    PortalPage("sign-in", None, go("/sign-in"), "Sign in to Operation Encompass"),
+    PortalPage("sign-in-with-errors", None, submitted_wrongly("/sign-in", "Continue"), "Sign in to Operation Encompass"),
+    PortalPage("sign-in-after-signing-out", None, go("/sign-in?notice=signed_out"), "Sign in to Operation Encompass"),
+    PortalPage("two-factor-code", None, password_only(lambda world: world.waiting_for_code), "Enter your security code"),
+    PortalPage("set-up-two-factor", None, password_only(lambda world: world.new_to_two_factor), "Set up your authenticator app"),
+    PortalPage("forgot-password", None, go("/forgot-password"), "Reset your password"),
+    PortalPage("forgot-password-with-errors", None, submitted_wrongly("/forgot-password", "Send the link"),
+               "Reset your password"),
+    PortalPage("forgot-password-sent", None, go("/forgot-password/sent"), "Check your email"),
+    PortalPage("invitation-create-password", None, go(lambda world: world.invitation_path), "Create your password"),
+    PortalPage("invitation-link-not-valid", None, go("/invitation/not-a-real-token"), "This link does not work"),
+    PortalPage("session-ended", None, go("/session-ended"), "You have been signed out"),
+    PortalPage("page-not-found", None, go("/no-such-page"), "Page not found"),
+    # Key Adult
+    PortalPage("inbox", "key_adult", go("/notifications"), "Notifications"),
+    PortalPage("inbox-filtered", "key_adult", go("/notifications?status=overdue"), "Notifications"),
+    PortalPage("inbox-filtered-empty", "key_adult", go("/notifications?status=closed"), "Notifications"),
+    PortalPage("notification-unread", "key_adult", go(notification("unread_id")), "Ellie Brookes"),
+    PortalPage("notification-acknowledged", "key_adult", go(notification("acknowledged_id")), "Noah Brookes"),
+    PortalPage("notification-print", "key_adult", go(notification("acknowledged_id", "/print")), "Noah Brookes"),
+    PortalPage("notification-action-with-errors", "key_adult", submitted_wrongly(notification("acknowledged_id"), "Save action"),
+               "Noah Brookes"),
+    PortalPage("notification-of-another-setting", "key_adult", go(notification("journey_id")), "Page not found"),
+    # LA officer
+    PortalPage("la-home", "officer", go("/la"), "Local authority workspace"),
+    PortalPage("la-queue-not-in-school", "officer", go("/la/queues/not_in_school"), "Children not in school"),
+    PortalPage("la-queue-to-resolve", "officer", go("/la/queues/to_resolve"), "Setting to be resolved"),
+    PortalPage("la-queue-not-onboarded", "officer", go("/la/queues/not_onboarded"), "Setting not onboarded"),
+    PortalPage("la-queue-sent-back", "officer", go("/la/queues/sent_back"), "Sent back by a setting"),
+    PortalPage("la-queue-escalated", "officer", go("/la/queues/escalated"), "Escalated"),
+    PortalPage("la-item", "officer", go(la_item), "Work a notification"),
+    PortalPage("la-item-reroute-search", "officer", item_search, "Work a notification"),
+    PortalPage("la-item-reroute-with-errors", "officer", submitted_wrongly(la_item, "Re-route to this local authority"),
+               "Work a notification"),
+    PortalPage("la-dashboard", "officer", go("/la/dashboard"), "Oversight dashboard"),
+    PortalPage("la-dashboard-bad-period", "officer", go("/la/dashboard?from=2026-13-40&to=yesterday"), "Oversight dashboard"),
+    PortalPage("la-configuration", "officer", go("/la/authorities/830/configuration"), "Configuration for"),
+    PortalPage("la-key-adults-and-invite", "officer", go("/la/key-adults"), "Key Adults in your area"),
+    PortalPage("la-key-adults-setting-search", "officer", go("/la/key-adults?setting_search=Brimington"),
+               "Key Adults in your area"),
+    PortalPage("la-key-adults-invite-with-errors", "officer",
+               submitted_wrongly("/la/key-adults?setting_search=Brimington", "Send invitation"), "Key Adults in your area"),
+    # Administrator
+    PortalPage("admin", "admin", go("/admin"), "Administration"),
+    PortalPage("admin-failed-alerts", "admin", go("/admin/outbox"), "Failed alerts"),
+    PortalPage("admin-audit-download", "admin", go("/admin/audit"), "Download the audit trail"),
+    PortalPage("admin-audit-download-with-errors", "admin",
+               submitted_wrongly("/admin/audit", "Download CSV", {"#from-month": "13"}), "Download the audit trail"),
+]
+
+
+@pytest.mark.parametrize("portal_page", PAGES, ids=[p.name for p in PAGES])
+def test_page_has_no_wcag_violations(portal_page, signed_in, signed_out, portal_world):
+    context = signed_in(portal_page.role) if portal_page.role else signed_out
+    page = context.new_page()
+    try:
+        problems = watch(page)
+        portal_page.open(page, portal_world)
+        heading = page.inner_text("h1")
+        assert heading.startswith(portal_page.heading), f"expected '{portal_page.heading}' at {page.url}, found '{heading}'"
+        assert_no_axe_violations(page)
+        # A page whose scripts the CSP refused, or which failed to load a file, is broken for its users too.
+        problems.assert_none()
+    finally:
+        page.close()
+
+
+def test_the_scan_reports_what_it_finds(signed_out):
+    """The scan itself can fail: a field without a label and an image without alt text are both reported."""
+    page = signed_out.new_page()
+    page.goto("/sign-in")
+    page.evaluate("""() => {
+        document.querySelector('main').insertAdjacentHTML('beforeend',
+            '<input type="text" id="unlabelled"><img src="/assets/images/favicon.svg">');
+    }""")
+    violations = {v["id"]: v for v in axe_violations(page)}
+    assert {"label", "image-alt"} <= set(violations)
+    assert "#unlabelled" in describe_violations([violations["label"]])
