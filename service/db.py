@@ -72,8 +72,9 @@ def get_engine() -> Engine:
     return engine_for(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: services never commit, this commits once before the response is sent."""
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One transaction (requests, the CLI, the worker): commit on success, roll back on any error."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
@@ -81,18 +82,12 @@ def get_session() -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request: services never commit, this commits once before the response is sent."""
+    with unit_of_work() as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-@contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """A transaction for the CLI and the worker: commit on success, roll back on error."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
