@@ -36,4 +36,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
 ENTRYPOINT ["encompass"]
-CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--no-worker"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000", "--no-worker", "--no-migrate"]

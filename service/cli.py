@@ -29,7 +29,8 @@ def cmd_serve(args) -> int:
 
     import uvicorn
 
-    upgrade_to_head(get_engine())
+    if not args.no_migrate:
+        upgrade_to_head(get_engine())
     stop = threading.Event()
     worker = None
     if not args.no_worker:
@@ -150,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--port", type=int, default=8000)
     sub.add_argument("--workers", type=int, default=1, help="web processes (production: put several behind a load balancer)")
     sub.add_argument("--no-worker", action="store_true", help="do not run the alert worker in this process (production)")
+    sub.add_argument("--no-migrate", action="store_true",
+                     help="do not migrate at start (production: run `encompass db upgrade` once per release instead)")
     sub.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="proxies trusted for X-Forwarded-For")
 
     db = area("db", "database schema")
