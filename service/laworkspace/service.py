@@ -71,8 +71,12 @@ REROUTE_ACTION = "rerouted"  # the action row that carries a re-route's reason, 
 
 ROUTING_METHOD_LABELS = {
     "urn": "Setting URN given by police",
-    "successor": "Successor of a closed setting",
+    "urn_successor": "URN of a closed setting: sent to its successor",
+    "urn_unresolved": "Setting URN given could not be used",
     "name": "Setting name matched",
+    "name_ambiguous": "Setting name could mean more than one setting",
+    "name_no_match": "Setting name matched no setting",
+    "no_hint": "No setting given",
     "name_successor": "Setting name matched a closed setting's successor",
     "education_status": "Education status",
     "not_onboarded": "Setting has no active Key Adult",
@@ -379,7 +383,9 @@ def action_label(action: str) -> str:
         return OUTCOMES[action]
     if action == REROUTE_ACTION:
         return "Re-routed"
-    return action.replace("_", " ").capitalize()
+    from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
+
+    return SETTING_ACTIONS.get(action) or action.replace("_", " ").capitalize()
 
 
 def _outcomes(session: Session, notification_id: str) -> list[HistoryEntry]:

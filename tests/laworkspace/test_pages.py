@@ -200,3 +200,24 @@ def _any_token(page) -> str:
     from bs4 import BeautifulSoup
 
     return BeautifulSoup(page.text, "html.parser").find("input", attrs={"name": "csrf_token"})["value"]
+
+
+def test_a_notification_sent_back_by_a_setting_reaches_the_sent_back_queue_with_its_note(
+        officer_client, post_incident, onboard, check_page, db):
+    from datetime import UTC, datetime
+
+    from service.keyadult.service import SEND_BACK, StaffMember, record_action
+
+    key_adult = onboard(BRIMINGTON_JUNIOR)
+    [sent] = post_incident(child_entry("C1", education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR))
+    record_action(db, staff=StaffMember(user_id=key_adult.id, urns=frozenset({BRIMINGTON_JUNIOR})), notification_id=sent["id"],
+                  action=SEND_BACK, note="Left us in July for a school in Derby.", now=datetime.now(UTC))
+    db.commit()
+    client, _ = officer_client("830")
+    queue = check_page(client.get("/la/queues/sent_back"))
+    [row] = queue.select("tr.queue-item")
+    assert row.find("a")["href"] == f"/la/notifications/{sent['id']}"
+    item = check_page(client.get(f"/la/notifications/{sent['id']}"))
+    outcomes = item.find(id="outcome-list").get_text(" ", strip=True)
+    assert "Not on our roll" in outcomes and "Left us in July" in outcomes
+    assert item.find("form", id="reroute-la-form")
