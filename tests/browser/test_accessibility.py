@@ -133,6 +133,8 @@ def test_page_has_no_wcag_violations(portal_page, signed_in, signed_out, portal_
         portal_page.open(page, portal_world)
         heading = page.inner_text("h1")
         assert heading.startswith(portal_page.heading), f"expected '{portal_page.heading}' at {page.url}, found '{heading}'"
+        # GOV.UK Frontend marks the body once its scripts ran: proof the CSP nonce lets the page's own scripts through.
+        assert "govuk-frontend-supported" in page.get_attribute("body", "class")
         assert_no_axe_violations(page)
         # A page whose scripts the CSP refused, or which failed to load a file, is broken for its users too.
         problems.assert_none()
