@@ -229,30 +229,37 @@ def _mirror_queue(session: Session, la_code: str, queue: str) -> int:
     return len(session.exec(scoped.order_by(Notification.received_at.desc()).limit(25)).all())
 
 
-def time_pages(engine: sa.Engine, pages: Pages, settings: list[tuple[str, str]], *, samples: int, seed: int) -> dict:
-    """Each page for `samples` settings or LAs drawn as users would arrive (busier settings more often)."""
+def time_pages(engines: dict[str, sa.Engine], pages: Pages, settings: list[tuple[str, str]], *, samples: int, seed: int) -> dict:
+    """Each page for `samples` settings or LAs drawn as users would arrive (busier settings more often).
+
+    The same setting or LA is asked of every database in turn, call by call, so a machine busy with other work slows
+    each size alike and the ratio between sizes stays fair.
+    """
     from service.notifications.models import LA_QUEUES
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
     la_codes = sorted({la for _urn, la in settings})
-    timings = defaultdict(list)
+    timings = {size: defaultdict(list) for size in engines}
     cases = {
-        "inbox": lambda session, n: pages.inbox(session, _skewed(settings, rng)[0], now),
-        "inbox_proposed": lambda session, n: pages.inbox_proposed(session, _skewed(settings, rng)[0], now),
-        "queue": lambda session, n: pages.queue(session, rng.choice(la_codes), LA_QUEUES[n % len(LA_QUEUES)], now),
-        "queue_counts": lambda session, n: pages.queue_counts(session, rng.choice(la_codes)),
+        "inbox": (lambda: _skewed(settings, rng)[0], lambda session, urn, n: pages.inbox(session, urn, now)),
+        "inbox_proposed": (lambda: _skewed(settings, rng)[0], lambda session, urn, n: pages.inbox_proposed(session, urn, now)),
+        "queue": (lambda: rng.choice(la_codes), lambda session, la, n: pages.queue(session, la, LA_QUEUES[n % len(LA_QUEUES)], now)),
+        "queue_counts": (lambda: rng.choice(la_codes), lambda session, la, n: pages.queue_counts(session, la)),
     }
-    for name, page in cases.items():
+    order = list(engines)
+    for name, (choose, page) in cases.items():
         for n in range(samples + 10):
-            with Session(engine, expire_on_commit=False) as session:
-                started = time.perf_counter()
-                page(session, n)
-                took = elapsed(started)
-                session.rollback()  # queue views write an audit row: leave the data as generated
-            if n >= 10:  # the first few warm the connection pool and caches
-                timings[name].append(took)
-    return {name: latency_summary(seconds) for name, seconds in timings.items()}
+            subject = choose()
+            for size in (order if n % 2 else order[::-1]):
+                with Session(engines[size], expire_on_commit=False) as session:
+                    started = time.perf_counter()
+                    page(session, subject, n)
+                    took = elapsed(started)
+                    session.rollback()  # queue views write an audit row: leave the data as generated
+                if n >= 10:  # the first few warm the connection pool and caches
+                    timings[size][name].append(took)
+    return {size: {name: latency_summary(seconds) for name, seconds in by_page.items()} for size, by_page in timings.items()}
 
 
 def _skewed(settings: list[tuple[str, str]], rng: random.Random) -> tuple[str, str]:
@@ -306,6 +313,29 @@ def summarise_plan(lines: list[str]) -> str:
     return "; ".join(nodes)
 
 
+def prepared_database(server, settings: list[tuple[str, str]], label: str) -> tuple[sa.Engine, int]:
+    """A migrated database with the register, one force and client, and the settings the rows are spread over."""
+    url = server.create_database(label)
+    use_database(url)
+    from service.db import engine_for
+    from service.migrations import upgrade_to_head
+    from service.police.service import create_client, upsert_force
+    from service.register.service import import_register
+
+    engine = engine_for(url)
+    upgrade_to_head(engine)
+    with Session(engine) as session:
+        import_register(session, establishments=REGISTER_DIR / "establishments.csv", links=REGISTER_DIR / "links.csv")
+        upsert_force(session, force_id="growth", name="Growth benchmark force", default_la_code="830", la_codes=[])
+        client_id = create_client(session, force_id="growth", name="Growth benchmark").client_id
+        session.commit()
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE bench_growth_setting (k int PRIMARY KEY, urn varchar(12), la_code varchar(3))"))
+        connection.execute(sa.text("INSERT INTO bench_growth_setting VALUES (:k, :urn, :la_code)"),
+                           [{"k": k, "urn": urn, "la_code": la} for k, (urn, la) in enumerate(settings, start=1)])
+    return engine, client_id
+
+
 def run(options) -> dict:
     pool = SchoolPool.from_register(REGISTER_DIR)
     settings = pick_settings(pool, SETTINGS, seed=options.seed)
@@ -314,37 +344,20 @@ def run(options) -> dict:
                      "settings": len(settings), "local_authorities": len({la for _u, la in settings})}
     with ExitStack() as stack:
         server = stack.enter_context(postgres(options.postgres_url))
-        url = server.create_database("growth")
-        use_database(url)
-        from service.db import engine_for
-        from service.migrations import upgrade_to_head
-        from service.police.service import create_client, upsert_force
-        from service.register.service import import_register
-
-        engine = engine_for(url)
-        upgrade_to_head(engine)
-        with Session(engine) as session:
-            import_register(session, establishments=REGISTER_DIR / "establishments.csv", links=REGISTER_DIR / "links.csv")
-            upsert_force(session, force_id="growth", name="Growth benchmark force", default_la_code="830", la_codes=[])
-            client_id = create_client(session, force_id="growth", name="Growth benchmark").client_id
-            session.commit()
-        with engine.begin() as connection:
-            connection.execute(sa.text("CREATE TABLE bench_growth_setting (k int PRIMARY KEY, urn varchar(12), la_code varchar(3))"))
-            connection.execute(sa.text("INSERT INTO bench_growth_setting VALUES (:k, :urn, :la_code)"),
-                               [{"k": k, "urn": urn, "la_code": la} for k, (urn, la) in enumerate(settings, start=1)])
-
-        stored = 0
+        engines = {}
         for size in options.sizes:
-            print(f"growth: generating up to {size:,} notifications ...", file=sys.stderr, flush=True)
-            generate_s = generate(engine, stored + 1, size, force_id="growth", client_id=client_id)
-            stored = size
-            print(f"growth: timing pages at {size:,} ...", file=sys.stderr, flush=True)
-            timings = time_pages(engine, pages, settings, samples=options.samples, seed=options.seed)
+            engine, client_id = prepared_database(server, settings, f"growth{size}")
+            print(f"growth: generating {size:,} notifications ...", file=sys.stderr, flush=True)
+            generate_s = generate(engine, 1, size, force_id="growth", client_id=client_id)
+            engines[str(size)] = engine
+            results["sizes"][str(size)] = {"generate_s": generate_s, "table_mib": _table_mib(engine)}
+        print("growth: timing pages at every size in turn ...", file=sys.stderr, flush=True)
+        timings = time_pages(engines, pages, settings, samples=options.samples, seed=options.seed)
+        for size, engine in engines.items():
             busiest_urn, busiest_la = _busiest(engine)
-            plans = explain_pages(engine, pages, busiest_urn, busiest_la)
-            results["sizes"][str(size)] = {"generate_s": generate_s, "pages": timings, "plans": plans,
-                                           "table_mib": _table_mib(engine), "busiest_setting_rows": _rows_for(engine, busiest_urn)}
-        engine.dispose()
+            results["sizes"][size].update(pages=timings[size], plans=explain_pages(engine, pages, busiest_urn, busiest_la),
+                                          busiest_setting_rows=_rows_for(engine, busiest_urn))
+            engine.dispose()
     smallest, largest = str(min(options.sizes)), str(max(options.sizes))
     results["ratios"] = {
         page: results["sizes"][largest]["pages"][page]["p50_ms"] / results["sizes"][smallest]["pages"][page]["p50_ms"]

@@ -294,6 +294,15 @@ class LoadRun:
     def succeeded(self) -> int:
         return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
 
+    @classmethod
+    def combined(cls, runs: list["LoadRun"]) -> "LoadRun":
+        statuses: dict[int, int] = {}
+        for run in runs:
+            for status, n in run.statuses.items():
+                statuses[status] = statuses.get(status, 0) + n
+        return cls([s for run in runs for s in run.latencies], statuses, sum(run.wall_s for run in runs),
+                   any(run.stopped_early for run in runs))
+
     @property
     def per_second(self) -> float:
         return self.succeeded / self.wall_s if self.wall_s else float("nan")

@@ -83,19 +83,22 @@ def time_routing(index: RegisterIndex, children: list[tuple[ChildFacts, str]], f
                 for home in {home for _facts, home in children}}
     for facts, home in children[:WARM_UP_NAMES]:
         route_child(facts, occurred_at, contexts[home])
-    route_seconds, match_seconds, outcomes = [], [], {}
-    clock = time.perf_counter
+    route_seconds, route_cpu_seconds, match_seconds, outcomes = [], [], [], {}
+    clock, cpu_clock = time.perf_counter, time.thread_time
     for facts, home in children:
         context = contexts[home]
-        started = clock()
+        started, cpu_started = clock(), cpu_clock()
         decision = route_child(facts, occurred_at, context)
         route_seconds.append(clock() - started)
+        # CPU time leaves out the time this process waited for a core: on a busy machine wall p99 is mostly that.
+        route_cpu_seconds.append(cpu_clock() - cpu_started)
         outcomes[decision.method] = outcomes.get(decision.method, 0) + 1
         age = (occurred_at.date() - facts.date_of_birth).days // 365
         started = clock()
         index.match_name(facts.setting_name, (home,), age)
         match_seconds.append(clock() - started)
-    return {"route_child": latency_summary(route_seconds), "match_name": latency_summary(match_seconds), "methods": outcomes}
+    return {"route_child": latency_summary(route_seconds), "route_child_cpu": latency_summary(route_cpu_seconds),
+            "match_name": latency_summary(match_seconds), "methods": outcomes}
 
 
 def run(options) -> dict:
@@ -144,9 +147,9 @@ def report(results: dict) -> None:
     rows = []
     for workload, label in (("england", "England-wide names, home LA"), ("metropolitan", "Met Police, 32 London LAs")):
         figures = results[workload]
-        for call in ("route_child", "match_name"):
+        for call in ("route_child", "route_child_cpu", "match_name"):
             timing = figures[call]
-            rows.append([label, call, timing["n"], timing["p50_ms"], timing["p95_ms"], timing["p99_ms"], timing["max_ms"]])
+            rows.append([label, call.replace("_cpu", " (CPU time)"), timing["n"], timing["p50_ms"], timing["p95_ms"], timing["p99_ms"], timing["max_ms"]])
     print_table("Name routing, one child at a time", ["workload", "call", "names", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)
     methods = {}
     for workload in ("england", "metropolitan"):

@@ -64,6 +64,7 @@ def test_run_all_saves_json_that_compare_prints_side_by_side(tmp_path):
     document = json.loads(saved.read_text())
     assert document["machine"]["cores"] >= 1
     assert {t["target"].split(" (")[0] for t in document["targets"]} == {"name routing p99 < 2 ms"}
+    assert any("CPU time" in t["target"] for t in document["targets"])
 
     compared = run_bench("bench/run_all.py", "--compare-only", str(saved), str(saved))
     assert "name_routing.england.route_child.p99_ms" in compared
