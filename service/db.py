@@ -90,4 +90,6 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": FastAPI's default ends a yield dependency after the response is sent, so a failed commit
+# (or a crash before it) would follow a 2xx for an incident that was never stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
