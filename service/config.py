@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     notify_api_key: str | None = None
     notify_base_url: str = "https://api.notifications.service.gov.uk"
     notify_templates: dict[str, str] = {}
-    outbox_max_attempts: int = 8
+    # 12 attempts span 2.5 to 5 hours of backoff, so a Notify outage of an hour or two delays alerts but never
+    # dead-letters them; 8 spanned only 32 to 64 minutes, and a one-hour outage dead-lettered every alert.
+    outbox_max_attempts: int = 12
     escalate_after_minutes: int = 120
 
     # Retention of child data after a notification is closed
