@@ -107,3 +107,29 @@ def test_api_without_a_key(case, db, unthrottled):
 def test_api_with_a_wrong_key(case, db, police_key, unthrottled):
     wrong = police_key[:-4] + ("AAAA" if not police_key.endswith("AAAA") else "BBBB")
     assert_turned_away(case.call_and_validate(headers={"Authorization": f"Bearer {wrong}"}), db)
+
+
+def test_real_answers_match_the_document_for_every_routing_outcome(client, police_key, onboard):
+    """Fuzzing rarely finds a notification that exists, so read back real ones: routed to a school, to the LA,
+    outside the scheme, and superseded by a correction, and check each answer against the published schema."""
+    from tests.reliability.incidents import BRIMINGTON_JUNIOR, child_entry, incident_body, years_ago
+
+    onboard(BRIMINGTON_JUNIOR)
+    auth = {"Authorization": f"Bearer {police_key}"}
+    children = [child_entry("SCHOOL"), child_entry("LA", education_status="elective_home_education"),
+                child_entry("ADULT", date_of_birth=years_ago(19)), child_entry("UNKNOWN", setting_urn="999999")]
+    first = client.post("/api/v1/incidents", json=incident_body("DC-DOC-1", children=children), headers=auth)
+    corrected = client.post("/api/v1/incidents", json=incident_body("DC-DOC-1", children=children, risk_level="high"), headers=auth)
+    repeat = client.post("/api/v1/incidents", json=incident_body("DC-DOC-1", children=children, risk_level="high"), headers=auth)
+    assert (first.status_code, corrected.status_code, repeat.status_code) == (201, 201, 200)
+    for response in (first, corrected, repeat):
+        schema["/api/v1/incidents"]["POST"].validate_response(response)
+
+    outcomes = set()
+    for notification in first.json()["notifications"] + corrected.json()["notifications"]:
+        status = client.get(f"/api/v1/notifications/{notification['id']}", headers=auth)
+        assert status.status_code == 200
+        schema["/api/v1/notifications/{notification_id}"]["GET"].validate_response(status)
+        outcomes.add((status.json()["routing"]["outcome"], status.json()["superseded"]))
+    assert outcomes == {(outcome, superseded) for outcome in ("setting", "local_authority", "not_routed")
+                        for superseded in (True, False)}
