@@ -95,3 +95,43 @@ def test_server_killed_mid_stream_loses_and_duplicates_nothing(start_server, pol
     assert len(notifications) == 2 * INCIDENTS
     assert all(alerts == 1 for _, alerts in notifications), "every notification has exactly one alert queued"
     assert stored_counts(engine).idempotency == INCIDENTS
+
+
+@pytest.mark.postgres_only
+def test_database_connections_cut_mid_stream_lose_and_duplicate_nothing(start_server, police_key, engine):
+    """PostgreSQL restarts or a failover cut every connection the server holds; the police system retries
+    what failed, and each incident is still stored exactly once."""
+    import threading
+
+    import httpx
+
+    server = start_server(workers=2)
+    bodies = {f"cut-{i:03d}": incident_body(f"DC-CUT-{i:03d}") for i in range(24)}
+    answers: dict[str, dict] = {}
+    cuts = 0
+
+    def cut_connections(count: int) -> None:
+        nonlocal cuts
+        if count % 6 == 0 and cuts < 3:
+            cuts += 1
+            with engine.connect() as connection:
+                connection.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+    lock = threading.Lock()
+
+    def on_answer(count: int) -> None:
+        with lock:
+            cut_connections(count)
+
+    for _ in range(6):
+        post_stream(server.url, police_key, bodies, [key for key in bodies if key not in answers], answers, on_answer=on_answer)
+        if len(answers) == len(bodies):
+            break
+    assert len(answers) == len(bodies) and cuts == 3
+    assert httpx.get(f"{server.url}/readyz").status_code == 200
+    with engine.connect() as connection:
+        per_reference = connection.execute(sa.text("SELECT police_reference, count(*) FROM incident GROUP BY police_reference")).all()
+    assert dict(per_reference) == {body["police_reference"]: 1 for body in bodies.values()}
+    assert stored_counts(engine).outbox == len(bodies)

@@ -299,3 +299,19 @@ def test_markup_in_every_free_text_field_is_shown_escaped(key_adult_browser, pol
         element = soup.find(id=element_id)
         assert element is not None, element_id
         assert shown in element.get_text(), element_id
+
+
+def test_markup_is_shown_escaped_on_the_la_officers_page_too(client, police_key, make_user, sign_in):
+    from bs4 import BeautifulSoup
+
+    body = hostile_text_incident(HTML)
+    body["children"][0].update(education_status="missing_education", setting_urn=None)
+    [notification] = client.post("/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {police_key}"}).json()["notifications"]
+    assert notification["routing"]["outcome"] == "local_authority"
+    sign_in(client, make_user("la_officer", la_codes=("830",)))
+    page = client.get(f"/la/notifications/{notification['id']}")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert not soup.find_all(attrs={"onerror": True})
+    assert f"{HTML[:100]} {HTML[:100]}" in soup.get_text(), "the name is shown, as text"

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.reliability.conftest import BACKEND, launch_server
-from tests.reliability.incidents import child_entry, incident_body, stored_counts
+from tests.reliability.incidents import StoredCounts, child_entry, incident_body, stored_counts
 
 CALLERS = 20
 # Several server processes on PostgreSQL, so the race is between processes as well as threads; SQLite runs one.
@@ -89,3 +89,26 @@ def test_exact_repeats_without_a_key_store_one_incident(server, police_key, engi
     assert len({r.json()["incident_id"] for r in responses}) == 1
     counts = stored_counts(engine)
     assert (counts.incidents, counts.notifications, counts.outbox) == (1, 1, 1)
+
+
+def _chunked(total: int):
+    yield b'{"summary": "'
+    for _ in range(total // 8192):
+        yield b"x" * 8192
+    yield b'"}'
+
+
+@pytest.mark.parametrize(("name", "content", "status"), [
+    ("oversize, honest Content-Length", b'{"summary": "' + b"x" * 70_000 + b'"}', 413),
+    ("oversize, chunked without Content-Length", None, 413),
+    ("nested 20,000 deep", b"[" * 20_000 + b"]" * 20_000, 400),
+    ("invalid UTF-8", b'{"police_reference": "\xff\xfe"}', 400),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_hostile_bodies_over_a_real_socket_get_a_problem_and_store_nothing(server, police_key, engine, name, content, status):
+    """The same refusals as through the test client, through uvicorn's own HTTP parsing."""
+    response = httpx.post(f"{server.url}/api/v1/incidents", content=content if content is not None else _chunked(200_000),
+                          headers={"Authorization": f"Bearer {police_key}", "Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert stored_counts(engine) == StoredCounts(incidents=0, notifications=0, outbox=0, idempotency=0)
+    assert server.process.poll() is None, "the server is still up"
