@@ -269,3 +269,13 @@ def check_page():
         return soup
 
     return check
+
+
+@pytest.fixture
+def fresh_engine(tmp_path, database_url):
+    """An engine on a new, empty database beside the shared one (a file on SQLite, a throwaway database on PostgreSQL)."""
+    url = _create_database(tmp_path)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    yield engine
+    engine.dispose()
+    _drop_database(url)

@@ -1,7 +1,5 @@
 """The migrations build the schema the models describe, and can be undone and redone, on SQLite and PostgreSQL."""
 
-import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -12,34 +10,6 @@ from sqlmodel import SQLModel
 import service.models  # noqa: F401  (registers every table)
 from service.migrations import downgrade_to_base, is_at_head, upgrade_to_head
 
-BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
-
-
-def _driver_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-@pytest.fixture
-def fresh_engine(tmp_path):
-    """A new empty database, never the shared test one: these tests drop every table."""
-    if BACKEND == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
-        yield engine
-        engine.dispose()
-        return
-    admin_url = os.environ.get("TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.exit("TEST_DATABASE=postgresql needs TEST_POSTGRES_URL (scripts/test.sh starts a server).", returncode=2)
-    name = f"encompass_migrations_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(_driver_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = sa.create_engine(_driver_url(admin_url.rsplit("/", 1)[0] + f"/{name}"))
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def schema_differences(engine, metadata) -> list:
