@@ -11,8 +11,9 @@ from service.routing import EDUCATION_STATUSES
 RiskLevel = Literal["standard", "medium", "high", "not_assessed"]
 EducationStatus = Literal[EDUCATION_STATUSES]  # type: ignore[valid-type]
 # Surrounding whitespace is stripped, so a required text must hold something else: the pattern says so in OpenAPI.
-# Python also strips \x1c-\x1f, which other regex engines do not count as \s, hence the explicit range.
-HAS_TEXT = r"[^\s\x1c-\x1f]"
+# Python also strips \x1c-\x1f and \x85 (NEL), which ECMA-262 regexes (as OpenAPI clients read them)
+# do not count as \s, hence the explicit characters.
+HAS_TEXT = r"[^\s\x1c-\x1f\x85]"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=HAS_TEXT)]
 LaCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 

@@ -90,6 +90,7 @@ REFUSED = [
     Refused("police action over 200 characters", 422, ("/police_actions/0",), body=edit("police_actions", ["p" * 201])),
     Refused("21 police actions", 422, ("/police_actions",), body=edit("police_actions", ["DASH"] * 21)),
     Refused("name of only whitespace", 422, ("/children/0/given_name",), body=edit("children/0/given_name", " \t\u3000 ")),
+    Refused("name of only NEL and separators", 422, ("/children/0/family_name",), body=edit("children/0/family_name", "\x85\x1c\x1f")),
     Refused("NUL in a name", 422, ("/children/0/family_name",), body=edit("children/0/family_name", "Brookes\x00")),
     Refused("NUL in the summary", 422, ("/summary",), body=edit("summary", "before\x00after")),
     Refused("NUL in the child's voice", 422, ("/children/0/child_voice",), body=edit("children/0/child_voice", "\x00")),
