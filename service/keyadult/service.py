@@ -12,6 +12,7 @@ from service.accounts.models import User
 from service.alerts.outbox import enqueue_alert, notification_link
 from service.audit import service as audit_service
 from service.audit.service import Actor
+from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
 from service.keyadult.guidance import Guidance, guidance_for
 from service.localauthorities import service as la_service
 from service.notifications.models import Incident, Notification, NotificationAction, NotificationEvent
@@ -482,11 +483,18 @@ def _send_back(session: Session, staff: StaffMember, notification: Notification,
     notification.recipient_la_code = la_code
     notification.la_queue = "sent_back"
     notification.status = "rerouted"
+    # The LA owns it from now, on its own calendar: the setting's deadline (often already past) would escalate it
+    # against the LA at once. Like a re-route, the LA's acknowledgement and ladder start afresh.
+    deadline = compute_acknowledge_by(now, la_service.school_calendar(la_service.get_local_authority(session, la_code)))
+    notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
+    notification.acknowledged_at = notification.deputies_alerted_at = notification.escalated_at = None
     session.add(notification)
+    acknowledge_by = deadline.acknowledge_by.isoformat()
     session.add(NotificationEvent(notification_id=notification.id, status="rerouted", at=now, actor_type=staff.actor.type,
-                                  actor_id=staff.actor.id, detail={"event": "sent_back", "from_urn": from_urn, "la_code": la_code}))
+                                  actor_id=staff.actor.id, detail={"event": "sent_back", "from_urn": from_urn, "la_code": la_code,
+                                                                   "acknowledge_by": acknowledge_by}))
     audit_service.record(session, staff.actor, "notification.sent_back", "notification", notification.id,
-                         urn=from_urn, la_code=la_code)
+                         urn=from_urn, la_code=la_code, acknowledge_by=acknowledge_by)
     # With no LA known the alert still goes in: it dead-letters where an admin sees it, rather than vanishing.
     enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=la_code or "",
                   link=notification_link(notification.id, for_la=True), notification_id=notification.id)
