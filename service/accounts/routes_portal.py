@@ -145,7 +145,10 @@ def _confirm_code(request: Request, session, code: str, *, stage: str, template:
 
 @router.get("/sign-out")
 def sign_out_link(request: Request, session: SessionDep) -> Response:
-    # A plain link in the header. SameSite=Lax keeps other sites' images and forms from triggering it.
+    # A plain link in the header signs out at once. SameSite=Lax still sends the cookie on another site's link,
+    # so a GET from elsewhere only asks; the button POSTs with this browser's CSRF token.
+    if accounts_service.sign_out_needs_confirming(request.headers.get("sec-fetch-site")):
+        return render(request, "accounts/sign_out.html")
     return _sign_out(request, session)
 
 

@@ -131,6 +131,18 @@ def unfinished_session(session: Session, token: str | None, *, stage: str, now: 
     return row
 
 
+# What a browser's Sec-Fetch-Site says about a GET that may sign out: our own page, or an address typed or bookmarked.
+SIGN_OUT_FETCH_SITES = frozenset({"same-origin", "none"})
+
+
+def sign_out_needs_confirming(fetch_site: str | None) -> bool:
+    """Whether a GET to sign out came from another site (an image or link there), so the user must confirm it.
+
+    Browsers that send no Sec-Fetch-Site are trusted as before: the SameSite=Lax cookie still covers them.
+    """
+    return fetch_site is not None and fetch_site.strip().lower() not in SIGN_OUT_FETCH_SITES
+
+
 def sign_out(session: Session, *, token: str | None) -> None:
     row = sessions.find(session, token)
     if row is not None:
