@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     # Retention of child data after a notification is closed
     retention_days: int = Field(default=365 * 2, ge=1)
+    # How long a police Idempotency-Key replays its first answer. Police clients retry within minutes or hours; a month
+    # covers an outage on their side too. After it, the same body still gets the stored incident's answer.
+    idempotency_replay_days: int = Field(default=30, ge=1)
 
     # Logs: JSON lines on stdout at this level (DEBUG, INFO, WARNING, ERROR)
     log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(lambda level: str(level).upper())] = "INFO"

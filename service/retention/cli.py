@@ -6,15 +6,20 @@ from service.db import unit_of_work
 
 
 def cmd_retention_purge(args) -> int:
-    from service.retention.service import purge_past_retention
+    from service.retention.service import purge_idempotency_records, purge_past_retention
 
-    retention_days = get_settings().retention_days
+    settings = get_settings()
+    retention_days, replay_days = settings.retention_days, settings.idempotency_replay_days
     with unit_of_work() as session:
-        report = purge_past_retention(session, retention_days=retention_days, actor=operator_actor(), dry_run=args.dry_run)
+        actor = operator_actor()
+        report = purge_past_retention(session, retention_days=retention_days, actor=actor, dry_run=args.dry_run)
+        replays = purge_idempotency_records(session, replay_days=replay_days, actor=actor, dry_run=args.dry_run)
     verb = "Would purge" if report.dry_run else "Purged"
     print(f"{verb} the child data of {len(report.notification_ids)} notifications closed on or before "
           f"{report.cutoff:%Y-%m-%d %H:%M} UTC (retention {retention_days} days), "
           f"and the summaries of {len(report.incident_ids)} incidents.")
+    print(f"{'Would delete' if replays.dry_run else 'Deleted'} {replays.records} police idempotency records created on or "
+          f"before {replays.cutoff:%Y-%m-%d %H:%M} UTC (replay window {replay_days} days).")
     if report.dry_run:
         print("Nothing was changed (--dry-run).")
     return 0
@@ -23,5 +28,6 @@ def cmd_retention_purge(args) -> int:
 def register_commands(areas, area, command) -> None:
     retention = area("retention", "retention of child data")
     sub = command(retention, "purge", cmd_retention_purge,
-                  "blank the child data of notifications closed longer ago than RETENTION_DAYS, keeping their timings")
+                  "blank the child data of notifications closed longer ago than RETENTION_DAYS, keeping their timings, "
+                  "and delete police idempotency records older than IDEMPOTENCY_REPLAY_DAYS")
     sub.add_argument("--dry-run", action="store_true", help="count what would be purged and change nothing")

@@ -1,4 +1,4 @@
-"""Choosing the notifications past retention (pure) and purging their child data, keeping a non-identifying record."""
+"""Choosing what is past retention (pure) and purging it: notifications' child data, and old idempotency records."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.db import utcnow
-from service.notifications.models import Incident, Notification, NotificationAction
+from service.notifications.models import IdempotencyRecord, Incident, Notification, NotificationAction
 
 # SQL IN-lists are cut to this size: PostgreSQL and SQLite both cope, and a purge of a large backlog stays bounded.
 CHUNK = 500
@@ -160,3 +160,40 @@ def purge_past_retention(session: Session, *, retention_days: int, actor: Actor,
                          notifications=len(report.notification_ids), incidents=len(report.incident_ids),
                          action_notes=action_notes)
     return report
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Idempotency records: a replay window, not a record of anything.
+
+
+@dataclass(frozen=True)
+class IdempotencyPurgeReport:
+    cutoff: datetime
+    records: int
+    dry_run: bool
+
+
+def idempotency_cutoff(now: datetime, replay_days: int) -> datetime:
+    """Idempotency records created at or before this moment no longer replay and are deleted."""
+    if replay_days < 1:
+        raise ValueError("The idempotency replay window must be at least one day.")
+    return now - timedelta(days=replay_days)
+
+
+def purge_idempotency_records(session: Session, *, replay_days: int, actor: Actor, now: datetime | None = None,
+                              dry_run: bool = False) -> IdempotencyPurgeReport:
+    """Delete the idempotency records older than the replay window and audit the count. Does not commit.
+
+    A police retry after the window is still safe: the same body finds the stored incident and gets its answer.
+    """
+    now = now or utcnow()
+    cutoff = idempotency_cutoff(now, replay_days)
+    expired = IdempotencyRecord.created_at <= cutoff
+    if dry_run:
+        count = session.exec(select(sa.func.count()).select_from(IdempotencyRecord).where(expired)).one()
+        return IdempotencyPurgeReport(cutoff=cutoff, records=count, dry_run=True)
+    count = session.execute(sa.delete(IdempotencyRecord).where(expired).execution_options(synchronize_session=False)).rowcount
+    if count:
+        audit_service.record(session, actor, "retention.idempotency_purged", "retention", now.date().isoformat(),
+                             cutoff=cutoff.isoformat(), replay_days=replay_days, records=count)
+    return IdempotencyPurgeReport(cutoff=cutoff, records=count, dry_run=False)
