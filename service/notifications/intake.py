@@ -70,14 +70,38 @@ class _Onboarded:
         return self._cache[urn]
 
 
+class _ReadWhenAsked:
+    """A set read from the database the first time routing asks about it (most incidents never do)."""
+
+    def __init__(self, read):
+        self._read, self._members = read, None
+
+    def __contains__(self, item: object) -> bool:
+        if self._members is None:
+            self._members = self._read()
+        return item in self._members
+
+
 def routing_context(session: Session, force: PoliceForce) -> RoutingContext:
     return RoutingContext(
         index=index_cache.get(session),
         default_la_code=force.default_la_code,
         force_la_codes=tuple(force.la_codes),
         onboarded_urns=_Onboarded(session),
-        early_years_la_codes=la_service.early_years_la_codes(session),
+        early_years_la_codes=_ReadWhenAsked(lambda: la_service.early_years_la_codes(session)),
     )
+
+
+class _Calendars:
+    """Each recipient LA's deadline calendar, read once per incident however many of its children go there."""
+
+    def __init__(self, session: Session):
+        self._session, self._by_code = session, {}
+
+    def for_la(self, la_code: str | None):
+        if la_code not in self._by_code:
+            self._by_code[la_code] = la_service.school_calendar(la_service.get_local_authority(self._session, la_code))
+        return self._by_code[la_code]
 
 
 def receive_incident(
@@ -121,9 +145,6 @@ def _receive_once(session, client, submission, idempotency_key, body_hash, now) 
         record = session.get(IdempotencyRecord, (client.force_id, idempotency_key))
         if record is not None:
             return _replay(record, body_hash)
-        record = IdempotencyRecord(force_id=client.force_id, key=idempotency_key, request_hash=body_hash)
-        session.add(record)
-        session.flush()
 
     current = session.exec(
         select(Incident).where(
@@ -138,8 +159,10 @@ def _receive_once(session, client, submission, idempotency_key, body_hash, now) 
         result = IntakeResult(201, _store_incident(session, client, submission, body_hash, current, now))
 
     if idempotency_key is not None:
-        record.status_code, record.response_body = result.status_code, result.body
-        session.add(record)
+        # Written last, in one INSERT: a concurrent request with the same key fails here on the primary key,
+        # rolls back everything it stored and, on its retry, replays this answer.
+        session.add(IdempotencyRecord(force_id=client.force_id, key=idempotency_key, request_hash=body_hash,
+                                      status_code=result.status_code, response_body=result.body))
     session.flush()
     return result
 
@@ -173,9 +196,14 @@ def _store_incident(session, client, submission, body_hash, previous: Incident |
     session.add(incident)
     session.flush()
 
-    context = routing_context(session, force)
-    for child in submission.children:
-        notification = _notify_child(session, incident, child, context, now)
+    context, calendars = routing_context(session, force), _Calendars(session)
+    notifications = [_notification_for(incident, child, context, calendars, now) for child in submission.children]
+    # Rows go in table by table, each as one batched INSERT, parents before the rows that point at them.
+    session.add_all(notifications)
+    session.flush()
+    for notification in notifications:
+        _record_arrival(session, notification, incident)
+    for child, notification in zip(submission.children, notifications, strict=True):
         replaced = earlier.get(child.child_reference)
         if replaced is not None:
             replaced.superseded_by_id = notification.id
@@ -185,10 +213,12 @@ def _store_incident(session, client, submission, body_hash, previous: Incident |
     session.flush()
     audit_service.record(session, actor, "incident.corrected" if previous else "incident.received", "incident", incident.id,
                          version=incident.version, children=len(submission.children))
-    return receipt_for(session, incident)
+    return receipt(incident, notifications)
 
 
-def _notify_child(session: Session, incident: Incident, child: ChildSubmission, context: RoutingContext, now: datetime) -> Notification:
+def _notification_for(incident: Incident, child: ChildSubmission, context: RoutingContext, calendars: _Calendars,
+                      now: datetime) -> Notification:
+    """One child's notification, routed, with its acknowledge-by deadline (not yet added to the session)."""
     facts = ChildFacts(
         child_reference=child.child_reference, date_of_birth=child.date_of_birth, education_status=child.education_status,
         setting_urn=child.setting_urn, setting_name=child.setting_name, home_la_code=child.home_la_code,
@@ -206,21 +236,24 @@ def _notify_child(session: Session, incident: Incident, child: ChildSubmission, 
         received_at=now, **decision_fields(decision, _setting_la(context, decision)),
     )
     if decision.outcome != "not_routed":
-        deadline = compute_acknowledge_by(now, la_service.school_calendar(la_service.get_local_authority(session, notification.recipient_la_code)))
+        deadline = compute_acknowledge_by(now, calendars.for_la(notification.recipient_la_code))
         notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
     else:
         notification.status, notification.closed_at = "closed", now
-    session.add(notification)
-    session.flush()
+    return notification
+
+
+def _record_arrival(session: Session, notification: Notification, incident: Incident) -> None:
+    """The notification's first events, and its first alert unless it is outside the scheme."""
+    now = notification.received_at
     session.add(NotificationEvent(notification_id=notification.id, status="received", at=now, actor_type="police_client",
-                                  actor_id=str(incident.api_client_id), detail={"method": decision.method}))
-    if decision.outcome == "not_routed":
+                                  actor_id=str(incident.api_client_id), detail={"method": notification.routing_method}))
+    if notification.routing_outcome == "not_routed":
         session.add(NotificationEvent(notification_id=notification.id, status="closed", at=now, actor_type="system",
                                       actor_id="routing", detail={"reason": "outside the scheme"}))
     else:
         enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
                                      recipient_la_code=notification.recipient_la_code)
-    return notification
 
 
 def decision_fields(decision: RoutingDecision, setting_la_code: str | None) -> dict:
@@ -254,7 +287,11 @@ def routing_summary(notification: Notification) -> dict:
 
 
 def receipt_for(session: Session, incident: Incident) -> dict:
-    notifications = session.exec(select(Notification).where(Notification.incident_id == incident.id).order_by(Notification.child_reference)).all()
+    return receipt(incident, session.exec(select(Notification).where(Notification.incident_id == incident.id)).all())
+
+
+def receipt(incident: Incident, notifications: list[Notification]) -> dict:
+    """What police get back for an incident: each child's notification, in child_reference order."""
     return {
         "incident_id": incident.id,
         "version": incident.version,
@@ -264,7 +301,7 @@ def receipt_for(session: Session, incident: Incident) -> dict:
                 "acknowledge_by": n.acknowledge_by.isoformat() if n.acknowledge_by else None,
                 "routing": routing_summary(n),
             }
-            for n in notifications
+            for n in sorted(notifications, key=lambda n: n.child_reference)
         ],
     }
 
