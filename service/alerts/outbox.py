@@ -1,6 +1,8 @@
 """Putting alerts in the outbox, inside the caller's transaction, so a change and its alert commit together."""
 
-from sqlmodel import Session
+from collections.abc import Container, Iterable
+
+from sqlmodel import Session, select
 
 from service.alerts.models import OutboxMessage, SettingWebhook
 from service.config import get_settings
@@ -17,13 +19,26 @@ def enqueue_alert(session: Session, *, template: str, audience: str, audience_re
     return message
 
 
-def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None) -> None:
-    """The first alert for a new or re-routed notification: to the setting, or to the LA team."""
+def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
+    """Which of these settings have an active webhook, in one query (intake asks for all of an incident's at once)."""
+    wanted = set(urns)
+    if not wanted:
+        return set()
+    return set(session.exec(select(SettingWebhook.urn).where(SettingWebhook.urn.in_(wanted), SettingWebhook.active)))
+
+
+def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,
+                                 with_webhook: Container[str] | None = None) -> None:
+    """The first alert for a new or re-routed notification: to the setting, or to the LA team.
+
+    `with_webhook` is the settings known to have an active webhook (from webhook_urns); without it, this one is looked up.
+    """
     if recipient_urn:
         enqueue_alert(session, template="notification_waiting", audience="setting", audience_ref=recipient_urn,
                       link=notification_link(notification_id), notification_id=notification_id)
-        webhook = session.get(SettingWebhook, recipient_urn)
-        if webhook is not None and webhook.active:
+        if with_webhook is None:
+            with_webhook = webhook_urns(session, [recipient_urn])
+        if recipient_urn in with_webhook:
             enqueue_alert(session, template="notification_waiting", audience="webhook", audience_ref=recipient_urn,
                           link=notification_link(notification_id), notification_id=notification_id)
     elif recipient_la_code:

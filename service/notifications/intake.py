@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.accounts.models import SettingMembership, User
-from service.alerts.outbox import enqueue_notification_waiting
+from service.alerts.outbox import enqueue_notification_waiting, webhook_urns
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
@@ -201,8 +201,9 @@ def _store_incident(session, client, submission, body_hash, previous: Incident |
     # Rows go in table by table, each as one batched INSERT, parents before the rows that point at them.
     session.add_all(notifications)
     session.flush()
+    with_webhook = webhook_urns(session, (n.recipient_urn for n in notifications if n.recipient_urn))
     for notification in notifications:
-        _record_arrival(session, notification, incident)
+        _record_arrival(session, notification, incident, with_webhook)
     for child, notification in zip(submission.children, notifications, strict=True):
         replaced = earlier.get(child.child_reference)
         if replaced is not None:
@@ -243,7 +244,7 @@ def _notification_for(incident: Incident, child: ChildSubmission, context: Routi
     return notification
 
 
-def _record_arrival(session: Session, notification: Notification, incident: Incident) -> None:
+def _record_arrival(session: Session, notification: Notification, incident: Incident, with_webhook: set[str]) -> None:
     """The notification's first events, and its first alert unless it is outside the scheme."""
     now = notification.received_at
     session.add(NotificationEvent(notification_id=notification.id, status="received", at=now, actor_type="police_client",
@@ -253,7 +254,7 @@ def _record_arrival(session: Session, notification: Notification, incident: Inci
                                       actor_id="routing", detail={"reason": "outside the scheme"}))
     else:
         enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
-                                     recipient_la_code=notification.recipient_la_code)
+                                     recipient_la_code=notification.recipient_la_code, with_webhook=with_webhook)
 
 
 def decision_fields(decision: RoutingDecision, setting_la_code: str | None) -> dict:
