@@ -15,7 +15,7 @@ from service.problems import UnsupportedMediaType, problem_responses
 router = APIRouter(prefix="/api/v1", tags=["Police API v1"])
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """A body sent as anything but JSON is refused as such, rather than as a body with every field missing."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):

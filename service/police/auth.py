@@ -37,7 +37,8 @@ def current_client(
 
 
 def require_scope(scope: str):
-    def check(request: Request, client: Annotated[AuthenticatedClient, Depends(current_client)]) -> AuthenticatedClient:
+    # async: a check this small costs less on the event loop than a hop to the thread pool.
+    async def check(request: Request, client: Annotated[AuthenticatedClient, Depends(current_client)]) -> AuthenticatedClient:
         if scope not in client.scopes:
             raise Forbidden(f"This API key does not have the {scope!r} scope.")
         request.state.actor_id = f"police_client:{client.client_id}"
