@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Police API limits
     max_body_bytes: int = 64 * 1024
     api_rate_per_minute: int = 600
+    # Build the register's name index as the process starts (about 4 s for England), not on the first police request
+    warm_register_index: bool = True
 
     # Alerts
     notify_api_key: str | None = None

@@ -1,6 +1,10 @@
 """Builds the web application: middleware, error handlers, routers and static assets."""
 
+import logging
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from service.accounts.routes_portal import router as accounts_router
 from service.admin.routes_portal import router as admin_router
@@ -25,6 +29,32 @@ Errors are `application/problem+json` (RFC 9457); each field error has a JSON po
 """
 
 
+logger = logging.getLogger(__name__)
+
+
+def warm_register_index() -> None:
+    """Builds the register index now, so the first police request after a deploy does not wait for it."""
+    from sqlmodel import Session
+
+    from service.db import get_engine
+    from service.register.service import index_cache
+
+    try:
+        with Session(get_engine()) as session:
+            index = index_cache.get(session)
+        logger.info("Register index ready: %d settings", len(index), extra={"fields": {"settings": len(index)}})
+    except Exception:  # a missing or unmigrated database: /readyz says so; the first request tries again
+        logger.warning("Register index not built at start; the first police request will build it", exc_info=True)
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    # Startup finishes before uvicorn accepts connections, so no request can race the build.
+    if get_settings().warm_register_index:
+        await run_in_threadpool(warm_register_index)
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -35,6 +65,7 @@ def create_app() -> FastAPI:
         docs_url=None,  # Swagger UI would load scripts from a CDN; the committed document is in openapi/
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # added last, so it wraps the rest and every answer gets the headers
