@@ -28,11 +28,16 @@ def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
 
 
 def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,
-                                 with_webhook: Container[str] | None = None) -> None:
+                                 with_webhook: Container[str] | None = None, la_holiday_cover: bool = False) -> None:
     """The first alert for a new or re-routed notification: to the setting, or to the LA team.
 
     `with_webhook` is the settings known to have an active webhook (from webhook_urns); without it, this one is looked up.
+    With `la_holiday_cover` the setting is closed for the holiday: it is still told, for when it reopens, and the
+    LA's team is told as well, because the deadline is theirs.
     """
+    if recipient_urn and la_holiday_cover and recipient_la_code:
+        enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=recipient_la_code,
+                      link=notification_link(notification_id, for_la=True), notification_id=notification_id)
     if recipient_urn:
         enqueue_alert(session, template="notification_waiting", audience="setting", audience_ref=recipient_urn,
                       link=notification_link(notification_id), notification_id=notification_id)

@@ -52,12 +52,23 @@ class SchoolCalendar:
             raise ValueError("grace must not be negative")
 
 
+LA_HOLIDAY_COVER = "la_holiday_cover"
+
+
 @dataclass(frozen=True)
 class Deadline:
     """When a notification must be acknowledged, and who is expected to do it."""
 
     acknowledge_by: datetime  # aware, UTC
     covered_by: Literal["setting", "la_holiday_cover"]
+
+
+def la_covers_setting(*, covered_by: str | None, recipient_urn: str | None) -> bool:
+    """True when a setting's notification is owed to its LA's holiday cover team: the setting is closed on the deadline day.
+
+    The setting still holds it and sees it when it reopens; until then the LA's team is told, acknowledges and is chased.
+    """
+    return recipient_urn is not None and covered_by == LA_HOLIDAY_COVER
 
 
 @lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from service.alerts.outbox import enqueue_alert, notification_link
 from service.audit import service as audit_service
 from service.audit.service import WORKER, Actor
+from service.deadlines.calendar import la_covers_setting
 from service.deadlines.ladder import LadderStep, next_ladder_step
 from service.notifications.models import Notification, NotificationEvent
 
@@ -52,15 +53,18 @@ def apply_ladder_step(session: Session, notification_id: str, *, now: datetime, 
     notification = session.exec(query.execution_options(populate_existing=True)).first()
     if notification is None or notification.closed_at or notification.superseded_by_id or notification.acknowledge_by is None:
         return None
+    # A notification the LA owns has no deputies to chase, nor does one its holiday cover team holds while the
+    # setting is closed (they are on holiday too): the LA's officers are told at the deadline.
+    deputies = notification.recipient_urn is not None and not la_covers_setting(
+        covered_by=notification.covered_by, recipient_urn=notification.recipient_urn)
     step = next_ladder_step(
         acknowledge_by=notification.acknowledge_by, acknowledged_at=notification.acknowledged_at,
         deputies_alerted_at=notification.deputies_alerted_at, escalated_at=notification.escalated_at,
-        now=now, escalate_after=escalate_after,
+        now=now, escalate_after=escalate_after, deputies=deputies,
     )
     if step is None:
         return None
-    # A notification the LA already owns has no deputies to chase: its officers are told at the deadline.
-    if step.kind == "alert_deputies" and notification.recipient_urn is not None:
+    if step.kind == "alert_deputies":
         return step if _alert_deputies(session, notification, step, now=now, actor=actor) else None
     return step if _escalate(session, notification, step, now=now, actor=actor) else None
 

@@ -15,6 +15,7 @@ from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.db import utcnow
 from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
+from service.deadlines.calendar import LA_HOLIDAY_COVER, la_covers_setting
 from service.laworkspace.dashboard import (
     DashboardRows,
     DurationSummary,
@@ -24,7 +25,14 @@ from service.laworkspace.dashboard import (
 )
 from service.localauthorities import service as la_service
 from service.localauthorities.models import LocalAuthority
-from service.notifications.models import LA_QUEUES, Incident, Notification, NotificationAction, NotificationEvent
+from service.notifications.models import (
+    HOLIDAY_COVER_QUEUE,
+    LA_QUEUES,
+    Incident,
+    Notification,
+    NotificationAction,
+    NotificationEvent,
+)
 from service.notifications.scope import Scope, scoped_notifications
 from service.police.models import PoliceForce
 from service.problems import NotFound
@@ -36,6 +44,7 @@ QUEUE_TITLES = {
     "to_resolve": "Setting to be resolved",
     "not_onboarded": "Setting not onboarded",
     "sent_back": "Sent back by a setting",
+    "holiday_cover": "Holiday cover: setting closed",
     "escalated": "Escalated: not acknowledged in time",
 }
 QUEUE_DESCRIPTIONS = {
@@ -43,6 +52,8 @@ QUEUE_DESCRIPTIONS = {
     "to_resolve": "Children whose setting could not be identified safely from what police gave.",
     "not_onboarded": "Children whose setting was found but has no active Key Adult to receive the notification.",
     "sent_back": "Notifications a setting has said are not for them, for example because the child is not on their roll.",
+    "holiday_cover": "Notifications for settings closed for the school holiday. Your holiday cover team acknowledges them "
+                     "by the deadline; the setting sees them too when it reopens.",
     "escalated": "Notifications nobody acknowledged by the deadline.",
 }
 assert tuple(QUEUE_TITLES) == LA_QUEUES
@@ -127,8 +138,10 @@ def _open_items():
 def _in_queue(queue: str):
     conditions = [Notification.la_queue == queue, *_open_items()]
     if queue == "escalated":
-        # Once the setting acknowledges, the escalation is over; an item the LA owns stays until an officer closes it.
-        conditions.append(sa.or_(Notification.recipient_urn.is_(None), Notification.acknowledged_at.is_(None)))
+        # Once the setting acknowledges, the escalation is over; an item the LA owns, or its holiday cover team held,
+        # stays until an officer closes it or takes it out.
+        conditions.append(sa.or_(Notification.recipient_urn.is_(None), Notification.acknowledged_at.is_(None),
+                                 Notification.covered_by == LA_HOLIDAY_COVER))
     return conditions
 
 
@@ -290,6 +303,7 @@ class WorkItem:
     can_acknowledge: bool
     can_close: bool
     queue_title: str | None = None
+    holiday_cover: bool = False  # a closed setting's notification that the LA's holiday cover team works
     la_contacts: LocalAuthority | None = None
     other_las: list[LocalAuthority] = field(default_factory=list)
 
@@ -310,6 +324,11 @@ def _scoped(session: Session, officer: Officer, notification_id: str) -> Notific
     if notification is None:
         raise NotFound("No notification with that id.")
     return notification
+
+
+def _held_by_holiday_cover(notification: Notification) -> bool:
+    """The setting holds it but is closed for the holiday, so the LA's cover team views, acknowledges and is chased."""
+    return la_covers_setting(covered_by=notification.covered_by, recipient_urn=notification.recipient_urn)
 
 
 def _setting_label(session: Session, urn: str | None) -> str | None:
@@ -341,7 +360,8 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
     now = now or utcnow()
     notification = _scoped(session, officer, notification_id)
     owned_by_la = notification.recipient_urn is None
-    if owned_by_la and notification.first_viewed_at is None and notification.closed_at is None:
+    holiday_cover = _held_by_holiday_cover(notification)
+    if (owned_by_la or holiday_cover) and notification.first_viewed_at is None and notification.closed_at is None:
         notification.first_viewed_at = now
         if notification.status in ("received", "delivered", "rerouted"):
             notification.status = "viewed"
@@ -369,9 +389,10 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         assigned_to=assigned, officers=officers,
         outcomes=_outcomes(session, notification.id), history=_history(session, notification.id),
         is_open=is_open,
-        can_acknowledge=is_open and owned_by_la and notification.acknowledged_at is None,
+        can_acknowledge=is_open and (owned_by_la or holiday_cover) and notification.acknowledged_at is None,
         can_close=is_open and (owned_by_la or notification.la_queue is not None),
         queue_title=QUEUE_TITLES.get(notification.la_queue) if is_open else None,
+        holiday_cover=holiday_cover,
         la_contacts=la_service.get_local_authority(session, notification.recipient_la_code),
         other_las=la_choices(session),
     )
@@ -414,6 +435,8 @@ def _history(session: Session, notification_id: str) -> list[HistoryEntry]:
         kind = (event.detail or {}).get("event") or event.status
         text = EVENT_WORDS.get(kind, kind.replace("_", " ").capitalize())
         detail = event.detail or {}
+        if kind == "escalation_resolved" and detail.get("from_queue") == HOLIDAY_COVER_QUEUE:
+            text = "Taken out of the holiday cover queue"
         if kind == "rerouted":
             text += " to " + (f"setting URN {detail['to_urn']}" if detail.get("to_urn") else f"local authority {detail.get('to_la_code')}")
         entries.append(HistoryEntry(at=event.at, text=text))
@@ -569,6 +592,9 @@ def reroute(
     deadline = compute_acknowledge_by(now, la_service.school_calendar(
         la_service.get_local_authority(session, notification.recipient_la_code)))
     notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
+    if _held_by_holiday_cover(notification):
+        # A setting closed for the holiday: its LA's cover team works it until the setting reopens, as at intake.
+        notification.la_queue = HOLIDAY_COVER_QUEUE
     # The new owner starts afresh: their own delivery, view, acknowledgement and escalation ladder.
     notification.status = "rerouted"
     notification.assigned_officer_id = None
@@ -586,7 +612,8 @@ def reroute(
     audit_service.record(session, officer.actor, "notification.rerouted", "notification", notification.id,
                          reason_action_id=reason_row.id, **before, **after)
     enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
-                                 recipient_la_code=notification.recipient_la_code)
+                                 recipient_la_code=notification.recipient_la_code,
+                                 la_holiday_cover=_held_by_holiday_cover(notification))
     session.flush()
     return RerouteResult(
         notification_id=notification.id, to_urn=notification.recipient_urn, to_la_code=notification.recipient_la_code,
@@ -596,11 +623,12 @@ def reroute(
 
 
 def acknowledge(session: Session, officer: Officer, notification_id: str, *, now: datetime | None = None) -> None:
-    """The LA acknowledges an item it owns, which stops the escalation clock. Settings acknowledge their own."""
+    """The LA acknowledges an item it owns, or one its holiday cover team holds for a closed setting, which stops the
+    escalation clock. Settings acknowledge their own."""
     now = now or utcnow()
     notification = _locked(session, officer, notification_id)
     _require_open(notification, "acknowledge")
-    if notification.recipient_urn is not None:
+    if notification.recipient_urn is not None and not _held_by_holiday_cover(notification):
         raise FormErrors({"acknowledge": "A setting holds this notification, so only its Key Adult can acknowledge it"})
     if notification.acknowledged_at is not None:
         return  # a second click, or a second officer: already done
@@ -608,7 +636,7 @@ def acknowledge(session: Session, officer: Officer, notification_id: str, *, now
     session.add(notification)
     _event(session, officer, notification, now, event="acknowledged")
     audit_service.record(session, officer.actor, "notification.acknowledged", "notification", notification.id,
-                         la_code=notification.recipient_la_code)
+                         la_code=notification.recipient_la_code, holiday_cover=_held_by_holiday_cover(notification))
     session.flush()
 
 

@@ -18,8 +18,15 @@ from service.audit.service import Actor
 from service.config import get_settings
 from service.db import utcnow
 from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
+from service.deadlines.calendar import la_covers_setting
 from service.localauthorities import service as la_service
-from service.notifications.models import IdempotencyRecord, Incident, Notification, NotificationEvent
+from service.notifications.models import (
+    HOLIDAY_COVER_QUEUE,
+    IdempotencyRecord,
+    Incident,
+    Notification,
+    NotificationEvent,
+)
 from service.notifications.schemas import ChildSubmission, IncidentSubmission, cross_field_problems
 from service.police.models import PoliceForce
 from service.police.service import AuthenticatedClient
@@ -239,6 +246,9 @@ def _notification_for(incident: Incident, child: ChildSubmission, context: Routi
     if decision.outcome != "not_routed":
         deadline = compute_acknowledge_by(now, calendars.for_la(notification.recipient_la_code))
         notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
+        if la_covers_setting(covered_by=deadline.covered_by, recipient_urn=notification.recipient_urn):
+            # The setting is closed for the holiday: the LA's cover team works it from their queue until it reopens.
+            notification.la_queue = HOLIDAY_COVER_QUEUE
     else:
         notification.status, notification.closed_at = "closed", now
     return notification
@@ -254,7 +264,9 @@ def _record_arrival(session: Session, notification: Notification, incident: Inci
                                       actor_id="routing", detail={"reason": "outside the scheme"}))
     else:
         enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
-                                     recipient_la_code=notification.recipient_la_code, with_webhook=with_webhook)
+                                     recipient_la_code=notification.recipient_la_code, with_webhook=with_webhook,
+                                     la_holiday_cover=la_covers_setting(covered_by=notification.covered_by,
+                                                                        recipient_urn=notification.recipient_urn))
 
 
 def decision_fields(decision: RoutingDecision, setting_la_code: str | None) -> dict:

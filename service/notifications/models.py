@@ -10,7 +10,8 @@ from service.db import UTCDateTime, utcnow
 
 STATUSES = ("received", "delivered", "viewed", "acknowledged", "closed", "escalated", "rerouted")
 OPEN_STATUSES = ("received", "delivered", "viewed", "escalated", "rerouted")
-LA_QUEUES = ("not_in_school", "to_resolve", "not_onboarded", "sent_back", "escalated")
+HOLIDAY_COVER_QUEUE = "holiday_cover"  # a closed setting's notification, worked by the LA's holiday cover team
+LA_QUEUES = ("not_in_school", "to_resolve", "not_onboarded", "sent_back", HOLIDAY_COVER_QUEUE, "escalated")
 RISK_LEVELS = ("standard", "medium", "high", "not_assessed")
 
 

@@ -20,7 +20,7 @@ def test_each_queue_holds_the_children_routed_to_it(db, post_incident, as_office
         child_entry("C3", education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR),
     )
     counts = workspace.queue_counts(db, officer)
-    assert counts == {"not_in_school": 1, "to_resolve": 1, "not_onboarded": 1, "sent_back": 0, "escalated": 0}
+    assert counts == {"not_in_school": 1, "to_resolve": 1, "not_onboarded": 1, "sent_back": 0, "holiday_cover": 0, "escalated": 0}
 
     page = workspace.queue_page(db, officer, "to_resolve", workspace.QueueFilters())
     [item] = page.items
