@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{Path.cwd() / 'encompass.db'}"
     secret_key: str = DEFAULT_SECRET
+    # Keys that encrypt credentials the service must read back (webhook signing secrets), comma separated, newest
+    # first: the first encrypts, every one decrypts, so a new key goes in front and the old one leaves after
+    # `encompass webhooks reencrypt`. Unset, SECRET_KEY is used, so changing SECRET_KEY then needs this setting.
+    encryption_keys: str = ""
     base_url: str = "http://127.0.0.1:8000"
     register_dir: Path = REPO_ROOT.parent / "shared" / "data" / "register"
 
@@ -53,6 +57,11 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def at_rest_keys(self) -> list[str]:
+        """The keys credentials are encrypted with at rest, newest first."""
+        return [key.strip() for key in self.encryption_keys.split(",") if key.strip()] or [self.secret_key]
+
     @model_validator(mode="after")
     def refuse_unsafe_production(self) -> "Settings":
         if self.environment != "production":
@@ -60,6 +69,8 @@ class Settings(BaseSettings):
         problems = []
         if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if self.encryption_keys and any(key == DEFAULT_SECRET or len(key) < 32 for key in self.at_rest_keys):
+            problems.append("ENCRYPTION_KEYS must hold random values of at least 32 characters each, comma separated")
         if self.is_sqlite:
             problems.append("DATABASE_URL must point at PostgreSQL, not SQLite")
         if not self.cookie_secure:

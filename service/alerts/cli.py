@@ -90,6 +90,16 @@ def cmd_webhooks_disable(args) -> int:
     return 0
 
 
+def cmd_webhooks_reencrypt(args) -> int:
+    from service.alerts.service import reencrypt_webhook_secrets
+
+    # A secret no key decrypts raises SecretUnreadable (a ValueError, reported by main) and nothing is committed.
+    with unit_of_work() as session:
+        count = reencrypt_webhook_secrets(session, actor=_operator())
+    print(f"{count} webhook secret(s) now encrypted with the first key in ENCRYPTION_KEYS; the others can be removed.")
+    return 0
+
+
 def _show_secret(urn: str, secret: str) -> None:
     print(f"Webhook signing secret for setting {urn}. It is shown once only; give it to the setting's system now:")
     print(f"\n    {secret}\n")
@@ -118,5 +128,7 @@ def register_commands(areas, area, command) -> None:
     sub = command(webhooks, "rotate", cmd_webhooks_rotate, "issue a new signing secret; the old one signs too for an overlap")
     sub.add_argument("--urn", required=True)
     sub.add_argument("--overlap-hours", type=int, default=24)
+    command(webhooks, "reencrypt", cmd_webhooks_reencrypt,
+            "encrypt every stored secret with the first ENCRYPTION_KEYS key, so older keys can be removed")
     sub = command(webhooks, "disable", cmd_webhooks_disable, "stop sending a setting's webhooks")
     sub.add_argument("--urn", required=True)

@@ -40,9 +40,9 @@ class SettingWebhook(SQLModel, table=True):
 
     urn: str = Field(primary_key=True, max_length=12)
     url: str = Field(max_length=500)
-    # Newest first: [{"secret": "whsec_…", "expires_at": ISO 8601 or null}]. The previous secret
-    # keeps signing until its expiry, so the setting can switch its receiver over without a gap.
-    # Stored as given: signing needs the secret itself, not a hash of it.
+    # Newest first: [{"secret_encrypted": Fernet token of "whsec_…", "expires_at": ISO 8601 or null}]. The previous
+    # secret keeps signing until its expiry, so the setting can switch its receiver over without a gap. Signing needs
+    # the secret itself, so it cannot be hashed; it is encrypted (service.crypto) so a dump or backup does not leak it.
     secrets: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import sqlalchemy as sa
+from cryptography.fernet import MultiFernet
 from sqlmodel import Session, select
 
 from service.accounts.models import LaMembership, SettingMembership, User
@@ -17,6 +18,8 @@ from service.alerts.notify import DeliveryError, PermanentDeliveryError, Tempora
 from service.alerts.webhooks import generate_secret
 from service.audit import service as audit_service
 from service.audit.service import Actor
+from service.config import get_settings
+from service.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, keyring, reencrypt_secret
 from service.db import utcnow
 from service.localauthorities.models import LocalAuthority
 from service.notifications.models import Notification, NotificationEvent
@@ -177,10 +180,18 @@ def _one_per_address(recipients: list[Recipient]) -> list[Recipient]:
     return unique
 
 
-def signing_secrets(secrets: Sequence[dict], now: datetime) -> list[str]:
-    """The secrets a webhook is signed with now: the current one, and a previous one still in its overlap."""
+def webhook_keys() -> MultiFernet:
+    """The keys webhook signing secrets are encrypted with at rest, from ENCRYPTION_KEYS or else SECRET_KEY."""
+    return keyring(get_settings().at_rest_keys)
+
+
+def signing_secrets(secrets: Sequence[dict], now: datetime, *, keys: MultiFernet) -> list[str]:
+    """The secrets a webhook is signed with now: the current one, and a previous one still in its overlap.
+
+    Raises SecretUnreadable when the keys cannot decrypt one.
+    """
     return [
-        entry["secret"] for entry in secrets
+        decrypt_secret(entry["secret_encrypted"], keys) for entry in secrets
         if entry.get("expires_at") is None or datetime.fromisoformat(entry["expires_at"]) > now
     ]
 
@@ -209,7 +220,12 @@ def plan_delivery(session: Session, alert: ClaimedAlert, *, worker_id: str, now:
         return EmailDelivery(authority.education_team_email)
     if alert.audience == "webhook":
         hook = session.get(SettingWebhook, alert.audience_ref)
-        secrets = signing_secrets(hook.secrets, now) if hook is not None and hook.active else []
+        try:
+            secrets = signing_secrets(hook.secrets, now, keys=webhook_keys()) if hook is not None and hook.active else []
+        except SecretUnreadable as error:
+            # A key problem is the operator's to fix; once it is, they retry the dead letters and nothing is lost.
+            _settle(session, alert, worker_id, state="dead", last_error=str(error)[:300])
+            return None
         if not secrets:
             _settle(session, alert, worker_id, state="dead", last_error="the setting has no active webhook")
             return None
@@ -362,7 +378,8 @@ def set_webhook(session: Session, *, urn: str, url: str, actor: Actor, now: date
     secret = generate_secret()
     hook = session.get(SettingWebhook, urn) or SettingWebhook(urn=urn, url=url, created_at=now)
     hook.url, hook.active, hook.updated_at = url, True, now
-    hook.secrets = [{"secret": secret, "expires_at": None}]
+    # Encrypted at rest: signing needs the secret itself, so it cannot be hashed, but a dump must not reveal it.
+    hook.secrets = [{"secret_encrypted": encrypt_secret(secret, webhook_keys()), "expires_at": None}]
     session.add(hook)
     # The host only: a webhook path or query often holds the receiver's own token.
     audit_service.record(session, actor, "webhook.set", "setting", urn, host=httpx.URL(url).host)
@@ -379,16 +396,33 @@ def rotate_webhook_secret(session: Session, *, urn: str, actor: Actor, now: date
     now = now or utcnow()
     secret = generate_secret()
     still_valid = [
-        {"secret": entry["secret"], "expires_at": entry.get("expires_at") or (now + overlap).isoformat()}
+        {"secret_encrypted": entry["secret_encrypted"], "expires_at": entry.get("expires_at") or (now + overlap).isoformat()}
         for entry in hook.secrets
         if entry.get("expires_at") is None or datetime.fromisoformat(entry["expires_at"]) > now
     ]
-    hook.secrets = [{"secret": secret, "expires_at": None}, *still_valid]
+    hook.secrets = [{"secret_encrypted": encrypt_secret(secret, webhook_keys()), "expires_at": None}, *still_valid]
     hook.updated_at = now
     session.add(hook)
     audit_service.record(session, actor, "webhook.rotated", "setting", urn, overlap_hours=overlap.total_seconds() / 3600)
     session.flush()
     return secret
+
+
+def reencrypt_webhook_secrets(session: Session, *, actor: Actor, keys: MultiFernet | None = None) -> int:
+    """Every stored webhook secret under the newest key, so older keys can leave ENCRYPTION_KEYS. Returns how many.
+
+    Raises SecretUnreadable, changing nothing, when a secret was encrypted with a key no longer configured.
+    """
+    keys = webhook_keys() if keys is None else keys
+    count = 0
+    for hook in session.exec(select(SettingWebhook).order_by(SettingWebhook.urn)).all():
+        hook.secrets = [{**entry, "secret_encrypted": reencrypt_secret(entry["secret_encrypted"], keys)}
+                        for entry in hook.secrets]
+        session.add(hook)
+        count += len(hook.secrets)
+    audit_service.record(session, actor, "webhook.secrets_reencrypted", "setting_webhook", "all", secrets=count)
+    session.flush()
+    return count
 
 
 def disable_webhook(session: Session, *, urn: str, actor: Actor, now: datetime | None = None) -> None:

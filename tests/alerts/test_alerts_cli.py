@@ -4,8 +4,10 @@ from sqlmodel import select
 
 from service.alerts.models import OutboxMessage, SettingWebhook
 from service.alerts.outbox import enqueue_alert
+from service.alerts.service import webhook_keys
 from service.audit.models import AuditEvent
 from service.cli import main
+from service.crypto import decrypt_secret
 
 BRIMINGTON_JUNIOR = "112517"
 
@@ -48,7 +50,7 @@ def test_webhook_secret_is_shown_once_and_rotation_keeps_the_old_one_for_the_ove
     assert len(first) == len(second) == 1 and first != second
     db.expire_all()
     hook = db.get(SettingWebhook, BRIMINGTON_JUNIOR)
-    assert [entry["secret"] for entry in hook.secrets] == [second[0], first[0]]
+    assert [decrypt_secret(entry["secret_encrypted"], webhook_keys()) for entry in hook.secrets] == [second[0], first[0]]
     assert hook.secrets[0]["expires_at"] is None and hook.secrets[1]["expires_at"] is not None
     # The audit trail names the host, never the secret.
     for event in db.exec(select(AuditEvent).where(AuditEvent.object_id == BRIMINGTON_JUNIOR)):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.alerts.service import retry_delay, signing_secrets
+from service.crypto import encrypt_secret, keyring
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -29,7 +30,8 @@ def test_retry_after_is_never_shortened_but_an_absurd_one_is_capped():
 
 
 def test_previous_secret_signs_until_its_overlap_ends():
-    secrets = [{"secret": "whsec_new", "expires_at": None},
-               {"secret": "whsec_old", "expires_at": (NOW + timedelta(hours=24)).isoformat()}]
-    assert signing_secrets(secrets, NOW + timedelta(hours=23)) == ["whsec_new", "whsec_old"]
-    assert signing_secrets(secrets, NOW + timedelta(hours=24, seconds=1)) == ["whsec_new"]
+    keys = keyring(["a-test-encryption-key-of-at-least-32-characters"])
+    secrets = [{"secret_encrypted": encrypt_secret("whsec_new", keys), "expires_at": None},
+               {"secret_encrypted": encrypt_secret("whsec_old", keys), "expires_at": (NOW + timedelta(hours=24)).isoformat()}]
+    assert signing_secrets(secrets, NOW + timedelta(hours=23), keys=keys) == ["whsec_new", "whsec_old"]
+    assert signing_secrets(secrets, NOW + timedelta(hours=24, seconds=1), keys=keys) == ["whsec_new"]

@@ -1,0 +1,60 @@
+"""Encryption at rest of credentials the service must read back, such as webhook signing secrets (Fernet, keys by HKDF)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# A label of its own, so the same configured key yields a different Fernet key here than anywhere else it is used
+# (SECRET_KEY also signs CSRF tokens). Changing it makes every stored secret unreadable: bump only with a migration.
+WEBHOOK_SECRETS_LABEL = b"encompass/webhook-signing-secrets/v1"
+
+
+class SecretUnreadable(ValueError):
+    """A stored secret that none of the configured keys decrypts: the wrong ENCRYPTION_KEYS or SECRET_KEY."""
+
+    def __init__(self) -> None:
+        # Never the token or the secret: only what an operator can act on.
+        super().__init__("a stored webhook secret cannot be decrypted with ENCRYPTION_KEYS (or SECRET_KEY when that is "
+                         "unset); put the key it was encrypted with back in ENCRYPTION_KEYS")
+
+
+def _fernet_key(configured_key: str, label: bytes) -> bytes:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(configured_key.encode())
+    return base64.urlsafe_b64encode(derived)
+
+
+@lru_cache(maxsize=8)
+def _keyring(configured_keys: tuple[str, ...], label: bytes) -> MultiFernet:
+    return MultiFernet([Fernet(_fernet_key(key, label)) for key in configured_keys])
+
+
+def keyring(configured_keys: Sequence[str], label: bytes = WEBHOOK_SECRETS_LABEL) -> MultiFernet:
+    """The first key encrypts; every key decrypts, so a key being retired still reads what it wrote."""
+    if not configured_keys:
+        raise ValueError("at least one encryption key is needed")
+    return _keyring(tuple(configured_keys), label)
+
+
+def encrypt_secret(secret: str, keys: MultiFernet) -> str:
+    return keys.encrypt(secret.encode()).decode("ascii")
+
+
+def decrypt_secret(token: str, keys: MultiFernet) -> str:
+    try:
+        return keys.decrypt(token.encode("ascii")).decode()
+    except (InvalidToken, UnicodeError):
+        raise SecretUnreadable() from None
+
+
+def reencrypt_secret(token: str, keys: MultiFernet) -> str:
+    """The same secret under the newest key, so an older key can be taken out of ENCRYPTION_KEYS."""
+    try:
+        return keys.rotate(token.encode("ascii")).decode("ascii")
+    except (InvalidToken, UnicodeError):
+        raise SecretUnreadable() from None
