@@ -151,6 +151,24 @@ def other_force_key(db, forces):
 
 
 @pytest.fixture
+def post_incident(client, police_key, db, request):
+    """post_incident(*children, force="derbyshire", reference=..., occurred_at=..., ...) -> the notifications as the
+    police API answered; the options are tests.builders.incident_body's."""
+    from tests.builders import incident_body
+
+    def post(*children: dict, force: str = "derbyshire", **body_options) -> list[dict]:
+        # Only a cross-force test pays for a second force's key.
+        key = police_key if force == "derbyshire" else request.getfixturevalue("other_force_key")
+        response = client.post("/api/v1/incidents", json=incident_body(*children, **body_options),
+                               headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code in (200, 201), response.text
+        db.expire_all()
+        return response.json()["notifications"]
+
+    return post
+
+
+@pytest.fixture
 def onboard(db):
     """Give a setting an active Key Adult, so notifications route to it rather than to the LA."""
     from service.accounts.models import SettingMembership, User

@@ -1,49 +1,17 @@
-"""Fixtures for the outbox worker tests: a worker with a fixed clock, incidents posted through the police API, LA officers."""
+"""Fixtures for the outbox worker tests: a worker with a fixed clock, a child builder for incidents, LA officers."""
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-BRIMINGTON_JUNIOR = "112517"  # open Derbyshire (830) junior school, ages 7-11
-
-
-def dob(age: int) -> str:
-    today = date.today()
-    return date(today.year - age, 1, 15).isoformat() if today.month > 1 else date(today.year - age - 1, 6, 15).isoformat()
-
-
-def child_entry(reference: str = "C1", **overrides) -> dict:
-    entry = {
-        "child_reference": reference, "given_name": "Ellie", "family_name": "Brookes", "date_of_birth": dob(9),
-        "education_status": "attends_setting", "setting_urn": BRIMINGTON_JUNIOR, "home_la_code": "830",
-    }
-    entry.update(overrides)
-    return entry
+from tests.builders import child_entry
 
 
 @pytest.fixture
 def child():
     """Builds one child of an incident body: by default a 9-year-old at Brimington Junior."""
     return child_entry
-
-
-@pytest.fixture
-def post_incident(client, police_key, db):
-    """Posts an incident through the real API; returns the notifications as the API answered, and commits nothing else."""
-
-    def post(*children: dict, reference: str | None = None, summary: str = "Argument between adults; police attended.") -> list[dict]:
-        body = {
-            "police_reference": reference or f"DC-{uuid.uuid4().hex[:8]}",
-            "occurred_at": (datetime.now(UTC) - timedelta(hours=8)).isoformat(),
-            "risk_level": "medium", "summary": summary, "children": list(children) or [child_entry()],
-        }
-        response = client.post("/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {police_key}"})
-        assert response.status_code == 201, response.text
-        db.expire_all()
-        return response.json()["notifications"]
-
-    return post
 
 
 @pytest.fixture

@@ -6,22 +6,18 @@ per-test `db` fixture: its clean-up would empty the tables under the other brows
 once, when the last browser test has run.
 """
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pyotp
 import pytest
 
 from service.config import REPO_ROOT
+from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, SWANWICK_PRIMARY, child_entry, incident_body
+from tests.reliability.conftest import launch_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -30,34 +26,11 @@ AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PASSWORD = "correct horse battery staple"
 
-BRIMINGTON_JUNIOR = "112517"  # Derbyshire (830) junior school: the signed-in Key Adult's setting
-SWANWICK_PRIMARY = "112500"  # Derbyshire primary: the keyboard journey's setting
-ASHOVER_PRIMARY = "112501"  # Derbyshire primary with nobody onboarded
+# Brimington Junior: the signed-in Key Adult's setting; Swanwick Primary: the keyboard journey's; Ashover: nobody onboarded.
 AMBIGUOUS_NAME = "St Joseph's Catholic Primary"  # several Derbyshire and Derby settings match equally
 
 
 # ---------------------------------------------------------------- the server and the browser
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_serving(process: subprocess.Popen, base_url: str, log_path: Path, *, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the portal server stopped (exit {process.returncode}):\n{log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"the portal server did not answer within {within:.0f} seconds:\n{log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -67,25 +40,11 @@ def live_server(engine, database_url, tmp_path_factory) -> Iterator[str]:
     Plain http on a loopback address is enough: Chromium counts it as a secure context, so it keeps the `__Host-`
     Secure cookies exactly as production sends them, with no flag turned off for tests.
     """
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("portal-server") / "uvicorn.log"
-    environment = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test", "SECRET_KEY": os.environ["SECRET_KEY"],
-                   "BASE_URL": os.environ["BASE_URL"], "LOG_LEVEL": "WARNING"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-            cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    server = launch_server(database_url, tmp_path_factory.mktemp("portal-server"))
     try:
-        _wait_until_serving(process, base_url, log_path)
-        yield base_url
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -129,23 +88,10 @@ class PortalWorld:
     invitation_path: str
 
 
-def _dob(age: int) -> str:
-    today = date.today()
-    return (date(today.year - age, 1, 15) if today.month > 1 else date(today.year - age - 1, 6, 15)).isoformat()
-
-
 def _child(reference: str, given_name: str, family_name: str, **overrides) -> dict:
-    entry = {"child_reference": reference, "given_name": given_name, "family_name": family_name, "date_of_birth": _dob(9),
-             "education_status": "attends_setting", "home_la_code": "830", "present_at_incident": True, "spoken_to": False,
-             "child_voice": "Said they were scared when the shouting started."}
-    entry.update(overrides)
-    return entry
-
-
-def _incident(*children: dict, occurred_at: datetime) -> dict:
-    return {"police_reference": f"DC-{uuid.uuid4().hex[:8]}", "occurred_at": occurred_at.isoformat(), "risk_level": "medium",
-            "summary": "Argument between adults in the kitchen; police attended.",
-            "police_actions": ["DASH risk assessment completed"], "children": list(children)}
+    """A child police spoke to, so the pages carry the child's own words; no setting unless the test names one."""
+    return child_entry(reference, given_name=given_name, family_name=family_name, urn=None,
+                       child_voice="Said they were scared when the shouting started.", **overrides)
 
 
 def _build_world(session) -> PortalWorld:
@@ -189,7 +135,7 @@ def _build_world(session) -> PortalWorld:
     session.commit()  # the Key Adults must exist before intake, or their settings count as not onboarded
 
     def receive(*children: dict, received_at: datetime) -> dict[str, str]:
-        submission = IncidentSubmission.model_validate(_incident(*children, occurred_at=received_at - timedelta(hours=8)))
+        submission = IncidentSubmission.model_validate(incident_body(*children, occurred_at=received_at - timedelta(hours=8)))
         result = receive_incident(session, client=police, submission=submission, idempotency_key=None, now=received_at)
         return {n["child_reference"]: n["id"] for n in result.body["notifications"]}
 

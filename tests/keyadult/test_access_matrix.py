@@ -7,7 +7,8 @@ from sqlmodel import select
 
 from service.audit.models import AuditEvent
 from service.notifications.models import Notification, NotificationAction
-from tests.keyadult.conftest import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, SWANWICK_PRIMARY, child_entry, soup_of, text_of
+from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, SWANWICK_PRIMARY, child_entry
+from tests.keyadult.conftest import soup_of, text_of
 
 SETTING_A, SETTING_B, SETTING_C = BRIMINGTON_JUNIOR, SWANWICK_PRIMARY, ASHOVER_PRIMARY
 

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from service.notifications.models import Notification
-from tests.keyadult.conftest import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, child_entry, soup_of, text_of
+from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, child_entry
+from tests.keyadult.conftest import soup_of, text_of
 
 
 def _rows(response):

@@ -1,14 +1,14 @@
 """The notification page: the police facts, the deadline, the guidance beside them, the chronology, and view recording."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import select
 
 from service.audit.models import AuditEvent
 from service.notifications.models import Notification, NotificationEvent
-from tests.keyadult.conftest import (ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, SWANWICK_PRIMARY, child_entry, dob, soup_of,
-                                     text_of)
+from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, SWANWICK_PRIMARY, child_entry, dob
+from tests.keyadult.conftest import soup_of, text_of
 
 
 def _facts(page) -> dict[str, str]:
@@ -30,7 +30,8 @@ def test_page_shows_the_facts_police_gave(client, post_incident, key_adult, sign
     assert "Ellie" not in page.find("title").get_text(), "the child's name stays out of the browser history"
     facts = _facts(page)
     assert facts["Name"] == "Ellie Brookes"
-    assert facts["Date of birth"] == f"{dob(9).day} {dob(9):%B %Y}"
+    born = date.fromisoformat(dob(9))
+    assert facts["Date of birth"] == f"{born.day} {born:%B %Y}"
     assert facts["Age"].startswith("9 years old")
     assert facts["Date and time of the incident"] == "Friday 20 November 2026 at 9:05pm"
     assert facts["Was the child there?"] == "Yes"

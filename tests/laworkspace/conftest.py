@@ -1,56 +1,19 @@
 """Fixtures for the LA workspace: incidents through the police API (or intake at a chosen time), signed-in officers."""
 
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 
 import pytest
 
-BRIMINGTON_JUNIOR = "112517"  # open Derbyshire (830) junior school, ages 7-11
-ASHOVER_PRIMARY = "112501"  # open Derbyshire (830) primary school
+from tests import builders
+from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR  # noqa: F401  the schools the workspace tests name
+from tests.builders import incident_body
+
 AMBIGUOUS_NAME = "St Joseph's Catholic Primary"  # three Derbyshire/Derby settings match equally
 
 
-def dob(age: int) -> str:
-    today = date.today()
-    return date(today.year - age, 1, 15).isoformat() if today.month > 1 else date(today.year - age - 1, 6, 15).isoformat()
-
-
 def child_entry(reference: str = "C1", **overrides) -> dict:
-    entry = {
-        "child_reference": reference, "given_name": "Ellie", "family_name": "Brookes", "date_of_birth": dob(9),
-        "education_status": "missing_education", "home_la_code": "830",
-    }
-    entry.update(overrides)
-    return entry
-
-
-def incident_body(*children: dict, reference: str | None = None, occurred_at: datetime | None = None) -> dict:
-    return {
-        "police_reference": reference or f"DC-{uuid.uuid4().hex[:8]}",
-        "occurred_at": (occurred_at or datetime.now(UTC) - timedelta(hours=8)).isoformat(),
-        "risk_level": "medium", "summary": "Argument between adults; police attended.",
-        "children": list(children) or [child_entry()],
-    }
-
-
-@pytest.fixture
-def child():
-    return child_entry
-
-
-@pytest.fixture
-def post_incident(client, police_key, other_force_key, db):
-    """post_incident(*children, force="derbyshire"|"nottinghamshire") -> the notifications as the police API answered."""
-
-    def post(*children: dict, force: str = "derbyshire", **options) -> list[dict]:
-        key = police_key if force == "derbyshire" else other_force_key
-        response = client.post("/api/v1/incidents", json=incident_body(*children, **options),
-                               headers={"Authorization": f"Bearer {key}"})
-        assert response.status_code == 201, response.text
-        db.expire_all()
-        return response.json()["notifications"]
-
-    return post
+    """A child the LA itself must place: missing education and no setting named, unless the test says otherwise."""
+    return builders.child_entry(reference, **{"education_status": "missing_education", "urn": None, **overrides})
 
 
 @pytest.fixture

@@ -8,33 +8,15 @@ from sqlmodel import select
 
 from service.alerts.models import OutboxMessage
 from service.notifications.models import Incident, Notification
+from tests import builders
+from tests.builders import BRIMINGTON_JUNIOR, child_entry, dob
 
-BRIMINGTON_JUNIOR = "112517"  # open Derbyshire junior school, ages 7-11
-OCCURRED_AT = (datetime.now(UTC) - timedelta(hours=8)).replace(microsecond=0).isoformat()
-
-
-def _dob(age: int) -> str:
-    today = date.today()
-    return date(today.year - age, 1, 15).isoformat() if today.month > 1 else date(today.year - age - 1, 6, 15).isoformat()
+OCCURRED_AT = (datetime.now(UTC) - timedelta(hours=8)).replace(microsecond=0)
 
 
 def incident_body(**overrides) -> dict:
-    body = {
-        "police_reference": "DC-2026-1001",
-        "occurred_at": OCCURRED_AT,
-        "risk_level": "medium",
-        "summary": "Argument between adults; police attended.",
-        "police_actions": ["DASH completed"],
-        "children": [
-            {
-                "child_reference": "C1", "given_name": "Ellie", "family_name": "Brookes", "date_of_birth": _dob(9),
-                "education_status": "attends_setting", "setting_urn": BRIMINGTON_JUNIOR, "home_la_code": "830",
-                "present_at_incident": True, "spoken_to": False,
-            }
-        ],
-    }
-    body.update(overrides)
-    return body
+    """The same incident on every call, so two calls make an exact repeat; overrides change its fields as sent."""
+    return builders.incident_body(child_entry(), **{"reference": "DC-2026-1001", "occurred_at": OCCURRED_AT, **overrides})
 
 
 def post(client, key, body, idempotency_key=None):
@@ -88,7 +70,7 @@ def test_setting_without_key_adult_goes_to_its_la_with_the_setting_recorded(clie
 
 def test_adult_child_is_not_routed_and_police_are_told_their_pathway(client, police_key):
     body = incident_body()
-    body["children"][0]["date_of_birth"] = _dob(19)
+    body["children"][0]["date_of_birth"] = dob(19)
     [notification] = post(client, police_key, body).json()["notifications"]
     assert notification["routing"]["outcome"] == "not_routed"
     assert notification["acknowledge_by"] is None

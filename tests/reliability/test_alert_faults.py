@@ -13,7 +13,7 @@ import respx
 from sqlmodel import select
 
 from tests.reliability.conftest import REPO_ROOT, server_environment
-from tests.reliability.incidents import BRIMINGTON_JUNIOR, child_entry, incident_body
+from tests.builders import BRIMINGTON_JUNIOR, child_entry, incident_body
 
 NOTIFY = "https://notify.test"
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"

@@ -12,7 +12,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from tests.reliability.incidents import BRIMINGTON_JUNIOR, child_entry, incident_body
+from tests.builders import BRIMINGTON_JUNIOR, child_entry, incident_body
 
 SWANWICK_PRIMARY = "112500"  # setting B: another open Derbyshire (830) primary
 ROLES = ("police_a", "police_b", "key_adult_a", "key_adult_b", "deputy_a", "officer_la_a", "officer_la_b", "admin", "anonymous")

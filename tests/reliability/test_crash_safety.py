@@ -3,7 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.reliability.incidents import child_entry, incident_body, stored_counts
+from tests.builders import child_entry, incident_body
+from tests.reliability.incidents import stored_counts
 
 
 def test_a_commit_that_fails_is_never_answered_with_2xx(app, police_key, engine, monkeypatch):
@@ -55,7 +56,7 @@ def test_server_killed_mid_stream_loses_and_duplicates_nothing(start_server, pol
     import threading
 
     server = start_server()
-    bodies = {f"crash-{i:03d}": incident_body(f"DC-CRASH-{i:03d}", children=[
+    bodies = {f"crash-{i:03d}": incident_body(reference=f"DC-CRASH-{i:03d}", children=[
         child_entry("C1", education_status="missing_education"),  # owned by the LA at once, so always an alert
         child_entry("C2")]) for i in range(INCIDENTS)}
     answers: dict[str, dict] = {}
@@ -106,7 +107,7 @@ def test_database_connections_cut_mid_stream_lose_and_duplicate_nothing(start_se
     import httpx
 
     server = start_server(workers=2)
-    bodies = {f"cut-{i:03d}": incident_body(f"DC-CUT-{i:03d}") for i in range(24)}
+    bodies = {f"cut-{i:03d}": incident_body(reference=f"DC-CUT-{i:03d}") for i in range(24)}
     answers: dict[str, dict] = {}
     cuts = 0
 

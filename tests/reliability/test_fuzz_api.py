@@ -112,14 +112,15 @@ def test_api_with_a_wrong_key(case, db, police_key, unthrottled):
 def test_real_answers_match_the_document_for_every_routing_outcome(client, police_key, onboard):
     """Fuzzing rarely finds a notification that exists, so read back real ones: routed to a school, to the LA,
     outside the scheme, and superseded by a correction, and check each answer against the published schema."""
-    from tests.reliability.incidents import BRIMINGTON_JUNIOR, child_entry, incident_body, years_ago
+    from tests.builders import BRIMINGTON_JUNIOR, child_entry, dob, incident_body
 
     onboard(BRIMINGTON_JUNIOR)
     auth = {"Authorization": f"Bearer {police_key}"}
     children = [child_entry("SCHOOL"), child_entry("LA", education_status="elective_home_education"),
-                child_entry("ADULT", date_of_birth=years_ago(19)), child_entry("UNKNOWN", setting_urn="999999")]
-    first = client.post("/api/v1/incidents", json=incident_body("DC-DOC-1", children=children), headers=auth)
-    correction = incident_body("DC-DOC-1", children=children, risk_level="high")  # one body: occurred_at is "now"
+                child_entry("ADULT", date_of_birth=dob(19)), child_entry("UNKNOWN", setting_urn="999999")]
+    first = client.post("/api/v1/incidents", json=incident_body(reference="DC-DOC-1", children=children), headers=auth)
+    # One body: occurred_at is "now".
+    correction = incident_body(reference="DC-DOC-1", children=children, risk_level="high")
     corrected = client.post("/api/v1/incidents", json=correction, headers=auth)
     repeat = client.post("/api/v1/incidents", json=correction, headers=auth)
     assert (first.status_code, corrected.status_code, repeat.status_code) == (201, 201, 200)

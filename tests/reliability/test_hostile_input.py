@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.reliability.incidents import BRIMINGTON_JUNIOR, child_entry, incident_body, stored_counts, years_ago
+from tests.builders import BRIMINGTON_JUNIOR, child_entry, dob, incident_body
+from tests.reliability.incidents import stored_counts
 
 SEED_REFERENCE = "DC-SEED-1"
 
@@ -127,7 +128,7 @@ REFUSED = [
 @pytest.fixture
 def seeded(client, police_key, engine):
     """One stored incident: every hostile case reuses its police reference, so acceptance would make a correction."""
-    response = client.post("/api/v1/incidents", json=incident_body(SEED_REFERENCE),
+    response = client.post("/api/v1/incidents", json=incident_body(reference=SEED_REFERENCE),
                            headers={"Authorization": f"Bearer {police_key}"})
     assert response.status_code == 201
     return response.json()
@@ -144,7 +145,7 @@ def test_hostile_request_is_refused_clearly_and_nothing_is_stored(client, police
         content = case.raw() if callable(case.raw) else case.raw
         response = client.post("/api/v1/incidents", content=content, headers=headers)
     else:
-        body = case.body(copy.deepcopy(incident_body(SEED_REFERENCE, risk_level="high")))
+        body = case.body(copy.deepcopy(incident_body(reference=SEED_REFERENCE, risk_level="high")))
         # json.dumps keeps a lone surrogate as its \u escape, which is how a hostile client would send it
         response = client.post("/api/v1/incidents", content=json.dumps(body).encode(),
                                headers={"Content-Type": "application/json", **headers})
@@ -215,7 +216,7 @@ def test_markup_and_sql_in_free_text_are_stored_as_given(client, police_key, db,
 
 
 def test_child_over_18_is_accepted_but_not_routed(client, police_key, engine):
-    body = incident_body(children=[child_entry(date_of_birth=years_ago(19))])
+    body = incident_body(children=[child_entry(date_of_birth=dob(19))])
     response = client.post("/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {police_key}"})
     assert response.status_code == 201
     [notification] = response.json()["notifications"]

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.reliability.conftest import BACKEND, launch_server
-from tests.reliability.incidents import StoredCounts, child_entry, incident_body, stored_counts
+from tests.builders import child_entry, incident_body
+from tests.reliability.incidents import StoredCounts, stored_counts
 
 CALLERS = 20
 # Several server processes on PostgreSQL, so the race is between processes as well as threads; SQLite runs one.
@@ -47,7 +48,7 @@ def all_at_once(count: int, request: Callable[[int, httpx.Client], httpx.Respons
 
 
 def test_same_incident_with_the_same_idempotency_key_is_stored_once(server, police_key, engine):
-    body = incident_body("DC-RACE-1", children=[child_entry("C1"), child_entry("C2", education_status="missing_education")])
+    body = incident_body(child_entry("C1"), child_entry("C2", education_status="missing_education"), reference="DC-RACE-1")
 
     responses = all_at_once(CALLERS, lambda _, client: client.post(
         f"{server.url}/api/v1/incidents", json=body,
@@ -62,7 +63,7 @@ def test_same_incident_with_the_same_idempotency_key_is_stored_once(server, poli
 
 def test_concurrent_corrections_of_one_reference_never_make_two_current_versions(server, police_key, engine):
     def correction(position: int, client: httpx.Client) -> httpx.Response:
-        body = incident_body("DC-RACE-2", summary=f"Account number {position} of the same incident.")
+        body = incident_body(reference="DC-RACE-2", summary=f"Account number {position} of the same incident.")
         return client.post(f"{server.url}/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {police_key}"})
 
     responses = all_at_once(CALLERS, correction)
@@ -80,7 +81,7 @@ def test_concurrent_corrections_of_one_reference_never_make_two_current_versions
 
 
 def test_exact_repeats_without_a_key_store_one_incident(server, police_key, engine):
-    body = incident_body("DC-RACE-3")
+    body = incident_body(reference="DC-RACE-3")
 
     responses = all_at_once(CALLERS, lambda _, client: client.post(
         f"{server.url}/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {police_key}"}))
