@@ -5,7 +5,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
 # Whole phrases first (longest first), so "c of e" is not read as the letters c and e.
@@ -91,10 +91,12 @@ class WordRun:
     joined: str
     nospace: str
     stems: tuple[str, ...]
+    # The words in sorted order, as fuzz.token_sort_ratio reads them: sorted once here, not on every comparison.
+    sorted_joined: str
 
     @classmethod
     def of(cls, words: tuple[str, ...]) -> "WordRun":
-        return cls(words, " ".join(words), "".join(words), tuple(word_stem(w) for w in words))
+        return cls(words, " ".join(words), "".join(words), tuple(word_stem(w) for w in words), " ".join(sorted(words)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +269,109 @@ def compare(given: NameForm, register: NameForm, known_words: frozenset[str] | s
     faith_penalty, faith_clash = _marker_penalty(given.faiths, register.faiths, UNSTATED_FAITH_PENALTY)
     sex_penalty, sex_clash = _marker_penalty(given.sexes, register.sexes, UNSTATED_SEX_PENALTY)
     contradicts = phase_clash or faith_clash or sex_clash
-    covers = not contradicts and (
-        same_letters or given.nospace in register.nospace or _words_all_there(given.full, register.full)
-    )
+    covers = not contradicts and (same_letters or _words_contained(given, register))
     score = max(0.0, similarity - phase_penalty - faith_penalty - sex_penalty)
     return Comparison(round(score, 1), covers, contradicts)
+
+
+def _words_contained(given: NameForm, register: NameForm) -> bool:
+    return given.nospace in register.nospace or _words_all_there(given.full, register.full)
+
+
+class CoverTest:
+    """compare(given, name).covers without scoring the similarity, for one name given against many register names."""
+
+    __slots__ = ("given", "_words", "_alike", "_clashes")
+
+    def __init__(self, given: NameForm) -> None:
+        self.given = given
+        # Short words must be there as they are, the cheapest way to rule a name out, so they are tried first.
+        self._words = sorted(zip(given.full.words, given.full.stems), key=lambda pair: len(pair[0]) >= 5)
+        self._alike: dict[tuple[str, str], bool] = {}
+        self._clashes: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], bool] = {}
+
+    def __call__(self, register: NameForm) -> bool:
+        given = self.given
+        if not given.core or not register.core:
+            return False
+        if given.nospace not in register.nospace:
+            stems = register.full.stems
+            for word, stem in self._words:
+                if stem in stems:
+                    continue
+                if len(word) < 5 or not any(self._slip_apart(word, other) for other in register.full.words):
+                    return False
+        markers = (register.phases, register.faiths, register.sexes)
+        clash = self._clashes.get(markers)
+        if clash is None:
+            clash = self._clashes[markers] = (
+                _marker_penalty(given.phases, register.phases, UNSTATED_PHASE_PENALTY, _NEAR_PHASES)[1]
+                or _marker_penalty(given.faiths, register.faiths, UNSTATED_FAITH_PENALTY)[1]
+                or _marker_penalty(given.sexes, register.sexes, UNSTATED_SEX_PENALTY)[1])
+        return not clash
+
+    def _slip_apart(self, word: str, other: str) -> bool:
+        alike = self._alike.get((word, other))
+        if alike is None:
+            alike = self._alike[(word, other)] = _slip_apart(word, other)
+        return alike
+
+
+# Scores below this are not told apart by score_ceilings(); every routing threshold is above it.
+CEILING_FLOOR = 49.9
+# compare() rounds its score to one decimal place, which can lift it this much above any ceiling.
+CEILING_ROUNDING = 0.05
+# Names with the same stems differ by at most one "s" in a word of four letters or more, so they share 6/7 of letters.
+_SAME_STEMS_RATIO_FROM = 85.0
+
+
+def score_ceilings(given: NameForm, registers: list[NameForm]) -> list[float]:
+    """For each register name, a figure compare(given, name).score never exceeds by more than CEILING_ROUNDING.
+
+    compare() takes as similarity the best of three ratios over the full and the short name (token_sort_ratio is
+    ratio over sorted words), or 100/98 for the same letters/stems; the known-word cap only lowers it, and the score
+    is that less the type words' penalty. A name under CEILING_FLOOR on every ratio is taken to be at CEILING_FLOOR:
+    it cannot have the same stems.
+    """
+    if not given.core:
+        return [0.0] * len(registers)
+    ceilings = [CEILING_FLOOR] * len(registers)
+    fulls = [form.full for form in registers]
+    for query, choices in (
+        (given.full.joined, [run.joined for run in fulls]),
+        (given.full.sorted_joined, [run.sorted_joined for run in fulls]),
+    ):
+        for _choice, ratio, at in process.extract(query, choices, scorer=fuzz.ratio, limit=None,
+                                                  score_cutoff=CEILING_FLOOR):
+            if ratio > ceilings[at]:
+                ceilings[at] = ratio
+    stems = given.full.stems
+    # Best first, so names that could have the same stems come first and the rest are passed over.
+    for _choice, ratio, at in process.extract(given.full.nospace, [run.nospace for run in fulls], scorer=fuzz.ratio,
+                                              limit=None, score_cutoff=CEILING_FLOOR):
+        if ratio >= _SAME_STEMS_RATIO_FROM and ratio < 98.0 and fulls[at].stems == stems:
+            ratio = 98.0
+        if ratio > ceilings[at]:
+            ceilings[at] = ratio
+    penalties: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], float] = {}
+    for at, form in enumerate(registers):
+        if form.short is not None:
+            short = form.short
+            ceilings[at] = max(ceilings[at], fuzz.ratio(given.full.joined, short.joined),
+                               fuzz.ratio(given.full.sorted_joined, short.sorted_joined),
+                               fuzz.ratio(given.full.nospace, short.nospace),
+                               98.0 if short.stems == stems else 0.0)
+        # The type words' penalty does not depend on the similarity, so it comes off the ceiling as it is.
+        markers = (form.phases, form.faiths, form.sexes)
+        penalty = penalties.get(markers)
+        if penalty is None:
+            penalty = penalties[markers] = _markers_penalty(given, form)
+        if penalty:
+            ceilings[at] = max(0.0, ceilings[at] - penalty)
+    return ceilings
+
+
+def _markers_penalty(given: NameForm, register: NameForm) -> float:
+    return (_marker_penalty(given.phases, register.phases, UNSTATED_PHASE_PENALTY, _NEAR_PHASES)[0]
+            + _marker_penalty(given.faiths, register.faiths, UNSTATED_FAITH_PENALTY)[0]
+            + _marker_penalty(given.sexes, register.sexes, UNSTATED_SEX_PENALTY)[0])

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from service.register.records import SettingLink, SettingRecord
 from service.routing.decisions import Candidate
-from service.routing.names import NameForm, compare, given_name_form, name_form, word_stem
+from service.routing.names import CoverTest, NameForm, compare, given_name_form, name_form, score_ceilings, word_stem
 
 # Successor chains longer than this are data loops or history too old to trust.
 MAX_SUCCESSOR_HOPS = 4
 # Words shorter than this are looked up exactly; longer ones also through their one-letter deletions (typos).
 _FUZZY_LOOKUP_FROM = 4
+# Words this long may be two slips apart (names.words_alike), which one-letter deletions do not find.
+_TWO_SLIPS_FROM = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,16 +151,21 @@ class RegisterIndex:
             words.pop("st", None)
         return words
 
-    def score_name(self, name: str, la_codes: Sequence[str]) -> list[NameMatch]:
-        """Every name entry in the given LAs sharing enough words (or near misses of them) with the name, scored."""
+    def name_hits(self, name: str, la_codes: Sequence[str]) -> "NameHits":
+        """The name entries in the given LAs sharing enough words (or near misses of them) with the name, unscored."""
         form = given_name_form(name)
         if not form.core:
-            return []
+            return NameHits(form, [], self.known_words, [], [])
         lookups = self._lookup_words(form)
         wanted_las = frozenset(la_codes)
         hits: dict[int, int] = defaultdict(int)
+        # Where each given word of under 9 letters was found: a name without one of them cannot contain the name
+        # given word by word, as those words are only ever matched by stem or one slip, which the lookup finds.
+        found_words: list[set[int]] = []
         for word, weight in lookups.items():
             positions: set[int] = set()
+            if weight == 1 and len(word) < _TWO_SLIPS_FROM:
+                found_words.append(positions)
             for register_word in self._register_words_like(word):
                 by_la = self._postings.get(register_word)
                 if not by_la:
@@ -175,16 +182,14 @@ class RegisterIndex:
         # A name sharing under half the words given cannot score near a confident match nor contain the name given,
         # so it cannot be the setting or a rival to it; skipping it keeps common words ("Park", "Hill") cheap.
         needed = max(1, (len([w for w in form.core if w != "st"]) + 1) // 2)
-        matches = []
-        for position, count in hits.items():
-            if count < needed:
-                continue
-            entry = self._entries[position]
-            comparison = compare(form, entry.form, self.known_words)
-            matches.append(NameMatch(entry.target, entry.named_urn, entry.named, entry.la_code, comparison.score,
-                                     comparison.covers, comparison.contradicts))
-        matches.sort(key=lambda m: (-m.score, m.via_old_name, m.target.urn))
-        return matches
+        positions = [position for position, count in hits.items() if count >= needed]
+        entries = self._entries
+        return NameHits(form, [entries[position] for position in positions], self.known_words, positions, found_words)
+
+    def score_name(self, name: str, la_codes: Sequence[str]) -> list[NameMatch]:
+        """Every name entry in the given LAs sharing enough words (or near misses of them) with the name, scored."""
+        found = self.name_hits(name, la_codes)
+        return sort_matches([found.match(at) for at in range(len(found))])
 
     def match_name(self, name: str, la_codes: Sequence[str], child_age: int | None, limit: int = 5) -> list[Candidate]:
         """Open settings (reached directly or through an old name) that fit the name and the child's age, best first."""
@@ -196,3 +201,49 @@ class RegisterIndex:
             if len(best) >= limit:
                 break
         return list(best.values())
+
+
+def sort_matches(matches: list[NameMatch]) -> list[NameMatch]:
+    """Best first; a setting's own name before an old one at the same score, then by URN so the order is stable."""
+    matches.sort(key=lambda m: (-m.score, m.via_old_name, m.target.urn))
+    return matches
+
+
+class NameHits:
+    """Names that share words with the name given, compared one by one on request: comparing is most of the cost."""
+
+    __slots__ = ("form", "entries", "_known_words", "_positions", "_found_words")
+
+    def __init__(self, form: NameForm, entries: list[_NameEntry], known_words: set[str], positions: list[int],
+                 found_words: list[set[int]]) -> None:
+        self.form = form
+        self.entries = entries
+        self._known_words = known_words
+        self._positions = positions  # each entry's place in the index
+        self._found_words = found_words  # per given word looked up: the index places of names it was found in
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def match(self, at: int) -> NameMatch:
+        entry = self.entries[at]
+        comparison = compare(self.form, entry.form, self._known_words)
+        return NameMatch(entry.target, entry.named_urn, entry.named, entry.la_code, comparison.score,
+                         comparison.covers, comparison.contradicts)
+
+    def covering(self, ats: Iterable[int]) -> list[int]:
+        """Those of the given hits whose match() covers the name given, without the cost of scoring."""
+        test = CoverTest(self.form)
+        letters = self.form.nospace
+        found_words = self._found_words
+        covering = []
+        for at in ats:
+            position = self._positions[at]
+            form = self.entries[at].form
+            if (letters in form.nospace or all(position in found for found in found_words)) and test(form):
+                covering.append(at)
+        return covering
+
+    def ceilings(self) -> list[float]:
+        """For each hit, a score its match() never exceeds by more than names.CEILING_ROUNDING."""
+        return score_ceilings(self.form, [entry.form for entry in self.entries])

@@ -1,13 +1,14 @@
 """Routing one child to a setting, a local authority, or outside the scheme (DESIGN.md "Routing rules")."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from service.register.records import SettingRecord
 from service.routing.decisions import Candidate, ChildFacts, RoutingContext, RoutingDecision, age_on
-from service.routing.names import given_name_form
-from service.routing.register_index import NameMatch
+from service.routing.names import CEILING_ROUNDING, given_name_form
+from service.routing.register_index import NameHits, NameMatch, sort_matches
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -185,12 +186,80 @@ def _name_candidates(name: str | None, age: int, home: str, context: RoutingCont
     return _candidates(_best_per_setting([m for m in matches if m.target.takes_age(age)]))
 
 
-def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> RoutingDecision:
-    if not given_name_form(name).core:
-        return _to_la(home, "name_no_match",
-                      "The setting name given has no distinctive words to match, so the home local authority must "
-                      "find where the child is educated.", needs_resolution=True)
-    matches = context.index.score_name(name, _search_las(home, context))
+# Up to this many names sharing words with the name given are simply all scored; pruning only pays beyond it.
+SCORE_ALL_UP_TO = 12
+
+
+def _score_that_matters(best_by_setting: dict[str, float], best: float | None, home_best: float | None) -> float:
+    """The score below which a match no longer changes the decision, unless it covers the name given.
+
+    Below it a match cannot reach the candidates shown (five settings already score higher, or it is under the
+    floor), cannot come within the margin of a confident best match, and cannot hide a confident one.
+    """
+    shown = [score for score in best_by_setting.values() if score >= CANDIDATE_FLOOR]
+    if len(shown) >= CANDIDATES_SHOWN:
+        shown.sort(reverse=True)
+        threshold = min(shown[CANDIDATES_SHOWN - 1], CONFIDENT_SCORE)
+    else:
+        threshold = CANDIDATE_FLOOR
+    for leader in (best, home_best):
+        if leader is not None and leader >= CONFIDENT_SCORE:
+            threshold = min(threshold, leader - CLEAR_MARGIN)
+    return threshold
+
+
+def _score_every_name(found: NameHits) -> tuple[dict[int, NameMatch], list[int], float]:
+    return {at: found.match(at) for at in range(len(found))}, [], CANDIDATE_FLOOR
+
+
+def _score_names(found: NameHits, age: int, home: str) -> tuple[dict[int, NameMatch], list[int], float]:
+    """Scores from the highest ceiling down until the rest fall below _score_that_matters().
+
+    Returns the matches by hit, the hits left unscored and that threshold. A setting with a name scored has all its
+    names scored, as its best-scoring name speaks for it. When no fitting name clears the threshold, all are scored.
+    """
+    if len(found) <= SCORE_ALL_UP_TO:
+        return _score_every_name(found)
+    ceilings = found.ceilings()
+    by_ceiling = sorted(range(len(found)), key=ceilings.__getitem__, reverse=True)
+    scored: dict[int, NameMatch] = {}
+    best_by_setting: dict[str, float] = {}  # settings that take the child's age
+    best = home_best = None
+    threshold = _score_that_matters(best_by_setting, best, home_best)
+    next_up = 0
+    while next_up < len(by_ceiling) and ceilings[by_ceiling[next_up]] + CEILING_ROUNDING >= threshold:
+        at = by_ceiling[next_up]
+        match = scored[at] = found.match(at)
+        next_up += 1
+        if not match.target.takes_age(age):
+            continue
+        if match.score > best_by_setting.get(match.target.urn, -1.0):
+            best_by_setting[match.target.urn] = match.score
+        if best is None or match.score > best:
+            best = match.score
+        if match.named_la_code == home and (home_best is None or match.score > home_best):
+            home_best = match.score
+        threshold = _score_that_matters(best_by_setting, best, home_best)
+    if best is None or best < threshold:
+        return _score_every_name(found)
+    settings_in_play = {match.target.urn for match in scored.values()}
+    unscored = []
+    for at in by_ceiling[next_up:]:
+        if found.entries[at].target.urn in settings_in_play:
+            scored[at] = found.match(at)
+        else:
+            unscored.append(at)
+    return scored, unscored, threshold
+
+
+@dataclass(frozen=True, slots=True)
+class _NameWeighing:
+    fitting: list[NameMatch]  # the best match for each setting that takes the child's age, best first
+    winner: NameMatch | None
+    won_at_home: bool  # the winner stood out among the names known in the home LA
+
+
+def _weigh_names(matches: list[NameMatch], age: int, home: str) -> _NameWeighing:
     fitting_names = [m for m in matches if m.target.takes_age(age)]
     fitting = _best_per_setting(fitting_names)
     too_old_or_young = [m for m in matches if not m.target.takes_age(age)]
@@ -199,8 +268,46 @@ def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> R
     elsewhere = _best_per_setting([m for m in fitting_names if m.named_la_code != home])
 
     winner = _clear_winner(in_home, elsewhere, too_old_or_young)
-    if winner is None and elsewhere:
+    if winner is not None:
+        return _NameWeighing(fitting, winner, True)
+    if elsewhere:
         winner = _clear_winner(fitting, [], too_old_or_young)
+    return _NameWeighing(fitting, winner, False)
+
+
+def _weigh_found_names(found: NameHits, age: int, home: str) -> _NameWeighing:
+    """_weigh_names over every name found, scoring only the names that can change the outcome.
+
+    A London force searches 32 LAs, where a common word ("Park") brings hundreds of names. An unscored name scores
+    under _score_that_matters(), so it changes nothing unless it covers the name given, for a setting that takes the
+    child's age, and then only by joining too few candidates or by stopping a winner (a winner found among home-LA
+    names, only by being known in the home LA too). Those are looked for, and weighed again with their settings.
+    """
+    scored, unscored, threshold = _score_names(found, age, home)
+    weighing = _weigh_names(sort_matches([scored[at] for at in sorted(scored)]), age, home)
+    if not unscored or (weighing.winner is None and threshold > CANDIDATE_FLOOR):
+        return weighing
+    entries = found.entries
+    if threshold > CANDIDATE_FLOOR and weighing.won_at_home:
+        unscored_here = [at for at in unscored if entries[at].la_code == home]
+    else:
+        unscored_here = unscored
+    covering = {entries[at].target.urn for at in found.covering(unscored_here) if entries[at].target.takes_age(age)}
+    if not covering:
+        return weighing
+    for at in unscored:
+        if entries[at].target.urn in covering:
+            scored[at] = found.match(at)
+    return _weigh_names(sort_matches([scored[at] for at in sorted(scored)]), age, home)
+
+
+def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> RoutingDecision:
+    if not given_name_form(name).core:
+        return _to_la(home, "name_no_match",
+                      "The setting name given has no distinctive words to match, so the home local authority must "
+                      "find where the child is educated.", needs_resolution=True)
+    weighing = _weigh_found_names(context.index.name_hits(name, _search_las(home, context)), age, home)
+    fitting, winner = weighing.fitting, weighing.winner
     candidates = _candidates(fitting)
 
     if winner is not None:
