@@ -128,6 +128,23 @@ def cmd_police_list(_args) -> int:
     return 0
 
 
+def cmd_secrets_reencrypt(_args) -> int:
+    from service.accounts.service import reencrypt_totp_secrets
+    from service.alerts.service import reencrypt_webhook_secrets
+    from service.audit.service import Actor
+
+    # Every kind of secret at rest shares ENCRYPTION_KEYS, so all are re-encrypted together: an old key left needed
+    # by one kind would lock users out (TOTP) or dead-letter webhooks once removed. One transaction: a secret no key
+    # decrypts raises SecretUnreadable (a ValueError, reported by main) and nothing changes.
+    operator = Actor(type="operator", id="cli", source="cli")
+    with unit_of_work() as session:
+        webhooks = reencrypt_webhook_secrets(session, actor=operator)
+        authenticators = reencrypt_totp_secrets(session, actor=operator)
+    print(f"{webhooks} webhook secret(s) and {authenticators} authenticator app (TOTP) secret(s) now encrypted with the "
+          "first key in ENCRYPTION_KEYS; the others can be removed.")
+    return 0
+
+
 def _show_key(issued) -> None:
     print(f"API client {issued.client_id}. Its key is shown once only; store it in the force's secret store now:")
     print(f"\n    {issued.key}\n")
@@ -185,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--overlap-hours", type=int, default=24)
     sub = command(police, "revoke", cmd_police_revoke, "revoke a client and all its keys")
     sub.add_argument("--client", type=int, required=True)
+
+    secrets = area("secrets", "secrets stored encrypted: webhook signing secrets and authenticator app (TOTP) secrets")
+    command(secrets, "reencrypt", cmd_secrets_reencrypt,
+            "encrypt every stored secret with the first ENCRYPTION_KEYS key, so older keys can be removed")
 
     for extend in _extensions():
         extend(areas, area, command)

@@ -17,9 +17,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{Path.cwd() / 'encompass.db'}"
     secret_key: str = DEFAULT_SECRET
-    # Keys that encrypt credentials the service must read back (webhook signing secrets), comma separated, newest
-    # first: the first encrypts, every one decrypts, so a new key goes in front and the old one leaves after
-    # `encompass webhooks reencrypt`. Unset, SECRET_KEY is used, so changing SECRET_KEY then needs this setting.
+    # Keys that encrypt credentials the service must read back (webhook signing secrets, TOTP secrets), comma separated,
+    # newest first: the first encrypts, every one decrypts, so a new key goes in front and the old one leaves after
+    # `encompass secrets reencrypt`. Unset, SECRET_KEY is used, so changing SECRET_KEY then needs this setting.
     encryption_keys: str = ""
     base_url: str = "http://127.0.0.1:8000"
     register_dir: Path = REPO_ROOT.parent / "shared" / "data" / "register"

@@ -1,4 +1,4 @@
-"""Encryption at rest of credentials the service must read back, such as webhook signing secrets (Fernet, keys by HKDF)."""
+"""Encryption at rest of credentials the service must read back: webhook signing secrets and TOTP secrets (Fernet, keys by HKDF)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-# A label of its own, so the same configured key yields a different Fernet key here than anywhere else it is used
-# (SECRET_KEY also signs CSRF tokens). Changing it makes every stored secret unreadable: bump only with a migration.
+from service.config import get_settings
+
+# A label per kind of secret, so the same configured key yields a different Fernet key for each, and for nothing else
+# it is used for (SECRET_KEY also signs CSRF tokens). Changing one makes every secret of that kind unreadable: bump only
+# with a migration.
 WEBHOOK_SECRETS_LABEL = b"encompass/webhook-signing-secrets/v1"
+TOTP_SECRETS_LABEL = b"encompass/totp-secrets/v1"
 
 
 class SecretUnreadable(ValueError):
@@ -20,7 +24,7 @@ class SecretUnreadable(ValueError):
 
     def __init__(self) -> None:
         # Never the token or the secret: only what an operator can act on.
-        super().__init__("a stored webhook secret cannot be decrypted with ENCRYPTION_KEYS (or SECRET_KEY when that is "
+        super().__init__("a stored secret cannot be decrypted with ENCRYPTION_KEYS (or SECRET_KEY when that is "
                          "unset); put the key it was encrypted with back in ENCRYPTION_KEYS")
 
 
@@ -39,6 +43,11 @@ def keyring(configured_keys: Sequence[str], label: bytes = WEBHOOK_SECRETS_LABEL
     if not configured_keys:
         raise ValueError("at least one encryption key is needed")
     return _keyring(tuple(configured_keys), label)
+
+
+def at_rest_keyring(label: bytes) -> MultiFernet:
+    """The service's keys for one kind of stored secret: ENCRYPTION_KEYS, or SECRET_KEY when that is unset."""
+    return keyring(get_settings().at_rest_keys, label)
 
 
 def encrypt_secret(secret: str, keys: MultiFernet) -> str:

@@ -196,13 +196,14 @@ def make_user(db):
 
     from service.accounts.models import LaMembership, SettingMembership, User
     from service.accounts.passwords import hash_password
+    from service.accounts.service import sealed_totp_secret
 
     password_hash = hash_password(PORTAL_PASSWORD)  # argon2 is slow on purpose: hash once per test
 
     def make(kind: str = "setting_staff", *, urns=(), role: str = "key_adult", la_codes=(), email: str | None = None,
              display_name: str | None = None, two_factor: bool = True, is_active: bool = True) -> User:
         user = User(email=email or f"{kind}.{uuid.uuid4().hex[:8]}@example.gov.uk", display_name=display_name or f"Test {kind}",
-                    kind=kind, password_hash=password_hash, totp_secret=pyotp.random_base32() if two_factor else None,
+                    kind=kind, password_hash=password_hash, totp_secret=sealed_totp_secret(pyotp.random_base32()) if two_factor else None,
                     is_active=is_active)
         db.add(user)
         db.flush()
@@ -235,6 +236,7 @@ def _unused_code(db, user) -> str:
     import pyotp
 
     from service.accounts.models import User
+    from service.accounts.service import totp_secret_of
     from service.db import utcnow
 
     db.expire_all()
@@ -243,7 +245,7 @@ def _unused_code(db, user) -> str:
     # The current step first: a code from the step before can expire between choosing it and the server checking it.
     step = next((s for s in (now, now + 1, now - 1) if last is None or s > last), None)
     assert step is not None, "three sign-ins within a minute for one user: use another user"
-    return pyotp.TOTP(user.totp_secret).at(step * 30)
+    return pyotp.TOTP(totp_secret_of(user)).at(step * 30)
 
 
 @pytest.fixture

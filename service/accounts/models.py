@@ -19,7 +19,8 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=120)
     kind: str = Field(max_length=20)  # one of USER_KINDS
     password_hash: str | None = Field(default=None, max_length=200)
-    totp_secret: str | None = Field(default=None, max_length=64)
+    # Encrypted (accounts service: sealed_totp_secret / totp_secret_of), so a dump or backup cannot mint codes.
+    totp_secret: str | None = Field(default=None, max_length=255)
     # The last TOTP time step accepted, so a code seen over someone's shoulder cannot be used again.
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
     is_active: bool = True
@@ -56,8 +57,8 @@ class PortalSession(SQLModel, table=True):
     stage: str = Field(max_length=20)  # one of SESSION_STAGES; only signed_in reaches portal pages
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # A TOTP secret offered but not yet confirmed with a code; it moves to the user only when confirmed.
-    pending_totp_secret: str | None = Field(default=None, max_length=64)
+    # A TOTP secret offered but not yet confirmed with a code; it moves to the user only when confirmed. Encrypted too.
+    pending_totp_secret: str | None = Field(default=None, max_length=255)
     two_factor_failures: int = 0
     next_path: str | None = Field(default=None, max_length=300)
     flashes: list = Field(default_factory=list, sa_type=sa.JSON)

@@ -107,7 +107,10 @@ def set_up_two_factor_page(request: Request, session: SessionDep) -> Response:
     row = accounts_service.unfinished_session(session, request.cookies.get(SESSION_COOKIE), stage="set_up_two_factor", now=utcnow())
     if row is None:
         return _to(f"{SIGN_IN_PATH}?notice=start_again")
-    return render(request, "accounts/set_up_two_factor.html", _set_up_context(session, row))
+    try:
+        return render(request, "accounts/set_up_two_factor.html", _set_up_context(session, row))
+    except accounts_service.SignInUnavailable:
+        return _sign_in_unavailable(request)
 
 
 @router.post("/sign-in/set-up-two-factor", dependencies=[CsrfChecked])
@@ -120,15 +123,23 @@ def _set_up_context(session, row) -> dict:
     return {"secret": secret, "qr_svg": qr_svg}
 
 
+def _sign_in_unavailable(request: Request) -> Response:
+    # 503: the fault is the service's configuration (its encryption key), not anything the user typed.
+    return render(request, "accounts/sign_in_unavailable.html", status_code=503)
+
+
 def _confirm_code(request: Request, session, code: str, *, stage: str, template: str) -> Response:
     now = utcnow()
     row = accounts_service.unfinished_session(session, request.cookies.get(SESSION_COOKIE), stage=stage, now=now)
     if row is None:
         return _to(f"{SIGN_IN_PATH}?notice=start_again")
-    context = _set_up_context(session, row) if stage == "set_up_two_factor" else {}
-    if not code.strip():
-        return render(request, template, {**context, "errors": {"code": "Enter the 6-digit code from your authenticator app"}})
-    step = accounts_service.confirm_code(session, row=row, code=code, address=client_address(request), now=now)
+    try:
+        context = _set_up_context(session, row) if stage == "set_up_two_factor" else {}
+        if not code.strip():
+            return render(request, template, {**context, "errors": {"code": "Enter the 6-digit code from your authenticator app"}})
+        step = accounts_service.confirm_code(session, row=row, code=code, address=client_address(request), now=now)
+    except accounts_service.SignInUnavailable:
+        return _sign_in_unavailable(request)
     if step.outcome == "accepted":
         return _to(step.next_path, session_token=step.session_token)
     if step.outcome == "ended":

@@ -1,11 +1,13 @@
 """Account rules: signing in with a password then a code, one-time links for invitations and resets, and user administration."""
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from cryptography.fernet import MultiFernet
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -18,6 +20,7 @@ from service.alerts.outbox import enqueue_alert
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
+from service.crypto import TOTP_SECRETS_LABEL, SecretUnreadable, at_rest_keyring, decrypt_secret, encrypt_secret, reencrypt_secret
 
 INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=2)
@@ -26,6 +29,7 @@ RESET_EMAIL_INTERVAL = timedelta(minutes=5)
 MAX_CODE_FAILURES = 5
 NOBODY = Actor(type="anonymous", id="-", source="portal")
 LANDING_PATHS = {"setting_staff": "/notifications", "la_officer": "/la", "admin": "/admin"}
+log = logging.getLogger(__name__)
 
 
 def portal_actor(user_id: int) -> Actor:
@@ -45,6 +49,63 @@ def find_user(session: Session, email: str) -> User | None:
 
 def landing_path(user: User) -> str:
     return LANDING_PATHS.get(user.kind, "/")
+
+
+# --- TOTP secrets at rest ----------------------------------------------------------------------------------------
+# Stored encrypted, so a database dump or backup cannot mint codes; every read goes through totp_secret_of or
+# pending_totp_secret_of, every write through sealed_totp_secret.
+
+
+def totp_keys() -> MultiFernet:
+    return at_rest_keyring(TOTP_SECRETS_LABEL)
+
+
+def sealed_totp_secret(secret: str) -> str:
+    """A TOTP secret as it is stored: encrypted with the first key in ENCRYPTION_KEYS (or SECRET_KEY)."""
+    return encrypt_secret(secret, totp_keys())
+
+
+def totp_secret_of(user: User) -> str | None:
+    """The user's confirmed TOTP secret, or None before set-up. Raises SecretUnreadable when no configured key opens it."""
+    return None if user.totp_secret is None else decrypt_secret(user.totp_secret, totp_keys())
+
+
+def pending_totp_secret_of(row: PortalSession) -> str | None:
+    """The secret offered on the set-up page and not yet confirmed. Raises SecretUnreadable like totp_secret_of."""
+    return None if row.pending_totp_secret is None else decrypt_secret(row.pending_totp_secret, totp_keys())
+
+
+class SignInUnavailable(Exception):
+    """A user's TOTP secret cannot be decrypted: nobody can sign in with it until the operator restores the key."""
+
+
+def _unreadable_secret(session: Session, user: User) -> SignInUnavailable:
+    # The id only: no email, and never the token or the secret.
+    log.error("User %s cannot sign in until the encryption key is fixed: %s", user.id, SecretUnreadable())
+    audit_service.record(session, portal_actor(user.id), "sign_in.failed", "user_account", user.id,
+                         step="two_factor", reason="secret_unreadable")
+    return SignInUnavailable()
+
+
+def reencrypt_totp_secrets(session: Session, *, actor: Actor, keys: MultiFernet | None = None) -> int:
+    """Every stored TOTP secret (confirmed or pending) under the newest key, so older keys can leave ENCRYPTION_KEYS.
+
+    Returns how many. Raises SecretUnreadable when one was encrypted with a key no longer configured; the caller's
+    transaction then rolls back, changing nothing.
+    """
+    keys = totp_keys() if keys is None else keys
+    count = 0
+    for user in session.exec(select(User).where(col(User.totp_secret).is_not(None)).order_by(User.id)):
+        user.totp_secret = reencrypt_secret(user.totp_secret, keys)
+        session.add(user)
+        count += 1
+    for row in session.exec(select(PortalSession).where(col(PortalSession.pending_totp_secret).is_not(None))):
+        row.pending_totp_secret = reencrypt_secret(row.pending_totp_secret, keys)
+        session.add(row)
+        count += 1
+    audit_service.record(session, actor, "two_factor.secrets_reencrypted", "user_account", "all", secrets=count)
+    session.flush()
+    return count
 
 
 # --- Signing in --------------------------------------------------------------------------------------------------
@@ -82,13 +143,16 @@ def sign_in_with_password(session: Session, *, email: str, password: str, addres
     stage = "two_factor" if user.totp_secret else "set_up_two_factor"
     token, row = sessions.start(session, user_id=user.id, stage=stage, now=now, next_path=next_path)
     if stage == "set_up_two_factor":
-        row.pending_totp_secret = totp.new_secret()
+        row.pending_totp_secret = sealed_totp_secret(totp.new_secret())
     audit_service.record(session, portal_actor(user.id), "sign_in.password_accepted", "user_account", user.id)
     return SignInStep("accepted", session_token=token, next_path=_stage_path(stage))
 
 
 def confirm_code(session: Session, *, row: PortalSession, code: str, address: str, now: datetime) -> SignInStep:
-    """The second step: the code from the app, checking the new secret while setting up or the saved one after."""
+    """The second step: the code from the app, checking the new secret while setting up or the saved one after.
+
+    Raises SignInUnavailable (logged and audited) when the secret cannot be decrypted with the configured keys.
+    """
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         sessions.end(session, row)
@@ -98,7 +162,10 @@ def confirm_code(session: Session, *, row: PortalSession, code: str, address: st
     if wait:
         return SignInStep("throttled", retry_after=wait)
     setting_up = row.stage == "set_up_two_factor"
-    secret = row.pending_totp_secret if setting_up else user.totp_secret
+    try:
+        secret = pending_totp_secret_of(row) if setting_up else totp_secret_of(user)
+    except SecretUnreadable:
+        raise _unreadable_secret(session, user) from None
     step = totp.matching_step(secret, code, now, last_used_step=None if setting_up else user.totp_last_step)
     if step is None:
         row.two_factor_failures += 1
@@ -112,7 +179,7 @@ def confirm_code(session: Session, *, row: PortalSession, code: str, address: st
         session.add(row)
         return SignInStep("wrong")
     if setting_up:
-        user.totp_secret = secret
+        user.totp_secret = sealed_totp_secret(secret)
         audit_service.record(session, portal_actor(user.id), "two_factor.set_up", "user_account", user.id)
     user.totp_last_step = step
     user.last_sign_in_at = now
@@ -167,10 +234,14 @@ def end_stale_session(session: Session, *, token: str | None, now: datetime) -> 
 
 
 def two_factor_set_up_details(session: Session, row: PortalSession) -> tuple[str, str]:
-    """The secret to type, grouped, and the QR code as inline SVG, for the set-up page."""
+    """The secret to type, grouped, and the QR code as inline SVG, for the set-up page. Raises SignInUnavailable."""
     user = session.get(User, row.user_id)
-    uri = totp.provisioning_uri(row.pending_totp_secret, user.email)
-    return totp.grouped(row.pending_totp_secret), totp.qr_code_svg(uri)
+    try:
+        secret = pending_totp_secret_of(row)
+    except SecretUnreadable:
+        raise _unreadable_secret(session, user) from None
+    uri = totp.provisioning_uri(secret, user.email)
+    return totp.grouped(secret), totp.qr_code_svg(uri)
 
 
 def _end_previous(session: Session, token: str | None) -> None:
@@ -233,7 +304,7 @@ def accept_invitation(session: Session, *, token: str, password: str, now: datet
     stage = "two_factor" if user.totp_secret else "set_up_two_factor"
     token_value, row = sessions.start(session, user_id=user.id, stage=stage, now=now)
     if stage == "set_up_two_factor":
-        row.pending_totp_secret = totp.new_secret()
+        row.pending_totp_secret = sealed_totp_secret(totp.new_secret())
     return SignInStep("accepted", session_token=token_value, next_path=_stage_path(stage))
 
 
@@ -388,14 +459,14 @@ def code_for_demo(session: Session, *, email: str, now: datetime) -> str:
     if get_settings().environment == "production":
         raise ValueError("Refusing to show codes in production.")
     user = _existing_user(session, email)
-    secret = user.totp_secret
+    secret = totp_secret_of(user)
     if secret is None:
         pending = session.exec(select(PortalSession).where(PortalSession.user_id == user.id, PortalSession.stage == "set_up_two_factor",
                                                            col(PortalSession.pending_totp_secret).is_not(None))
                                .order_by(col(PortalSession.created_at).desc())).first()
         if pending is None:
             raise ValueError(f"{email} has not set up two-factor yet: sign in with the password first, then run this again.")
-        secret = pending.pending_totp_secret
+        secret = pending_totp_secret_of(pending)
     return totp.current_code(secret, now)
 
 

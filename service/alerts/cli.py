@@ -91,13 +91,11 @@ def cmd_webhooks_disable(args) -> int:
 
 
 def cmd_webhooks_reencrypt(args) -> int:
-    from service.alerts.service import reencrypt_webhook_secrets
+    from service.cli import cmd_secrets_reencrypt
 
-    # A secret no key decrypts raises SecretUnreadable (a ValueError, reported by main) and nothing is committed.
-    with unit_of_work() as session:
-        count = reencrypt_webhook_secrets(session, actor=_operator())
-    print(f"{count} webhook secret(s) now encrypted with the first key in ENCRYPTION_KEYS; the others can be removed.")
-    return 0
+    # Kept for runbooks written before TOTP secrets were encrypted: re-encrypting webhooks alone would leave the old
+    # key still needed by authenticator secrets, so this does everything `encompass secrets reencrypt` does.
+    return cmd_secrets_reencrypt(args)
 
 
 def _show_secret(urn: str, secret: str) -> None:
@@ -129,6 +127,6 @@ def register_commands(areas, area, command) -> None:
     sub.add_argument("--urn", required=True)
     sub.add_argument("--overlap-hours", type=int, default=24)
     command(webhooks, "reencrypt", cmd_webhooks_reencrypt,
-            "encrypt every stored secret with the first ENCRYPTION_KEYS key, so older keys can be removed")
+            "same as `encompass secrets reencrypt`: every stored secret under the first ENCRYPTION_KEYS key")
     sub = command(webhooks, "disable", cmd_webhooks_disable, "stop sending a setting's webhooks")
     sub.add_argument("--urn", required=True)

@@ -18,8 +18,9 @@ from service.alerts.notify import DeliveryError, PermanentDeliveryError, Tempora
 from service.alerts.webhooks import generate_secret
 from service.audit import service as audit_service
 from service.audit.service import Actor
-from service.config import get_settings
-from service.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, keyring, reencrypt_secret
+from service.crypto import (
+    WEBHOOK_SECRETS_LABEL, SecretUnreadable, at_rest_keyring, decrypt_secret, encrypt_secret, reencrypt_secret,
+)
 from service.db import utcnow
 from service.localauthorities.models import LocalAuthority
 from service.notifications.models import Notification, NotificationEvent
@@ -182,7 +183,7 @@ def _one_per_address(recipients: list[Recipient]) -> list[Recipient]:
 
 def webhook_keys() -> MultiFernet:
     """The keys webhook signing secrets are encrypted with at rest, from ENCRYPTION_KEYS or else SECRET_KEY."""
-    return keyring(get_settings().at_rest_keys)
+    return at_rest_keyring(WEBHOOK_SECRETS_LABEL)
 
 
 def signing_secrets(secrets: Sequence[dict], now: datetime, *, keys: MultiFernet) -> list[str]:

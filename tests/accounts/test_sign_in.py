@@ -6,6 +6,7 @@ import pyotp
 from sqlmodel import select
 
 from service.accounts.models import PortalSession, User
+from service.accounts.service import totp_secret_of
 from service.audit.models import AuditEvent
 from service.web.cookies import SESSION_COOKIE
 
@@ -25,7 +26,7 @@ def test_key_adult_signs_in_with_password_and_code_and_lands_on_notifications(cl
     soup = check_page(page)
     code_field = soup.find("input", id="code")
     assert code_field["autocomplete"] == "one-time-code" and code_field["inputmode"] == "numeric"
-    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_from(page)},
+    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(totp_secret_of(user)).now(), "csrf_token": csrf_from(page)},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/notifications"
     actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.id))]
@@ -72,7 +73,7 @@ def test_wrong_code_keeps_the_user_on_the_code_page(client, db, make_user, csrf_
     user = make_user("setting_staff", urns=("112517",))
     _post_password(client, csrf_from, user.email, "correct horse battery staple")
     page = client.get("/sign-in/two-factor")
-    response = client.post("/sign-in/two-factor", data={"code": "000000" if pyotp.TOTP(user.totp_secret).now() != "000000" else "111111",
+    response = client.post("/sign-in/two-factor", data={"code": "000000" if pyotp.TOTP(totp_secret_of(user)).now() != "000000" else "111111",
                                                          "csrf_token": csrf_from(page)}, follow_redirects=False)
     soup = check_page(response)
     assert soup.title.get_text().startswith("Error:") and soup.select_one(".govuk-error-summary a")["href"] == "#code"
@@ -83,7 +84,7 @@ def test_wrong_code_keeps_the_user_on_the_code_page(client, db, make_user, csrf_
 def test_five_wrong_codes_send_the_user_back_to_the_password(client, make_user, csrf_from):
     user = make_user("setting_staff", urns=("112517",))
     _post_password(client, csrf_from, user.email, "correct horse battery staple")
-    right = pyotp.TOTP(user.totp_secret)
+    right = pyotp.TOTP(totp_secret_of(user))
     wrong = [c for c in ("123456", "234567", "345678", "456789", "567890", "678901") if c not in {right.at(time.time() + t) for t in (-30, 0, 30)}]
     for attempt in range(5):
         page = client.get("/sign-in/two-factor")
@@ -94,7 +95,7 @@ def test_five_wrong_codes_send_the_user_back_to_the_password(client, make_user, 
 
 def test_a_code_cannot_be_used_twice(client, db, make_user, csrf_from):
     user = make_user("setting_staff", urns=("112517",))
-    code = pyotp.TOTP(user.totp_secret).now()
+    code = pyotp.TOTP(totp_secret_of(user)).now()
     for expected in ("/notifications", None):
         client.cookies.clear()
         _post_password(client, csrf_from, user.email, "correct horse battery staple")
@@ -111,7 +112,7 @@ def test_session_id_changes_at_each_step_of_signing_in(client, db, make_user, cs
     after_password = response.cookies[SESSION_COOKIE]
     assert after_password != stale_token
     page = client.get("/sign-in/two-factor")
-    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_from(page)},
+    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(totp_secret_of(user)).now(), "csrf_token": csrf_from(page)},
                            follow_redirects=False)
     after_code = response.cookies[SESSION_COOKIE]
     assert after_code != after_password
@@ -136,7 +137,7 @@ def test_sign_in_returns_to_the_page_asked_for(client, make_user, csrf_from):
     assert client.get("/admin", follow_redirects=False).headers["location"] == "/sign-in?next=/admin"
     _post_password(client, csrf_from, user.email, "correct horse battery staple", next="/notifications/abc")
     page = client.get("/sign-in/two-factor")
-    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_from(page)},
+    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(totp_secret_of(user)).now(), "csrf_token": csrf_from(page)},
                            follow_redirects=False)
     assert response.headers["location"] == "/notifications/abc"
 
@@ -145,7 +146,7 @@ def test_sign_in_never_sends_the_browser_to_another_site(client, make_user, csrf
     user = make_user("setting_staff", urns=("112517",))
     _post_password(client, csrf_from, user.email, "correct horse battery staple", next="//evil.example/")
     page = client.get("/sign-in/two-factor")
-    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(user.totp_secret).now(), "csrf_token": csrf_from(page)},
+    response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(totp_secret_of(user)).now(), "csrf_token": csrf_from(page)},
                            follow_redirects=False)
     assert response.headers["location"] == "/notifications"
 
@@ -165,7 +166,7 @@ def test_first_sign_in_sets_up_the_app_with_a_qr_code_and_the_key_as_text(client
                            follow_redirects=False)
     assert response.headers["location"] == "/notifications"
     db.expire_all()
-    assert db.get(User, user.id).totp_secret == secret
+    assert totp_secret_of(db.get(User, user.id)) == secret
 
 
 def test_set_up_key_survives_a_reload_of_the_page(client, make_user, csrf_from):

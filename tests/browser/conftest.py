@@ -98,6 +98,7 @@ def _build_world(session) -> PortalWorld:
     from service.accounts import service as accounts_service
     from service.accounts.models import LaMembership, SettingMembership, User
     from service.accounts.passwords import hash_password
+    from service.accounts.service import sealed_totp_secret
     from service.alerts.models import OutboxMessage
     from service.audit.service import Actor
     from service.escalation.service import apply_ladder_step
@@ -117,14 +118,15 @@ def _build_world(session) -> PortalWorld:
     users: dict[str, User] = {}
 
     def person(name: str, kind: str, *, urns=(), role="key_adult", la_codes=(), two_factor=True) -> Account:
+        secret = pyotp.random_base32() if two_factor else None
         user = User(email=f"{name}.{uuid.uuid4().hex[:6]}@example.gov.uk", display_name=name.replace("-", " ").title(), kind=kind,
-                    password_hash=password_hash, totp_secret=pyotp.random_base32() if two_factor else None)
+                    password_hash=password_hash, totp_secret=sealed_totp_secret(secret) if secret else None)
         session.add(user)
         session.flush()
         session.add_all([SettingMembership(user_id=user.id, urn=urn, role=role) for urn in urns])
         session.add_all([LaMembership(user_id=user.id, la_code=code) for code in la_codes])
         users[name] = user
-        return Account(user.email, user.totp_secret)
+        return Account(user.email, secret)
 
     key_adult = person("sam-key-adult", "setting_staff", urns=[BRIMINGTON_JUNIOR])
     journey_key_adult = person("jo-key-adult", "setting_staff", urns=[SWANWICK_PRIMARY], two_factor=False)
