@@ -122,8 +122,10 @@ def forces(db):
     from service.config import REPO_ROOT
     from service.localauthorities.service import load_config
     from service.police.service import upsert_force
+    from tests.school_holidays import term_time_all_year
 
     load_config(db, REPO_ROOT / "config" / "east_midlands.toml")
+    term_time_all_year(db)
     upsert_force(db, force_id="derbyshire", name="Derbyshire Constabulary", default_la_code="830", la_codes=["831"])
     upsert_force(db, force_id="nottinghamshire", name="Nottinghamshire Police", default_la_code="891", la_codes=["892"])
     db.commit()

@@ -1,15 +1,14 @@
 """Holiday cover on the ladder: with the setting closed, nobody chases its deputies; the LA is escalated to at the deadline."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from service.alerts.models import OutboxMessage
-from service.deadlines.calendar import LONDON
 from service.laworkspace import service as workspace
-from service.localauthorities.models import LocalAuthority
 from service.notifications.models import Notification
+from tests.school_holidays import close_schools_for_holiday
 
 BRIMINGTON_JUNIOR = "112517"
 DERBYSHIRE_TEAM = "education.safeguarding@derbyshire.example.gov.uk"
@@ -18,13 +17,7 @@ DERBYSHIRE_TEAM = "education.safeguarding@derbyshire.example.gov.uk"
 @pytest.fixture
 def closed_school(db, onboard, la_officer, forces):
     """Brimington Junior with a Key Adult and a deputy, closed for a holiday Derbyshire's cover team works."""
-    today = datetime.now(LONDON).date()
-    authority = db.get(LocalAuthority, "830")
-    authority.holidays = [{"name": "Test holiday", "first_day": (today - timedelta(days=3)).isoformat(),
-                           "last_day": (today + timedelta(days=30)).isoformat()}]
-    authority.holiday_cover, authority.holiday_cover_contact = True, "Derbyshire holiday cover team"
-    db.add(authority)
-    db.commit()
+    close_schools_for_holiday(db, "830", cover=True)
     return {"key_adult": onboard(BRIMINGTON_JUNIOR), "deputy": onboard(BRIMINGTON_JUNIOR, role="deputy"),
             "officer": la_officer("830")}
 

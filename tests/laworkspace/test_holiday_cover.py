@@ -1,27 +1,18 @@
 """The holiday cover queue: an officer finds a closed setting's notification, acknowledges it and records an outcome."""
 
-from datetime import datetime, timedelta
-
 import pytest
 from sqlmodel import select
 
 from service.audit.models import AuditEvent
-from service.deadlines.calendar import LONDON
-from service.localauthorities.models import LocalAuthority
 from service.notifications.models import Notification
+from tests.school_holidays import close_schools_for_holiday
 from tests.laworkspace.conftest import BRIMINGTON_JUNIOR, child_entry
 
 
 @pytest.fixture
 def covered(db, forces, onboard, post_incident):
     """A notification for Brimington Junior (830) while it is closed for a holiday Derbyshire's cover team works."""
-    today = datetime.now(LONDON).date()
-    authority = db.get(LocalAuthority, "830")
-    authority.holidays = [{"name": "Test holiday", "first_day": (today - timedelta(days=3)).isoformat(),
-                           "last_day": (today + timedelta(days=30)).isoformat()}]
-    authority.holiday_cover, authority.holiday_cover_contact = True, "Derbyshire holiday cover team"
-    db.add(authority)
-    db.commit()
+    close_schools_for_holiday(db, "830", cover=True)
     onboard(BRIMINGTON_JUNIOR)
     [sent] = post_incident(child_entry("C1", given_name="Holly", education_status="attends_setting",
                                        setting_urn=BRIMINGTON_JUNIOR))

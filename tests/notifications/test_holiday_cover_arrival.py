@@ -7,22 +7,11 @@ from sqlmodel import select
 
 from service.alerts.models import OutboxMessage
 from service.deadlines.calendar import LONDON
-from service.localauthorities.models import LocalAuthority
 from service.notifications.models import Notification
 from tests.builders import child_entry
+from tests.school_holidays import close_schools_for_holiday
 
 BRIMINGTON_JUNIOR = "112517"  # Derbyshire (830)
-
-
-def close_schools_for_holiday(db, la_code: str, *, cover: bool) -> None:
-    """The LA's schools are on holiday from three days ago for a month, with or without a holiday cover team."""
-    today = datetime.now(LONDON).date()
-    authority = db.get(LocalAuthority, la_code)
-    authority.holidays = [{"name": "Test holiday", "first_day": (today - timedelta(days=3)).isoformat(),
-                           "last_day": (today + timedelta(days=30)).isoformat()}]
-    authority.holiday_cover, authority.holiday_cover_contact = cover, "Derbyshire holiday cover team" if cover else None
-    db.add(authority)
-    db.commit()
 
 
 def _alerts(db, notification_id: str) -> set[tuple[str, str, str, str]]:
