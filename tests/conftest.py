@@ -301,3 +301,22 @@ def fresh_engine(tmp_path, database_url):
     yield engine
     engine.dispose()
     _drop_database(url)
+
+
+@pytest.fixture
+def encryption_keys():
+    """Sets ENCRYPTION_KEYS for the service as an operator would, and puts the test run's settings back after."""
+    from service.config import get_settings
+
+    before = os.environ.get("ENCRYPTION_KEYS")
+
+    def use(*keys: str) -> None:
+        os.environ["ENCRYPTION_KEYS"] = ",".join(keys)
+        get_settings.cache_clear()
+
+    yield use
+    if before is None:
+        os.environ.pop("ENCRYPTION_KEYS", None)
+    else:
+        os.environ["ENCRYPTION_KEYS"] = before
+    get_settings.cache_clear()

@@ -1,7 +1,6 @@
 """TOTP secrets are encrypted at rest: a database dump holds none, signing in still works, keys can rotate."""
 
 import logging
-import os
 
 import pyotp
 import pytest
@@ -13,7 +12,6 @@ from service.accounts.models import User
 from service.accounts.service import totp_keys, totp_secret_of
 from service.audit.models import AuditEvent
 from service.cli import main
-from service.config import get_settings
 from service.crypto import decrypt_secret
 from service.migrations import alembic_config, upgrade_to_head
 
@@ -21,23 +19,6 @@ PASSWORD = "correct horse battery staple"
 OLD_KEY = "old-encryption-key-0123456789abcdefghijklmnop"
 NEW_KEY = "new-encryption-key-0123456789abcdefghijklmnop"
 BEFORE_ENCRYPTION = "0006_webhook_secrets_encrypted"
-
-
-@pytest.fixture
-def encryption_keys():
-    """Sets ENCRYPTION_KEYS for the service as an operator would, and puts the test run's settings back after."""
-    before = os.environ.get("ENCRYPTION_KEYS")
-
-    def use(*keys: str) -> None:
-        os.environ["ENCRYPTION_KEYS"] = ",".join(keys)
-        get_settings.cache_clear()
-
-    yield use
-    if before is None:
-        os.environ.pop("ENCRYPTION_KEYS", None)
-    else:
-        os.environ["ENCRYPTION_KEYS"] = before
-    get_settings.cache_clear()
 
 
 def stored_secrets(engine) -> str:

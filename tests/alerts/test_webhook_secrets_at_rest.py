@@ -2,7 +2,6 @@
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +16,7 @@ from service.alerts.models import OutboxMessage
 from service.alerts.webhooks import generate_secret, verify
 from service.audit.service import Actor
 from service.cli import main
-from service.config import Settings, get_settings
+from service.config import Settings
 from service.crypto import SecretUnreadable
 from service.migrations import alembic_config, upgrade_to_head
 
@@ -27,23 +26,6 @@ OPERATOR = Actor(type="operator", id="ops", source="test")
 OLD_KEY = "old-encryption-key-0123456789abcdefghijklmnop"
 NEW_KEY = "new-encryption-key-0123456789abcdefghijklmnop"
 BEFORE_ENCRYPTION = "0005_portal_page_indexes"
-
-
-@pytest.fixture
-def encryption_keys():
-    """Sets ENCRYPTION_KEYS for the service as an operator would, and puts the test run's settings back after."""
-    before = os.environ.get("ENCRYPTION_KEYS")
-
-    def use(*keys: str) -> None:
-        os.environ["ENCRYPTION_KEYS"] = ",".join(keys)
-        get_settings.cache_clear()
-
-    yield use
-    if before is None:
-        os.environ.pop("ENCRYPTION_KEYS", None)
-    else:
-        os.environ["ENCRYPTION_KEYS"] = before
-    get_settings.cache_clear()
 
 
 def stored_secrets(engine) -> str:
