@@ -28,6 +28,16 @@ NEW_KEY = "new-encryption-key-0123456789abcdefghijklmnop"
 BEFORE_ENCRYPTION = "0005_portal_page_indexes"
 
 
+
+def send_and_check_signature(worker, secret: str) -> None:
+    """Runs the worker once against the setting's webhook and checks the request verifies with `secret`."""
+    with respx.mock as mock:
+        route = mock.post(HOOK_URL).respond(200)
+        worker.run_once()
+    request = route.calls.last.request
+    assert verify(payload=request.content, headers=dict(request.headers), secret=secret,
+                  now=int(worker.clock().timestamp()))
+
 def stored_secrets(engine) -> str:
     """The setting_webhook rows exactly as a database dump would show them."""
     with engine.connect() as connection:
@@ -85,12 +95,7 @@ def test_a_new_key_in_front_keeps_old_secrets_readable_and_reencrypt_lets_the_ol
     encryption_keys(NEW_KEY)
     post_incident()
     worker = make_worker()
-    with respx.mock as mock:
-        route = mock.post(HOOK_URL).respond(200)
-        worker.run_once()
-    request = route.calls.last.request
-    assert verify(payload=request.content, headers=dict(request.headers), secret=secret,
-                  now=int(worker.clock().timestamp()))
+    send_and_check_signature(worker, secret)
 
 
 def test_reencrypt_with_the_old_key_missing_changes_nothing_and_says_why(db, engine, onboard, encryption_keys, capsys):
@@ -132,12 +137,7 @@ def test_a_wrong_key_dead_letters_the_webhook_with_a_clear_reason_and_a_retry_se
     encryption_keys(NEW_KEY, OLD_KEY)
     alerts_service.retry_dead_letter(db, hook_alert.id, OPERATOR, now=worker.clock())
     db.commit()
-    with respx.mock as mock:
-        route = mock.post(HOOK_URL).respond(200)
-        worker.run_once()
-    request = route.calls.last.request
-    assert verify(payload=request.content, headers=dict(request.headers), secret=secret,
-                  now=int(worker.clock().timestamp()))
+    send_and_check_signature(worker, secret)
     db.expire_all()
     assert db.get(OutboxMessage, hook_alert.id).state == "sent"
 
