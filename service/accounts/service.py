@@ -21,6 +21,7 @@ from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
 from service.crypto import TOTP_SECRETS_LABEL, SecretUnreadable, at_rest_keyring, decrypt_secret, encrypt_secret, reencrypt_secret
+from service.notifications import lifecycle
 
 INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=2)
@@ -300,6 +301,7 @@ def accept_invitation(session: Session, *, token: str, password: str, now: datet
     user.is_active = True
     session.add_all([link, user])
     audit_service.record(session, portal_actor(user.id), "invitation.accepted", "user_account", user.id)
+    _hand_over_waiting_notifications(session, user, actor=portal_actor(user.id), now=now)
     _end_previous(session, previous_token)
     stage = "two_factor" if user.totp_secret else "set_up_two_factor"
     token_value, row = sessions.start(session, user_id=user.id, stage=stage, now=now)
@@ -398,10 +400,22 @@ def invite_user(session: Session, *, email: str, display_name: str, kind: str, n
             session.add(LaMembership(user_id=user.id, la_code=code))
     audit_service.record(session, by, "user.invited", "user_account", user.id, kind=kind, urns=list(urns), role=role, la_codes=list(la_codes))
     if user.password_hash is not None and user.is_active:
+        session.flush()
+        _hand_over_waiting_notifications(session, user, actor=by, now=now)
         return Invitation(user.id, None, None)
     link = _issue_link(session, user_id=user.id, purpose="invitation", lifetime=INVITATION_LIFETIME, now=now)
     enqueue_alert(session, template="invitation", audience="user", audience_ref=str(user.id), link=link)
     return Invitation(user.id, link, now + INVITATION_LIFETIME)
+
+
+def _hand_over_waiting_notifications(session: Session, user: User, *, actor: Actor, now: datetime) -> None:
+    """An active Key Adult at a setting means the setting is onboarded: what the LA held for it goes to it now."""
+    if not user.is_active:
+        return
+    urns = session.exec(select(SettingMembership.urn).where(SettingMembership.user_id == user.id,
+                                                            SettingMembership.role == "key_adult")).all()
+    for urn in sorted(urns):
+        lifecycle.hand_over_on_onboarding(session, urn, actor=actor, now=now)
 
 
 def deactivate_user(session: Session, *, email: str, by: Actor) -> User:

@@ -23,7 +23,7 @@ from service.crypto import (
 )
 from service.db import utcnow
 from service.localauthorities.models import LocalAuthority
-from service.notifications.models import Notification, NotificationEvent
+from service.notifications import lifecycle
 
 # Longer than a batch of sends can take (each send times out after 10 s), so a live worker keeps its
 # claim; short enough that a crashed worker's alerts go out again within minutes.
@@ -258,26 +258,8 @@ def mark_sent(session: Session, alert: ClaimedAlert, *, worker_id: str, now: dat
     if not _settle(session, alert, worker_id, state="sent", sent_at=now, last_error=None):
         return False
     if alert.template == WAITING_TEMPLATE and alert.notification_id:
-        record_delivery(session, alert.notification_id, now=now, worker_id=worker_id,
+        lifecycle.record_delivery(session, alert.notification_id, now=now, worker_id=worker_id,
                         channel="webhook" if alert.audience == "webhook" else "email", outbox_id=alert.id)
-    return True
-
-
-def record_delivery(session: Session, notification_id: str, *, now: datetime, worker_id: str, channel: str,
-                    outbox_id: int) -> bool:
-    """received -> delivered, once. A notification already viewed, acknowledged or escalated keeps its status."""
-    result = session.execute(
-        sa.update(Notification)
-        .where(Notification.id == notification_id, Notification.delivered_at.is_(None))
-        .values(delivered_at=now,
-                status=sa.case((Notification.status == "received", "delivered"), else_=Notification.status))
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
-    session.add(NotificationEvent(notification_id=notification_id, status="delivered", at=now, actor_type="worker",
-                                  actor_id=worker_id[:64], detail={"channel": channel, "outbox_id": outbox_id}))
-    session.flush()
     return True
 
 

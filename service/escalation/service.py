@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.alerts.outbox import enqueue_alert, notification_link
-from service.audit import service as audit_service
 from service.audit.service import WORKER, Actor
 from service.deadlines.calendar import la_covers_setting
 from service.deadlines.ladder import LadderStep, next_ladder_step
-from service.notifications.models import Notification, NotificationEvent
+from service.notifications import lifecycle
+from service.notifications.models import Notification
 
 
 def _still_open():
@@ -65,49 +64,7 @@ def apply_ladder_step(session: Session, notification_id: str, *, now: datetime, 
     if step is None:
         return None
     if step.kind == "alert_deputies":
-        return step if _alert_deputies(session, notification, step, now=now, actor=actor) else None
-    return step if _escalate(session, notification, step, now=now, actor=actor) else None
-
-
-def _alert_deputies(session: Session, notification: Notification, step: LadderStep, *, now: datetime, actor: Actor) -> bool:
-    taken = session.execute(
-        sa.update(Notification)
-        .where(Notification.id == notification.id, Notification.deputies_alerted_at.is_(None), *_still_open())
-        .values(deputies_alerted_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not taken:
-        return False
-    enqueue_alert(session, template="deadline_missed_deputies", audience="setting_deputies",
-                  audience_ref=notification.recipient_urn, link=notification_link(notification.id),
-                  notification_id=notification.id)
-    session.add(NotificationEvent(notification_id=notification.id, status=notification.status, at=now,
-                                  actor_type=actor.type, actor_id=actor.id,
-                                  detail={"event": "deputies_alerted", "due_at": step.due_at.isoformat()}))
-    audit_service.record(session, actor, "notification.deputies_alerted", "notification", notification.id,
-                         urn=notification.recipient_urn, due_at=step.due_at.isoformat())
-    session.flush()
-    return True
-
-
-def _escalate(session: Session, notification: Notification, step: LadderStep, *, now: datetime, actor: Actor) -> bool:
-    taken = session.execute(
-        sa.update(Notification)
-        .where(Notification.id == notification.id, *_still_open())
-        .values(status="escalated", escalated_at=now, la_queue="escalated")
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not taken:
-        return False
-    la_code = notification.recipient_la_code
-    # With no LA recorded the alert still goes in: it dead-letters as "no recipients" where an admin sees it.
-    enqueue_alert(session, template="escalated_to_la", audience="local_authority", audience_ref=la_code or "",
-                  link=notification_link(notification.id, for_la=True), notification_id=notification.id)
-    detail = {"event": "escalated", "due_at": step.due_at.isoformat(), "from_queue": notification.la_queue,
-              "from_status": notification.status, "la_code": la_code}
-    session.add(NotificationEvent(notification_id=notification.id, status="escalated", at=now,
-                                  actor_type=actor.type, actor_id=actor.id, detail=detail))
-    audit_service.record(session, actor, "notification.escalated", "notification", notification.id,
-                         la_code=la_code, urn=notification.recipient_urn, due_at=step.due_at.isoformat())
-    session.flush()
-    return True
+        taken = lifecycle.alert_deputies(session, notification, actor=actor, now=now, due_at=step.due_at)
+    else:
+        taken = lifecycle.escalate(session, notification, actor=actor, now=now, due_at=step.due_at)
+    return step if taken else None

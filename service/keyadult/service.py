@@ -9,14 +9,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.accounts.models import User
-from service.alerts.outbox import enqueue_alert, notification_link
 from service.audit import service as audit_service
 from service.audit.service import Actor
-from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
 from service.keyadult.guidance import Guidance, guidance_for
 from service.localauthorities import service as la_service
-from service.notifications.models import Incident, Notification, NotificationAction, NotificationEvent
-from service.notifications.scope import Scope, get_notification, scoped_notifications
+from service.notifications import lifecycle
+from service.notifications.models import Incident, Notification, NotificationAction
+from service.notifications.scope import Scope, get_notification, scoped_notifications, visible_actions
 from service.police.models import PoliceForce
 from service.register.models import Setting
 
@@ -47,8 +46,6 @@ STATUS_FILTERS: dict[str, str] = {
     "acknowledged": "Acknowledged, not closed",
     "closed": "Closed",
 }
-# A notification a setting has not opened yet; the first view by its owner makes it "viewed".
-UNREAD_STATUSES = ("received", "delivered", "rerouted")
 
 
 @dataclass(frozen=True)
@@ -317,7 +314,7 @@ def notification_page(session: Session, *, staff: StaffMember, notification: Not
         setting_name=setting.name if setting else f"Setting {notification.recipient_urn}",
         force_name=force.name if force else notification.force_id,
         guidance=guidance_for(authority),
-        actions=recorded_actions(session, notification.id),
+        actions=recorded_actions(session, staff, notification.id),
         chronology=chronology(session, staff=staff, notification=notification, occurred_at=incident.occurred_at),
         overdue=is_overdue(notification.acknowledge_by, notification.acknowledged_at, now),
         newer_version_id=newer_id,
@@ -340,15 +337,22 @@ def _earlier_version_id(session: Session, staff: StaffMember, notification: Noti
     ).first()
 
 
-def recorded_actions(session: Session, notification_id: str) -> tuple[RecordedAction, ...]:
+def _action_label(action: str) -> str:
+    if action == lifecycle.HAND_OVER_REASON:
+        return "Why the local authority sent this notification to you"
+    return ACTIONS.get(action, action)
+
+
+def recorded_actions(session: Session, staff: StaffMember, notification_id: str) -> tuple[RecordedAction, ...]:
+    """What this setting recorded, and any hand-over reason addressed to it; never another owner's notes."""
     rows = session.exec(
         select(NotificationAction, User.display_name)
         .join(User, User.id == NotificationAction.recorded_by)
-        .where(NotificationAction.notification_id == notification_id)
+        .where(NotificationAction.notification_id == notification_id, visible_actions(staff.scope))
         .order_by(NotificationAction.recorded_at, NotificationAction.id)
     ).all()
     return tuple(
-        RecordedAction(action=a.action, label=ACTIONS.get(a.action, a.action), note=a.note, recorded_by=name,
+        RecordedAction(action=a.action, label=_action_label(a.action), note=a.note, recorded_by=name,
                        recorded_at=a.recorded_at)
         for a, name in rows
     )
@@ -385,43 +389,22 @@ def chronology(session: Session, *, staff: StaffMember, notification: Notificati
     return Chronology(earlier=earlier, recent_count=recent, window_start=window_start)
 
 
-def _record_first_view(session: Session, staff: StaffMember, notification: Notification, now: datetime) -> None:
-    # Conditional UPDATEs: two Key Adults opening it at the same moment record one first view and one transition.
-    session.exec(
-        sa.update(Notification)
-        .where(Notification.id == notification.id, Notification.first_viewed_at.is_(None))
-        .values(first_viewed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    moved = session.exec(
-        sa.update(Notification)
-        .where(Notification.id == notification.id, Notification.status.in_(UNREAD_STATUSES),
-               Notification.recipient_urn.is_not(None))
-        .values(status="viewed")
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if moved:
-        session.add(NotificationEvent(notification_id=notification.id, status="viewed", at=now,
-                                      actor_type=staff.actor.type, actor_id=staff.actor.id, detail={"urn": notification.recipient_urn}))
-    session.flush()
-    session.refresh(notification)
+def _view(session: Session, staff: StaffMember, notification_id: str, now: datetime, audit_action: str) -> Notification:
+    notification = get_notification(session, staff.scope, notification_id)
+    lifecycle.record_view(session, notification, actor=staff.actor, now=now, by_owner=True, audit_action=audit_action,
+                          urn=notification.recipient_urn)
+    return notification
 
 
 def open_notification(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> NotificationPage:
     """The notification page. Every view is audited; the first one also marks the notification viewed."""
-    notification = get_notification(session, staff.scope, notification_id)
-    _record_first_view(session, staff, notification, now)
-    audit_service.record(session, staff.actor, "notification.viewed", "notification", notification.id,
-                         urn=notification.recipient_urn)
+    notification = _view(session, staff, notification_id, now, "notification.viewed")
     return notification_page(session, staff=staff, notification=notification, now=now)
 
 
 def print_notification(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> NotificationPage:
     """The print view for the child's child protection file; printing is audited as its own event."""
-    notification = get_notification(session, staff.scope, notification_id)
-    _record_first_view(session, staff, notification, now)
-    audit_service.record(session, staff.actor, "notification.printed", "notification", notification.id,
-                         urn=notification.recipient_urn)
+    notification = _view(session, staff, notification_id, now, "notification.printed")
     return notification_page(session, staff=staff, notification=notification, now=now)
 
 
@@ -434,23 +417,7 @@ def acknowledge(session: Session, *, staff: StaffMember, notification_id: str, n
     """Acknowledges the notification, which also stops its escalation. False if it was already acknowledged."""
     notification = get_notification(session, staff.scope, notification_id)
     _refuse_if_superseded(notification)
-    taken = session.exec(
-        sa.update(Notification)
-        .where(Notification.id == notification.id, Notification.acknowledged_at.is_(None))
-        .values(acknowledged_at=now, status="acknowledged",
-                first_viewed_at=sa.func.coalesce(Notification.first_viewed_at, now))
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    if not taken:
-        return False
-    overdue = is_overdue(notification.acknowledge_by, None, now)
-    session.add(NotificationEvent(notification_id=notification.id, status="acknowledged", at=now, actor_type=staff.actor.type,
-                                  actor_id=staff.actor.id, detail={"urn": notification.recipient_urn, "overdue": overdue}))
-    audit_service.record(session, staff.actor, "notification.acknowledged", "notification", notification.id,
-                         urn=notification.recipient_urn, overdue=overdue)
-    session.flush()
-    session.refresh(notification)
-    return True
+    return lifecycle.acknowledge(session, notification, actor=staff.actor, now=now, urn=notification.recipient_urn)
 
 
 def record_action(session: Session, *, staff: StaffMember, notification_id: str, action: str | None, note: str,
@@ -460,45 +427,28 @@ def record_action(session: Session, *, staff: StaffMember, notification_id: str,
     _refuse_if_superseded(notification)
     note = note.strip()
     problems = action_problems(action, note, acknowledged=notification.acknowledged_at is not None)
+    if notification.closed_at is not None and action == SEND_BACK:
+        problems = {"action": "This notification is closed, so it can no longer be sent back"}
     if problems:
         raise FormInvalid(problems)
-    recorded = NotificationAction(notification_id=notification.id, action=action, note=note, recorded_by=staff.user_id,
-                                  recorded_at=now)
-    session.add(recorded)
-    session.flush()
+    back_to = _send_back_owner(session, notification) if action == SEND_BACK else None
+    recorded = lifecycle.record_action(session, notification, action=action, note=note, recorded_by=staff.user_id,
+                                       now=now, by_setting=True, for_owner=back_to)
     audit_service.record(session, staff.actor, "notification.action_recorded", "notification", notification.id,
                          urn=notification.recipient_urn, recorded_action=action, action_id=recorded.id)
-    if action == SEND_BACK:
-        _send_back(session, staff, notification, now)
+    if back_to is not None:
+        lifecycle.hand_over(session, notification, to=back_to, because=lifecycle.HandOver.SENT_BACK, actor=staff.actor,
+                            now=now, reason_action_id=recorded.id)
     return recorded
 
 
-def _send_back(session: Session, staff: StaffMember, notification: Notification, now: datetime) -> None:
-    from_urn = notification.recipient_urn
+def _send_back_owner(session: Session, notification: Notification) -> lifecycle.NewOwner:
+    """The LA a setting sends a notification back to: the one recorded, else the setting's own."""
     la_code = notification.recipient_la_code
-    if la_code is None and from_urn is not None:
-        setting = session.get(Setting, from_urn)
+    if la_code is None and notification.recipient_urn is not None:
+        setting = session.get(Setting, notification.recipient_urn)
         la_code = setting.la_code if setting else None
-    notification.recipient_urn = None
-    notification.recipient_la_code = la_code
-    notification.la_queue = "sent_back"
-    notification.status = "rerouted"
-    # The LA owns it from now, on its own calendar: the setting's deadline (often already past) would escalate it
-    # against the LA at once. Like a re-route, the LA's acknowledgement and ladder start afresh.
-    deadline = compute_acknowledge_by(now, la_service.school_calendar(la_service.get_local_authority(session, la_code)))
-    notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
-    notification.acknowledged_at = notification.deputies_alerted_at = notification.escalated_at = None
-    session.add(notification)
-    acknowledge_by = deadline.acknowledge_by.isoformat()
-    session.add(NotificationEvent(notification_id=notification.id, status="rerouted", at=now, actor_type=staff.actor.type,
-                                  actor_id=staff.actor.id, detail={"event": "sent_back", "from_urn": from_urn, "la_code": la_code,
-                                                                   "acknowledge_by": acknowledge_by}))
-    audit_service.record(session, staff.actor, "notification.sent_back", "notification", notification.id,
-                         urn=from_urn, la_code=la_code, acknowledge_by=acknowledge_by)
-    # With no LA known the alert still goes in: it dead-letters where an admin sees it, rather than vanishing.
-    enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=la_code or "",
-                  link=notification_link(notification.id, for_la=True), notification_id=notification.id)
-    session.flush()
+    return lifecycle.NewOwner(urn=None, la_code=la_code, la_queue="sent_back")
 
 
 def close(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> bool:
@@ -508,16 +458,10 @@ def close(session: Session, *, staff: StaffMember, notification_id: str, now: da
     if notification.closed_at is not None:
         return False
     action_count = session.exec(
-        select(sa.func.count(NotificationAction.id)).where(NotificationAction.notification_id == notification.id)
+        select(sa.func.count(NotificationAction.id)).where(NotificationAction.notification_id == notification.id,
+                                                           visible_actions(staff.scope))
     ).one()
     problems = close_problems(acknowledged=notification.acknowledged_at is not None, action_count=action_count)
     if problems:
         raise FormInvalid(problems)
-    notification.status, notification.closed_at = "closed", now
-    session.add(notification)
-    session.add(NotificationEvent(notification_id=notification.id, status="closed", at=now, actor_type=staff.actor.type,
-                                  actor_id=staff.actor.id, detail={"urn": notification.recipient_urn}))
-    audit_service.record(session, staff.actor, "notification.closed", "notification", notification.id,
-                         urn=notification.recipient_urn)
-    session.flush()
-    return True
+    return lifecycle.close(session, notification, actor=staff.actor, now=now)

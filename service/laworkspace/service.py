@@ -10,11 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.accounts.models import LaMembership, SettingMembership, User
-from service.alerts.outbox import enqueue_notification_waiting
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.db import utcnow
-from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
 from service.deadlines.calendar import LA_HOLIDAY_COVER, la_covers_setting
 from service.laworkspace.dashboard import (
     DashboardRows,
@@ -33,7 +31,8 @@ from service.notifications.models import (
     NotificationAction,
     NotificationEvent,
 )
-from service.notifications.scope import Scope, scoped_notifications
+from service.notifications import lifecycle
+from service.notifications.scope import Scope, get_notification, scoped_notifications, visible_actions
 from service.police.models import PoliceForce
 from service.problems import NotFound
 from service.register.models import Setting
@@ -78,7 +77,7 @@ OUTCOMES = {
     "no_further_action": "No further action",
     "other": "Other",
 }
-REROUTE_ACTION = "rerouted"  # the action row that carries a re-route's reason, so the audit trail holds no free text
+REROUTE_ACTION = lifecycle.HAND_OVER_REASON
 
 ROUTING_METHOD_LABELS = {
     "urn": "Setting URN given by police",
@@ -310,20 +309,11 @@ class WorkItem:
 
 def _locked(session: Session, officer: Officer, notification_id: str) -> Notification:
     """The notification within the officer's scope, locked against a concurrent change (the worker, another officer)."""
-    query = scoped_notifications(officer.scope).where(Notification.id == notification_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    notification = session.exec(query.execution_options(populate_existing=True)).first()
-    if notification is None:
-        raise NotFound("No notification with that id.")
-    return notification
+    return get_notification(session, officer.scope, notification_id, for_update=True)
 
 
 def _scoped(session: Session, officer: Officer, notification_id: str) -> Notification:
-    notification = session.exec(scoped_notifications(officer.scope).where(Notification.id == notification_id)).first()
-    if notification is None:
-        raise NotFound("No notification with that id.")
-    return notification
+    return get_notification(session, officer.scope, notification_id)
 
 
 def _held_by_holiday_cover(notification: Notification) -> bool:
@@ -361,16 +351,9 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
     notification = _scoped(session, officer, notification_id)
     owned_by_la = notification.recipient_urn is None
     holiday_cover = _held_by_holiday_cover(notification)
-    if (owned_by_la or holiday_cover) and notification.first_viewed_at is None and notification.closed_at is None:
-        notification.first_viewed_at = now
-        if notification.status in ("received", "delivered", "rerouted"):
-            notification.status = "viewed"
-        session.add(notification)
-        session.add(NotificationEvent(notification_id=notification.id, status=notification.status, at=now,
-                                      actor_type=officer.actor.type, actor_id=officer.actor.id, detail={"event": "viewed"}))
-    audit_service.record(session, officer.actor, "notification.viewed", "notification", notification.id,
-                         la_code=notification.recipient_la_code, source_page="la_item")
-    session.flush()
+    lifecycle.record_view(session, notification, actor=officer.actor, now=now,
+                          by_owner=(owned_by_la or holiday_cover) and notification.closed_at is None,
+                          la_code=notification.recipient_la_code, source_page="la_item")
 
     incident = session.get(Incident, notification.incident_id)
     force = session.get(PoliceForce, notification.force_id)
@@ -387,7 +370,7 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         owned_by_la=owned_by_la, intended_setting=_setting_label(session, notification.intended_urn),
         original_candidates=list(notification.routing_candidates or []),
         assigned_to=assigned, officers=officers,
-        outcomes=_outcomes(session, notification.id), history=_history(session, notification.id),
+        outcomes=_outcomes(session, officer, notification.id), history=_history(session, notification.id),
         is_open=is_open,
         can_acknowledge=is_open and (owned_by_la or holiday_cover) and notification.acknowledged_at is None,
         can_close=is_open and (owned_by_la or notification.la_queue is not None),
@@ -409,10 +392,10 @@ def action_label(action: str) -> str:
     return SETTING_ACTIONS.get(action) or action.replace("_", " ").capitalize()
 
 
-def _outcomes(session: Session, notification_id: str) -> list[HistoryEntry]:
+def _outcomes(session: Session, officer: Officer, notification_id: str) -> list[HistoryEntry]:
     rows = session.exec(
         select(NotificationAction, User.display_name).join(User, User.id == NotificationAction.recorded_by)
-        .where(NotificationAction.notification_id == notification_id)
+        .where(NotificationAction.notification_id == notification_id, visible_actions(officer.scope))
         .order_by(NotificationAction.recorded_at, NotificationAction.id)
     ).all()
     return [HistoryEntry(at=action.recorded_at, text=action_label(action.action), by=name, note=action.note) for action, name in rows]
@@ -422,6 +405,7 @@ EVENT_WORDS = {
     "received": "Received from police", "viewed": "Viewed", "acknowledged": "Acknowledged", "closed": "Closed",
     "escalated": "Escalated to the local authority", "rerouted": "Re-routed", "deputies_alerted": "Deputies alerted",
     "assigned": "Assigned", "superseded": "Replaced by a corrected version", "escalation_resolved": "Taken out of the escalated queue",
+    "sent_back": "Sent back by the setting", "onboarded": "Handed to the setting's new Key Adult", "delivered": "Alert sent",
 }
 
 
@@ -437,7 +421,7 @@ def _history(session: Session, notification_id: str) -> list[HistoryEntry]:
         detail = event.detail or {}
         if kind == "escalation_resolved" and detail.get("from_queue") == HOLIDAY_COVER_QUEUE:
             text = "Taken out of the holiday cover queue"
-        if kind == "rerouted":
+        if kind in ("rerouted", "onboarded"):
             text += " to " + (f"setting URN {detail['to_urn']}" if detail.get("to_urn") else f"local authority {detail.get('to_la_code')}")
         entries.append(HistoryEntry(at=event.at, text=text))
     return entries
@@ -492,11 +476,6 @@ def la_choices(session: Session) -> list[LocalAuthority]:
 # ---------------------------------------------------------------- actions on an item
 
 
-def _event(session: Session, officer: Officer, notification: Notification, now: datetime, **detail) -> None:
-    session.add(NotificationEvent(notification_id=notification.id, status=notification.status, at=now,
-                                  actor_type=officer.actor.type, actor_id=officer.actor.id, detail=detail))
-
-
 def _require_open(notification: Notification, field_id: str) -> None:
     if notification.superseded_by_id is not None:
         raise FormErrors({field_id: "Police sent a corrected version of this notification. Work the corrected version instead."})
@@ -515,13 +494,7 @@ def assign(session: Session, officer: Officer, notification_id: str, officer_id:
         chosen = int(officer_id) if officer_id.isdigit() and int(officer_id) in allowed else None
         if chosen is None:
             raise FormErrors({"assigned-officer": "Choose an officer from the list"})
-    previous = notification.assigned_officer_id
-    notification.assigned_officer_id = chosen
-    session.add(notification)
-    _event(session, officer, notification, now, event="assigned", officer_id=chosen, previous_officer_id=previous)
-    audit_service.record(session, officer.actor, "notification.assigned", "notification", notification.id,
-                         officer_id=chosen, previous_officer_id=previous, la_code=notification.recipient_la_code)
-    session.flush()
+    lifecycle.assign(session, notification, officer_id=chosen, actor=officer.actor, now=now)
 
 
 @dataclass(frozen=True)
@@ -581,44 +554,20 @@ def reroute(
     if errors:
         raise FormErrors(errors)
 
-    before = {"from_urn": notification.recipient_urn, "from_la_code": notification.recipient_la_code,
-              "from_queue": notification.la_queue, "from_status": notification.status}
     if setting is not None:
-        notification.recipient_urn, notification.recipient_la_code, notification.la_queue = setting.urn, setting.la_code, None
+        new_owner = lifecycle.NewOwner(urn=setting.urn, la_code=setting.la_code)
     else:
-        notification.recipient_urn, notification.recipient_la_code = None, authority.code
         # Another LA must still see it in a queue, or the child would be waiting on nobody.
-        notification.la_queue = _queue_for_another_la(notification)
-    deadline = compute_acknowledge_by(now, la_service.school_calendar(
-        la_service.get_local_authority(session, notification.recipient_la_code)))
-    notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
-    if _held_by_holiday_cover(notification):
-        # A setting closed for the holiday: its LA's cover team works it until the setting reopens, as at intake.
-        notification.la_queue = HOLIDAY_COVER_QUEUE
-    # The new owner starts afresh: their own delivery, view, acknowledgement and escalation ladder.
-    notification.status = "rerouted"
-    notification.assigned_officer_id = None
-    notification.delivered_at = notification.first_viewed_at = notification.acknowledged_at = None
-    notification.deputies_alerted_at = notification.escalated_at = None
-    session.add(notification)
-
-    reason_row = NotificationAction(notification_id=notification.id, action=REROUTE_ACTION, note=reason,
-                                    recorded_by=officer.id, recorded_at=now)
-    session.add(reason_row)
-    session.flush()
-    after = {"to_urn": notification.recipient_urn, "to_la_code": notification.recipient_la_code,
-             "to_queue": notification.la_queue, "acknowledge_by": notification.acknowledge_by.isoformat()}
-    _event(session, officer, notification, now, event="rerouted", reason_action_id=reason_row.id, **before, **after)
-    audit_service.record(session, officer.actor, "notification.rerouted", "notification", notification.id,
-                         reason_action_id=reason_row.id, **before, **after)
-    enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
-                                 recipient_la_code=notification.recipient_la_code,
-                                 la_holiday_cover=_held_by_holiday_cover(notification))
-    session.flush()
+        new_owner = lifecycle.NewOwner(urn=None, la_code=authority.code, la_queue=_queue_for_another_la(notification))
+    from_queue = notification.la_queue
+    reason_row = lifecycle.record_action(session, notification, action=REROUTE_ACTION, note=reason, recorded_by=officer.id,
+                                         now=now, by_setting=False, for_owner=new_owner)
+    lifecycle.hand_over(session, notification, to=new_owner, because=lifecycle.HandOver.REROUTED, actor=officer.actor,
+                        now=now, reason_action_id=reason_row.id)
     return RerouteResult(
         notification_id=notification.id, to_urn=notification.recipient_urn, to_la_code=notification.recipient_la_code,
         owner_label=_setting_label(session, notification.recipient_urn) or _la_label(session, notification.recipient_la_code),
-        from_queue=before["from_queue"], still_visible=notification.recipient_la_code in officer.la_codes,
+        from_queue=from_queue, still_visible=notification.recipient_la_code in officer.la_codes,
     )
 
 
@@ -630,14 +579,9 @@ def acknowledge(session: Session, officer: Officer, notification_id: str, *, now
     _require_open(notification, "acknowledge")
     if notification.recipient_urn is not None and not _held_by_holiday_cover(notification):
         raise FormErrors({"acknowledge": "A setting holds this notification, so only its Key Adult can acknowledge it"})
-    if notification.acknowledged_at is not None:
-        return  # a second click, or a second officer: already done
-    notification.acknowledged_at, notification.status = now, "acknowledged"
-    session.add(notification)
-    _event(session, officer, notification, now, event="acknowledged")
-    audit_service.record(session, officer.actor, "notification.acknowledged", "notification", notification.id,
-                         la_code=notification.recipient_la_code, holiday_cover=_held_by_holiday_cover(notification))
-    session.flush()
+    # A second click, or a second officer, finds it already done.
+    lifecycle.acknowledge(session, notification, actor=officer.actor, now=now, la_code=notification.recipient_la_code,
+                          holiday_cover=_held_by_holiday_cover(notification))
 
 
 @dataclass(frozen=True)
@@ -671,33 +615,18 @@ def record_outcome(session: Session, officer: Officer, notification_id: str, for
         errors.setdefault("outcome-close", "A setting holds this notification, so only the setting can close it")
     if errors:
         raise FormErrors(errors)
-    action = NotificationAction(notification_id=notification.id, action=form.outcome, note=form.note.strip(),
-                                recorded_by=officer.id, recorded_at=now)
-    session.add(action)
-    session.flush()
+    action = lifecycle.record_action(session, notification, action=form.outcome, note=form.note.strip(),
+                                     recorded_by=officer.id, now=now, by_setting=False)
     audit_service.record(session, officer.actor, "notification.outcome_recorded", "notification", notification.id,
                          outcome=form.outcome, action_id=action.id, la_code=notification.recipient_la_code)
-    closed = False
-    if form.close:
-        from_queue = notification.la_queue
-        if notification.recipient_urn is None:
-            if notification.acknowledged_at is None:
-                notification.acknowledged_at = now
-            notification.status, notification.closed_at, notification.la_queue = "closed", now, None
-            _event(session, officer, notification, now, event="closed", from_queue=from_queue, action_id=action.id)
-            audit_service.record(session, officer.actor, "notification.closed", "notification", notification.id,
-                                 from_queue=from_queue, la_code=notification.recipient_la_code)
-            closed = True
-        else:
-            # A setting still holds it: the LA's part (chasing an escalation, say) is done, the setting's is not.
-            notification.la_queue = None
-            _event(session, officer, notification, now, event="escalation_resolved", from_queue=from_queue, action_id=action.id)
-            audit_service.record(session, officer.actor, "notification.left_queue", "notification", notification.id,
-                                 from_queue=from_queue, la_code=notification.recipient_la_code)
-            closed = True
-        session.add(notification)
-    session.flush()
-    return closed
+    if not form.close:
+        return False
+    if notification.recipient_urn is None:
+        lifecycle.close(session, notification, actor=officer.actor, now=now, leave_queue=True, action_id=action.id)
+    else:
+        # A setting still holds it: the LA's part (chasing an escalation, say) is done, the setting's is not.
+        lifecycle.leave_queue(session, notification, actor=officer.actor, now=now, action_id=action.id)
+    return True
 
 
 # ---------------------------------------------------------------- oversight queries

@@ -12,21 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.accounts.models import SettingMembership, User
-from service.alerts.outbox import enqueue_notification_waiting, webhook_urns
+from service.alerts.outbox import webhook_urns
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
 from service.db import utcnow
-from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
-from service.deadlines.calendar import la_covers_setting
 from service.localauthorities import service as la_service
-from service.notifications.models import (
-    HOLIDAY_COVER_QUEUE,
-    IdempotencyRecord,
-    Incident,
-    Notification,
-    NotificationEvent,
-)
+from service.notifications import lifecycle
+from service.notifications.models import IdempotencyRecord, Incident, Notification
 from service.notifications.schemas import ChildSubmission, IncidentSubmission, cross_field_problems
 from service.police.models import PoliceForce
 from service.police.service import AuthenticatedClient
@@ -210,14 +203,11 @@ def _store_incident(session, client, submission, body_hash, previous: Incident |
     session.flush()
     with_webhook = webhook_urns(session, (n.recipient_urn for n in notifications if n.recipient_urn))
     for notification in notifications:
-        _record_arrival(session, notification, incident, with_webhook)
+        lifecycle.record_arrival(session, notification, actor=actor, with_webhook=with_webhook)
     for child, notification in zip(submission.children, notifications, strict=True):
         replaced = earlier.get(child.child_reference)
         if replaced is not None:
-            replaced.superseded_by_id = notification.id
-            session.add(replaced)
-            session.add(NotificationEvent(notification_id=replaced.id, status=replaced.status, at=now, actor_type=actor.type,
-                                          actor_id=actor.id, detail={"event": "superseded", "by": notification.id}))
+            lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
     session.flush()
     audit_service.record(session, actor, "incident.corrected" if previous else "incident.received", "incident", incident.id,
                          version=incident.version, children=len(submission.children))
@@ -233,6 +223,12 @@ def _notification_for(incident: Incident, child: ChildSubmission, context: Routi
         home_postcode=child.home_postcode,
     )
     decision = route_child(facts, incident.occurred_at, context)
+    routing = decision_fields(decision, _setting_la(context, decision))
+    routed = decision.outcome != "not_routed"
+    arrival = lifecycle.arrival_fields(
+        routed=routed, la_code=routing["recipient_la_code"], recipient_urn=routing["recipient_urn"], now=now,
+        calendar=calendars.for_la(routing["recipient_la_code"]) if routed else None,
+    )
     notification = Notification(
         incident_id=incident.id, force_id=incident.force_id, child_reference=child.child_reference,
         given_name=child.given_name, family_name=child.family_name, date_of_birth=child.date_of_birth, upn=child.upn,
@@ -241,32 +237,9 @@ def _notification_for(incident: Incident, child: ChildSubmission, context: Routi
         present_at_incident=child.present_at_incident, spoken_to=child.spoken_to, child_voice=child.child_voice,
         child_key=child_key(child.given_name, child.family_name, child.date_of_birth),
         age_at_incident=age_on(child.date_of_birth, london_date(incident.occurred_at)),
-        received_at=now, **decision_fields(decision, _setting_la(context, decision)),
+        received_at=now, **{**routing, **arrival},
     )
-    if decision.outcome != "not_routed":
-        deadline = compute_acknowledge_by(now, calendars.for_la(notification.recipient_la_code))
-        notification.acknowledge_by, notification.covered_by = deadline.acknowledge_by, deadline.covered_by
-        if la_covers_setting(covered_by=deadline.covered_by, recipient_urn=notification.recipient_urn):
-            # The setting is closed for the holiday: the LA's cover team works it from their queue until it reopens.
-            notification.la_queue = HOLIDAY_COVER_QUEUE
-    else:
-        notification.status, notification.closed_at = "closed", now
     return notification
-
-
-def _record_arrival(session: Session, notification: Notification, incident: Incident, with_webhook: set[str]) -> None:
-    """The notification's first events, and its first alert unless it is outside the scheme."""
-    now = notification.received_at
-    session.add(NotificationEvent(notification_id=notification.id, status="received", at=now, actor_type="police_client",
-                                  actor_id=str(incident.api_client_id), detail={"method": notification.routing_method}))
-    if notification.routing_outcome == "not_routed":
-        session.add(NotificationEvent(notification_id=notification.id, status="closed", at=now, actor_type="system",
-                                      actor_id="routing", detail={"reason": "outside the scheme"}))
-    else:
-        enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
-                                     recipient_la_code=notification.recipient_la_code, with_webhook=with_webhook,
-                                     la_holiday_cover=la_covers_setting(covered_by=notification.covered_by,
-                                                                        recipient_urn=notification.recipient_urn))
 
 
 def decision_fields(decision: RoutingDecision, setting_la_code: str | None) -> dict:
@@ -329,4 +302,17 @@ def status_for(session: Session, notification: Notification) -> dict:
         "delivered_at": notification.delivered_at, "first_viewed_at": notification.first_viewed_at,
         "acknowledged_at": notification.acknowledged_at, "escalated_at": notification.escalated_at,
         "closed_at": notification.closed_at,
+        "owner": owner_summary(notification.recipient_urn, notification.recipient_la_code)
+        if notification.routing_outcome != "not_routed" else None,
+        "owner_since": notification.owner_since,
+        "earlier_owners": [
+            {"owner": owner_summary(p.recipient_urn, p.recipient_la_code), "from": p.started_at, "until": p.ended_at,
+             "handed_over_because": p.ended_by, "acknowledge_by": p.acknowledge_by, "delivered_at": p.delivered_at,
+             "first_viewed_at": p.first_viewed_at, "acknowledged_at": p.acknowledged_at, "escalated_at": p.escalated_at}
+            for p in lifecycle.earlier_owners(session, notification.id)
+        ],
     }
+
+
+def owner_summary(urn: str | None, la_code: str | None) -> dict:
+    return {"kind": "setting" if urn else "local_authority", "urn": urn, "la_code": la_code}

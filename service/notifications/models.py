@@ -130,6 +130,29 @@ class Notification(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     superseded_by_id: str | None = Field(default=None, max_length=36)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the current owner took it over: arrival, or the latest hand-over. Earlier owners are in notification_owner_period.
+    owner_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NotificationOwnerPeriod(SQLModel, table=True):
+    """An owner that held a notification before a hand-over, with the times that belong to its time as owner."""
+
+    __tablename__ = "notification_owner_period"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: str = Field(foreign_key="notification.id", max_length=36, index=True)
+    recipient_urn: str | None = Field(default=None, max_length=12)
+    recipient_la_code: str | None = Field(default=None, max_length=3)
+    la_queue: str | None = Field(default=None, max_length=20)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime = Field(sa_type=UTCDateTime)
+    ended_by: str = Field(max_length=20)  # the hand-over that ended it: sent_back, rerouted, onboarded
+    acknowledge_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_viewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deputies_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class NotificationEvent(SQLModel, table=True):
@@ -157,6 +180,12 @@ class NotificationAction(SQLModel, table=True):
     note: str = Field(default="", max_length=4000)
     recorded_by: int = Field(foreign_key="user_account.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Whose record it is: the setting (and its LA) or the LA that recorded it. A hand-over reason is also
+    # addressed to the new owner (for_urn / for_la_code), who sees it; nobody else outside the LA does.
+    owner_urn: str | None = Field(default=None, max_length=12)
+    owner_la_code: str | None = Field(default=None, max_length=3)
+    for_urn: str | None = Field(default=None, max_length=12)
+    for_la_code: str | None = Field(default=None, max_length=3)
 
 
 class IdempotencyRecord(SQLModel, table=True):

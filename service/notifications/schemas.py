@@ -120,6 +120,26 @@ class IncidentReceipt(BaseModel):
     notifications: list[NotificationReceipt]
 
 
+class OwnerOut(BaseModel):
+    kind: Literal["setting", "local_authority"]
+    urn: str | None
+    la_code: str | None
+
+
+class EarlierOwner(BaseModel):
+    """An owner that held the notification before a hand-over, with the times of its own time as owner."""
+
+    owner: OwnerOut
+    from_: datetime = Field(alias="from")
+    until: datetime
+    handed_over_because: Literal["sent_back", "rerouted", "onboarded"]
+    acknowledge_by: datetime | None
+    delivered_at: datetime | None
+    first_viewed_at: datetime | None
+    acknowledged_at: datetime | None
+    escalated_at: datetime | None
+
+
 class NotificationStatus(BaseModel):
     id: str
     incident_id: str
@@ -135,3 +155,7 @@ class NotificationStatus(BaseModel):
     acknowledged_at: datetime | None
     escalated_at: datetime | None
     closed_at: datetime | None
+    owner: OwnerOut | None = Field(description="Who holds it now; the times above are this owner's.")
+    owner_since: datetime | None
+    earlier_owners: list[EarlierOwner] = Field(
+        default_factory=list, description="Owners before a hand-over (send-back, re-route, onboarding), oldest first.")

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.db import utcnow
+from service.notifications import lifecycle
 from service.notifications.models import IdempotencyRecord, Incident, Notification, NotificationAction
 
 # SQL IN-lists are cut to this size: PostgreSQL and SQLite both cope, and a purge of a large backlog stays bounded.
@@ -144,9 +145,7 @@ def purge_past_retention(session: Session, *, retention_days: int, actor: Actor,
         return report
 
     for chunk in _chunks(notification_ids):
-        session.execute(sa.update(Notification).where(Notification.id.in_(chunk))
-                        .values(**BLANKED_NOTIFICATION_FIELDS, purged_at=now))
-        session.execute(sa.update(NotificationAction).where(NotificationAction.notification_id.in_(chunk)).values(note=""))
+        lifecycle.purge(session, list(chunk), blanked=BLANKED_NOTIFICATION_FIELDS, now=now)
     for chunk in _chunks(incident_ids):
         session.execute(sa.update(Incident).where(Incident.id.in_(chunk)).values(**BLANKED_INCIDENT_FIELDS, purged_at=now))
     # The ORM's copies of these rows are now out of date.

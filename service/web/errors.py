@@ -3,10 +3,12 @@
 import logging
 
 from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
+from service.notifications.scope import NoLongerYours
 from service.problems import DomainError, problem_response
 from service.web.security import security_headers
 
@@ -33,6 +35,17 @@ ERROR_PAGES: dict[int, tuple[str, tuple[str, ...]]] = {
     500: ("Sorry, there is a problem with the service", ("Try again later.",
                                                         "If a child is at immediate risk, call 999.")),
 }
+# An owner that lost a notification (police corrected it, or it was handed over) learns only that, never the child.
+NO_LONGER_YOURS_PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "corrected": ("This notification was corrected", (
+        "Police sent a corrected version of this notification, and the corrected version is not for your setting.",
+        "You do not need to do anything. If you think it should be with you, contact your local authority's "
+        "Operation Encompass team.")),
+    "moved": ("This notification is no longer with you", (
+        "It was passed to someone else, for example the local authority or the child's own school.",
+        "You do not need to do anything. If you think it should be with you, contact your local authority's "
+        "Operation Encompass team.")),
+}
 CSRF_PAGE = ("This form has expired", ("This can happen if the page was open for a long time or you signed in again in another tab.",
                                        "Go back, refresh the page and try again."))
 
@@ -41,14 +54,29 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIXES)
 
 
-def render_error(request: Request, status: int, *, headers: dict[str, str] | None = None, csrf: bool = False) -> Response:
+def render_error(request: Request, status: int, *, headers: dict[str, str] | None = None, csrf: bool = False,
+                 page: tuple[str, tuple[str, ...]] | None = None) -> Response:
     from service.web.templates import render
 
-    heading, paragraphs = CSRF_PAGE if csrf else ERROR_PAGES.get(status, ERROR_PAGES[400 if status < 500 else 500])
+    heading, paragraphs = page or (CSRF_PAGE if csrf else ERROR_PAGES.get(status, ERROR_PAGES[400 if status < 500 else 500]))
     response = render(request, "errors/error.html", {"heading": heading, "paragraphs": paragraphs}, status_code=status)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _audit_lost_access(request: Request, exc: NoLongerYours) -> None:
+    """The request's own transaction was rolled back with the error, so the attempt is recorded in one of its own."""
+    from service.audit import service as audit_service
+    from service.audit.service import Actor
+    from service.db import unit_of_work
+
+    user = getattr(request.state, "portal_user", None)
+    actor = Actor(type="user", id=str(user.id), source="portal") if user else Actor(type="anonymous", id="-", source="portal")
+    route = getattr(request.scope.get("route"), "path", "?")
+    with unit_of_work() as session:
+        audit_service.record(session, actor, "notification.access_refused", "notification", exc.notification_id,
+                             why=exc.why, route=route)
 
 
 def install_html_errors(app: FastAPI) -> None:
@@ -66,6 +94,9 @@ def install_html_errors(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if is_api_path(request.url.path):
             return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
+        if isinstance(exc, NoLongerYours):
+            await run_in_threadpool(_audit_lost_access, request, exc)
+            return render_error(request, exc.status, headers=exc.headers, page=NO_LONGER_YOURS_PAGES[exc.why])
         return render_error(request, exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

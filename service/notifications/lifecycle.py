@@ -1,0 +1,443 @@
+"""How a notification moves: its statuses, which may follow which, and the one place each move is written.
+
+Every change to a notification's status, owner or owner's times goes through a function here, which writes the
+fields, the status event (notification_event) and the audit entry together. No other module sets those fields or
+writes status events. The transition table (RULES) is pure data, testable without a database; the functions below
+turn each rule into one conditional UPDATE, so two people (or a person and the worker) acting at the same moment
+record one transition, not two.
+
+A hand-over (send-back, re-route, onboarding) gives the new owner a clean start: their own deadline, delivery,
+first view, acknowledgement and escalation ladder. The earlier owner's times are kept in notification_owner_period,
+where police read-back finds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from service.alerts.outbox import enqueue_alert, enqueue_notification_waiting, notification_link
+from service.audit import service as audit_service
+from service.audit.service import Actor
+from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
+from service.deadlines.calendar import la_covers_setting
+from service.localauthorities import service as la_service
+from service.notifications.models import (
+    HOLIDAY_COVER_QUEUE,
+    Notification,
+    NotificationAction,
+    NotificationEvent,
+    NotificationOwnerPeriod,
+)
+
+
+class NotificationStatus(StrEnum):
+    RECEIVED = "received"  # stored and routed; the owner has not been told yet
+    DELIVERED = "delivered"  # the owner's first alert was sent
+    VIEWED = "viewed"  # the owner opened it
+    ACKNOWLEDGED = "acknowledged"  # the owner has it in hand; the escalation ladder stops
+    ESCALATED = "escalated"  # nobody acknowledged by the deadline: the LA is chasing it
+    REROUTED = "rerouted"  # handed over to a new owner, who has not been told yet
+    CLOSED = "closed"  # done with (or never in the scheme)
+
+
+S = NotificationStatus
+ALL_STATUSES = frozenset(S)
+OPEN_STATUSES = ALL_STATUSES - {S.CLOSED}
+UNREAD_STATUSES = frozenset({S.RECEIVED, S.DELIVERED, S.REROUTED})
+UNACKNOWLEDGED = OPEN_STATUSES - {S.ACKNOWLEDGED}
+
+
+class Transition(StrEnum):
+    DELIVER = "deliver"
+    FIRST_VIEW = "first_view"
+    ACKNOWLEDGE = "acknowledge"
+    ALERT_DEPUTIES = "alert_deputies"
+    ESCALATE = "escalate"
+    HAND_OVER = "hand_over"
+    ASSIGN = "assign"
+    LEAVE_QUEUE = "leave_queue"
+    CLOSE = "close"
+    SUPERSEDE = "supersede"
+    PURGE = "purge"
+
+
+class HandOver(StrEnum):
+    """Why a notification changed owner."""
+
+    SENT_BACK = "sent_back"  # a setting said the child is not on its roll: back to the LA
+    REROUTED = "rerouted"  # an LA officer sent it to a setting or another LA
+    ONBOARDED = "onboarded"  # the setting it was meant for got its first active Key Adult
+
+
+# The times that belong to one owner's period; a hand-over clears them all for the new owner.
+OWNER_TIMES = frozenset({"delivered_at", "first_viewed_at", "acknowledged_at", "deputies_alerted_at", "escalated_at"})
+OWNER_FIELDS = frozenset({"recipient_urn", "recipient_la_code", "la_queue", "acknowledge_by", "covered_by", "owner_since"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed_from: frozenset[NotificationStatus]
+    moves: Mapping[NotificationStatus, NotificationStatus]  # status after, by status before; unlisted ones are kept
+    writes: frozenset[str]  # the only fields this transition may set or clear
+
+
+RULES: dict[Transition, Rule] = {
+    Transition.DELIVER: Rule(ALL_STATUSES, {S.RECEIVED: S.DELIVERED, S.REROUTED: S.DELIVERED}, frozenset({"delivered_at"})),
+    Transition.FIRST_VIEW: Rule(ALL_STATUSES, dict.fromkeys(UNREAD_STATUSES, S.VIEWED), frozenset({"first_viewed_at"})),
+    Transition.ACKNOWLEDGE: Rule(UNACKNOWLEDGED, dict.fromkeys(UNACKNOWLEDGED, S.ACKNOWLEDGED),
+                                 frozenset({"acknowledged_at", "first_viewed_at"})),
+    Transition.ALERT_DEPUTIES: Rule(UNACKNOWLEDGED - {S.ESCALATED}, {}, frozenset({"deputies_alerted_at"})),
+    Transition.ESCALATE: Rule(UNACKNOWLEDGED - {S.ESCALATED}, dict.fromkeys(UNACKNOWLEDGED, S.ESCALATED),
+                              frozenset({"escalated_at", "la_queue"})),
+    Transition.HAND_OVER: Rule(OPEN_STATUSES, dict.fromkeys(OPEN_STATUSES, S.REROUTED),
+                               OWNER_FIELDS | OWNER_TIMES | {"assigned_officer_id"}),
+    Transition.ASSIGN: Rule(OPEN_STATUSES, {}, frozenset({"assigned_officer_id"})),
+    Transition.LEAVE_QUEUE: Rule(OPEN_STATUSES, {}, frozenset({"la_queue"})),
+    Transition.CLOSE: Rule(OPEN_STATUSES, dict.fromkeys(OPEN_STATUSES, S.CLOSED),
+                           frozenset({"closed_at", "acknowledged_at", "la_queue"})),
+    Transition.SUPERSEDE: Rule(ALL_STATUSES, {}, frozenset({"superseded_by_id"})),
+    Transition.PURGE: Rule(ALL_STATUSES, {}, frozenset({"purged_at"})),
+}
+
+
+class IllegalTransition(ValueError):
+    """A transition the table does not allow from the notification's status."""
+
+
+def status_after(transition: Transition, status: str) -> NotificationStatus:
+    """The status a notification has after `transition` from `status`, or IllegalTransition. Pure."""
+    rule = RULES[transition]
+    current = NotificationStatus(status)
+    if current not in rule.allowed_from:
+        raise IllegalTransition(f"{transition} is not allowed from {current}")
+    return rule.moves.get(current, current)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Writing a transition
+
+
+def _status_expression(rule: Rule):
+    if not rule.moves:
+        return Notification.status
+    return sa.case(*((Notification.status == before.value, after.value) for before, after in rule.moves.items()),
+                   else_=Notification.status)
+
+
+def _write(session: Session, notification_id: str, transition: Transition, values: Mapping, *conditions) -> bool:
+    """One conditional UPDATE: the transition's fields and status, only from a status the table allows. True if applied."""
+    rule = RULES[transition]
+    unexpected = set(values) - rule.writes
+    if unexpected:
+        raise AssertionError(f"{transition} may not write {sorted(unexpected)}")
+    statement = (
+        sa.update(Notification)
+        .where(Notification.id == notification_id, Notification.status.in_([s.value for s in rule.allowed_from]), *conditions)
+        .values(**values, status=_status_expression(rule))
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def _event(session: Session, notification_id: str, status: str, actor: Actor, now: datetime, event: str, **detail) -> None:
+    session.add(NotificationEvent(notification_id=notification_id, status=status, at=now, actor_type=actor.type,
+                                  actor_id=actor.id[:64], detail={"event": event, **detail}))
+
+
+def _reload(session: Session, notification: Notification) -> None:
+    session.flush()
+    session.refresh(notification)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Arrival, correction and purge
+
+
+def record_arrival(session: Session, notification: Notification, *, actor: Actor,
+                   with_webhook: set[str] | None = None) -> None:
+    """A new notification's first event and first alert; one outside the scheme is closed as it arrives.
+
+    The notification was built (not yet flushed) by intake with `new_notification_fields`."""
+    now = notification.received_at
+    _event(session, notification.id, S.RECEIVED, actor, now, "received", method=notification.routing_method)
+    if notification.routing_outcome == "not_routed":
+        _event(session, notification.id, S.CLOSED, Actor(type="system", id="routing"), now, "closed",
+               reason="outside the scheme")
+        return
+    enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
+                                 recipient_la_code=notification.recipient_la_code, with_webhook=with_webhook,
+                                 la_holiday_cover=la_covers_setting(covered_by=notification.covered_by,
+                                                                    recipient_urn=notification.recipient_urn))
+
+
+def arrival_fields(*, routed: bool, la_code: str | None, recipient_urn: str | None, now: datetime, calendar) -> dict:
+    """The lifecycle fields of a notification as it arrives: its status, deadline and owner's start."""
+    if not routed:
+        return {"status": S.CLOSED.value, "closed_at": now, "owner_since": now}
+    deadline = compute_acknowledge_by(now, calendar)
+    fields = {"status": S.RECEIVED.value, "acknowledge_by": deadline.acknowledge_by, "covered_by": deadline.covered_by,
+              "owner_since": now}
+    if la_covers_setting(covered_by=deadline.covered_by, recipient_urn=recipient_urn):
+        # The setting is closed for the holiday: the LA's cover team works it from their queue until it reopens.
+        fields["la_queue"] = HOLIDAY_COVER_QUEUE
+    return fields
+
+
+def supersede(session: Session, replaced: Notification, *, by: Notification, actor: Actor, now: datetime) -> None:
+    """A police correction replaced this notification with `by`. Its owner keeps it only if the correction is theirs too."""
+    _write(session, replaced.id, Transition.SUPERSEDE, {"superseded_by_id": by.id})
+    _event(session, replaced.id, replaced.status, actor, now, "superseded", by=by.id)
+    session.flush()
+
+
+def purge(session: Session, notification_ids: list[str], *, blanked: Mapping, now: datetime) -> None:
+    """Blanks the child's details on these notifications (retention); their timings and outcome stay for statistics."""
+    session.execute(sa.update(Notification).where(Notification.id.in_(notification_ids))
+                    .values(**blanked, purged_at=now).execution_options(synchronize_session=False))
+    session.execute(sa.update(NotificationAction).where(NotificationAction.notification_id.in_(notification_ids))
+                    .values(note="").execution_options(synchronize_session=False))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The owner's times
+
+
+def record_delivery(session: Session, notification_id: str, *, now: datetime, worker_id: str, channel: str,
+                    outbox_id: int) -> bool:
+    """The current owner was told: their delivery time, once. A notification already viewed keeps its status."""
+    if not _write(session, notification_id, Transition.DELIVER, {"delivered_at": now}, Notification.delivered_at.is_(None)):
+        return False
+    _event(session, notification_id, S.DELIVERED, Actor(type="worker", id=worker_id), now, "delivered", channel=channel,
+           outbox_id=outbox_id)
+    session.flush()
+    return True
+
+
+def record_view(session: Session, notification: Notification, *, actor: Actor, now: datetime, by_owner: bool,
+                audit_action: str = "notification.viewed", **audit_detail) -> bool:
+    """Audits a view. The owner's first view also records first_viewed_at and makes an unread notification viewed."""
+    first = False
+    if by_owner:
+        first = _write(session, notification.id, Transition.FIRST_VIEW, {"first_viewed_at": now},
+                       Notification.first_viewed_at.is_(None))
+        if first:
+            _reload(session, notification)
+            _event(session, notification.id, notification.status, actor, now, "viewed", urn=notification.recipient_urn)
+    audit_service.record(session, actor, audit_action, "notification", notification.id, **audit_detail)
+    session.flush()
+    return first
+
+
+def acknowledge(session: Session, notification: Notification, *, actor: Actor, now: datetime, **audit_detail) -> bool:
+    """The owner has it in hand, which stops the escalation ladder. False if it was already acknowledged."""
+    overdue = notification.acknowledge_by is not None and notification.acknowledge_by < now
+    taken = _write(session, notification.id, Transition.ACKNOWLEDGE,
+                   {"acknowledged_at": now, "first_viewed_at": sa.func.coalesce(Notification.first_viewed_at, now)},
+                   Notification.acknowledged_at.is_(None), Notification.superseded_by_id.is_(None))
+    if not taken:
+        return False
+    _event(session, notification.id, S.ACKNOWLEDGED, actor, now, "acknowledged", urn=notification.recipient_urn,
+           overdue=overdue)
+    audit_service.record(session, actor, "notification.acknowledged", "notification", notification.id, overdue=overdue,
+                         **audit_detail)
+    _reload(session, notification)
+    return True
+
+
+def _still_on_the_ladder():
+    return (Notification.acknowledged_at.is_(None), Notification.closed_at.is_(None),
+            Notification.superseded_by_id.is_(None), Notification.escalated_at.is_(None))
+
+
+def alert_deputies(session: Session, notification: Notification, *, actor: Actor, now: datetime, due_at: datetime) -> bool:
+    """First rung: the deadline passed, so the setting's deputies are told."""
+    if not _write(session, notification.id, Transition.ALERT_DEPUTIES, {"deputies_alerted_at": now},
+                  Notification.deputies_alerted_at.is_(None), *_still_on_the_ladder()):
+        return False
+    enqueue_alert(session, template="deadline_missed_deputies", audience="setting_deputies",
+                  audience_ref=notification.recipient_urn, link=notification_link(notification.id),
+                  notification_id=notification.id)
+    _event(session, notification.id, notification.status, actor, now, "deputies_alerted", due_at=due_at.isoformat())
+    audit_service.record(session, actor, "notification.deputies_alerted", "notification", notification.id,
+                         urn=notification.recipient_urn, due_at=due_at.isoformat())
+    session.flush()
+    return True
+
+
+def escalate(session: Session, notification: Notification, *, actor: Actor, now: datetime, due_at: datetime) -> bool:
+    """Second rung: still not acknowledged, so it goes to the LA officers' escalated queue."""
+    from_queue, from_status = notification.la_queue, notification.status
+    if not _write(session, notification.id, Transition.ESCALATE, {"escalated_at": now, "la_queue": "escalated"},
+                  *_still_on_the_ladder()):
+        return False
+    la_code = notification.recipient_la_code
+    # With no LA recorded the alert still goes in: it dead-letters as "no recipients" where an admin sees it.
+    enqueue_alert(session, template="escalated_to_la", audience="local_authority", audience_ref=la_code or "",
+                  link=notification_link(notification.id, for_la=True), notification_id=notification.id)
+    _event(session, notification.id, S.ESCALATED, actor, now, "escalated", due_at=due_at.isoformat(), from_queue=from_queue,
+           from_status=from_status, la_code=la_code)
+    audit_service.record(session, actor, "notification.escalated", "notification", notification.id,
+                         la_code=la_code, urn=notification.recipient_urn, due_at=due_at.isoformat())
+    _reload(session, notification)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Hand-over
+
+
+@dataclass(frozen=True)
+class NewOwner:
+    """Who takes a notification over: a setting (with its LA), or an LA's education service and the queue it waits in."""
+
+    urn: str | None
+    la_code: str | None
+    la_queue: str | None = None
+
+
+# The action row that carries an officer's reason for a re-route, addressed to the new owner; the audit trail holds
+# no free text, only this row's id.
+HAND_OVER_REASON = "rerouted"
+
+HAND_OVER_AUDIT = {HandOver.SENT_BACK: "notification.sent_back", HandOver.REROUTED: "notification.rerouted",
+                   HandOver.ONBOARDED: "notification.handed_to_new_key_adult"}
+
+
+def hand_over(session: Session, notification: Notification, *, to: NewOwner, because: HandOver, actor: Actor,
+              now: datetime, **detail) -> None:
+    """Gives the notification to a new owner with a clean start, and tells them, in the caller's transaction.
+
+    The old owner's period (its deadline and times) is kept for police read-back; the new owner gets a deadline on
+    their own LA's calendar from now, and their own delivery, view, acknowledgement and ladder. The old owner can no
+    longer read it (service.notifications.scope).
+    """
+    status_after(Transition.HAND_OVER, notification.status)  # refuses a closed notification
+    session.add(NotificationOwnerPeriod(
+        notification_id=notification.id, recipient_urn=notification.recipient_urn,
+        recipient_la_code=notification.recipient_la_code, la_queue=notification.la_queue,
+        started_at=notification.owner_since or notification.received_at, ended_at=now, ended_by=because.value,
+        acknowledge_by=notification.acknowledge_by, delivered_at=notification.delivered_at,
+        first_viewed_at=notification.first_viewed_at, acknowledged_at=notification.acknowledged_at,
+        deputies_alerted_at=notification.deputies_alerted_at, escalated_at=notification.escalated_at,
+    ))
+    before = {"from_urn": notification.recipient_urn, "from_la_code": notification.recipient_la_code,
+              "from_queue": notification.la_queue, "from_status": notification.status}
+    deadline = compute_acknowledge_by(now, la_service.school_calendar(la_service.get_local_authority(session, to.la_code)))
+    holiday_cover = la_covers_setting(covered_by=deadline.covered_by, recipient_urn=to.urn)
+    # A setting closed for the holiday: its LA's cover team works it until the setting reopens, as at intake.
+    la_queue = HOLIDAY_COVER_QUEUE if holiday_cover else to.la_queue
+    values = {"recipient_urn": to.urn, "recipient_la_code": to.la_code, "la_queue": la_queue,
+              "acknowledge_by": deadline.acknowledge_by, "covered_by": deadline.covered_by, "owner_since": now,
+              "assigned_officer_id": None, **dict.fromkeys(OWNER_TIMES)}
+    if not _write(session, notification.id, Transition.HAND_OVER, values, Notification.superseded_by_id.is_(None)):
+        raise IllegalTransition("a corrected or closed notification cannot be handed over")
+    after = {"to_urn": to.urn, "to_la_code": to.la_code, "to_queue": la_queue,
+             "acknowledge_by": deadline.acknowledge_by.isoformat()}
+    _event(session, notification.id, S.REROUTED, actor, now, because.value, **before, **after, **detail)
+    audit_service.record(session, actor, HAND_OVER_AUDIT[because], "notification", notification.id, **before, **after,
+                         **detail)
+    if to.urn is None and to.la_code is None:
+        # With no LA known the alert still goes in: it dead-letters where an admin sees it, rather than vanishing.
+        enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref="",
+                      link=notification_link(notification.id, for_la=True), notification_id=notification.id)
+    else:
+        enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=to.urn,
+                                     recipient_la_code=to.la_code, la_holiday_cover=holiday_cover)
+    _reload(session, notification)
+
+
+def earlier_owners(session: Session, notification_id: str) -> list[NotificationOwnerPeriod]:
+    return list(session.exec(
+        select(NotificationOwnerPeriod).where(NotificationOwnerPeriod.notification_id == notification_id)
+        .order_by(NotificationOwnerPeriod.ended_at, NotificationOwnerPeriod.id)
+    ))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# LA work and closing
+
+
+def assign(session: Session, notification: Notification, *, officer_id: int | None, actor: Actor, now: datetime) -> None:
+    previous = notification.assigned_officer_id
+    _write(session, notification.id, Transition.ASSIGN, {"assigned_officer_id": officer_id})
+    _event(session, notification.id, notification.status, actor, now, "assigned", officer_id=officer_id,
+           previous_officer_id=previous)
+    audit_service.record(session, actor, "notification.assigned", "notification", notification.id, officer_id=officer_id,
+                         previous_officer_id=previous, la_code=notification.recipient_la_code)
+    _reload(session, notification)
+
+
+def leave_queue(session: Session, notification: Notification, *, actor: Actor, now: datetime, action_id: int) -> None:
+    """The LA's part is done (an escalation chased, a holiday covered); the setting that holds it still has its own."""
+    from_queue = notification.la_queue
+    _write(session, notification.id, Transition.LEAVE_QUEUE, {"la_queue": None})
+    _event(session, notification.id, notification.status, actor, now, "escalation_resolved", from_queue=from_queue,
+           action_id=action_id)
+    audit_service.record(session, actor, "notification.left_queue", "notification", notification.id,
+                         from_queue=from_queue, la_code=notification.recipient_la_code)
+    _reload(session, notification)
+
+
+def close(session: Session, notification: Notification, *, actor: Actor, now: datetime, leave_queue: bool = False,
+          **detail) -> bool:
+    """Closes an open notification. An LA closing its own item also takes it out of the queue and, if nobody had,
+    acknowledges it. False if it was already closed."""
+    values: dict = {"closed_at": now}
+    from_queue = notification.la_queue
+    if leave_queue:
+        values.update(la_queue=None, acknowledged_at=sa.func.coalesce(Notification.acknowledged_at, now))
+    if not _write(session, notification.id, Transition.CLOSE, values, Notification.closed_at.is_(None)):
+        return False
+    if leave_queue:
+        detail["from_queue"] = from_queue
+    _event(session, notification.id, S.CLOSED, actor, now, "closed", urn=notification.recipient_urn, **detail)
+    audit_service.record(session, actor, "notification.closed", "notification", notification.id,
+                         urn=notification.recipient_urn, la_code=notification.recipient_la_code, **detail)
+    _reload(session, notification)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Actions and notes, each kept with the owner it was recorded under
+
+
+def record_action(session: Session, notification: Notification, *, action: str, note: str, recorded_by: int,
+                  now: datetime, by_setting: bool, for_owner: NewOwner | None = None) -> NotificationAction:
+    """What the owner did, with its note, stored as the record of that owner: a setting's (and its LA's) or an LA's.
+
+    `for_owner` addresses it to a new owner too (a hand-over's reason), who then sees it.
+    """
+    recorded = NotificationAction(
+        notification_id=notification.id, action=action, note=note, recorded_by=recorded_by, recorded_at=now,
+        owner_urn=notification.recipient_urn if by_setting else None, owner_la_code=notification.recipient_la_code,
+        for_urn=for_owner.urn if for_owner else None, for_la_code=for_owner.la_code if for_owner else None,
+    )
+    session.add(recorded)
+    session.flush()
+    return recorded
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Onboarding
+
+
+def hand_over_on_onboarding(session: Session, urn: str, *, actor: Actor, now: datetime) -> list[str]:
+    """A setting has an active Key Adult now: the notifications the LA was holding because it had none go to it,
+    each with its alert. Returns their ids."""
+    waiting = list(session.exec(
+        select(Notification).where(
+            Notification.intended_urn == urn, Notification.recipient_urn.is_(None),
+            Notification.routing_method == "not_onboarded", Notification.la_queue.in_(("not_onboarded", "escalated")),
+            Notification.closed_at.is_(None), Notification.superseded_by_id.is_(None),
+        ).order_by(Notification.received_at, Notification.id)
+    ))
+    for notification in waiting:
+        hand_over(session, notification, to=NewOwner(urn=urn, la_code=notification.recipient_la_code),
+                  because=HandOver.ONBOARDED, actor=actor, now=now)
+    return [n.id for n in waiting]
