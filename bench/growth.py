@@ -2,7 +2,7 @@
 
 Rows are generated in PostgreSQL with INSERT ... SELECT generate_series, spread over ~2,000 real settings in every
 LA of the register, a year of arrival times, and the status mix a year of work leaves behind. The pages are timed
-through the portal's own service functions (service.keyadult.service.inbox, service.laworkspace.service.queue_page).
+through the portal's own service functions (service.keyadult.inbox.inbox, service.laworkspace.queues.queue_page).
 
     .venv/bin/python bench/growth.py                            # 10,000 then 1,000,000 notifications
     .venv/bin/python bench/growth.py --sizes 200,2000 --samples 20
@@ -149,13 +149,13 @@ class Pages:
 
     def __init__(self):
         try:
-            from service.keyadult import service as keyadult_service
-            from service.laworkspace import service as la_service
+            from service.keyadult import inbox as keyadult_service
+            from service.laworkspace import queues as la_service
         except ImportError:
             keyadult_service = la_service = None
         self.keyadult, self.la = keyadult_service, la_service
-        self.inbox_source = "service.keyadult.service.inbox" if keyadult_service else "mirror query"
-        self.queue_source = "service.laworkspace.service.queue_page" if la_service else "mirror query"
+        self.inbox_source = "service.keyadult.inbox.inbox" if keyadult_service else "mirror query"
+        self.queue_source = "service.laworkspace.queues.queue_page" if la_service else "mirror query"
 
     def inbox(self, session: Session, urn: str, now: datetime) -> int:
         if self.keyadult is not None:

@@ -35,6 +35,20 @@ class DomainError(Exception):
         self.errors = errors
 
 
+class FormInvalid(DomainError):
+    """A portal form the user must correct: {field id: message}, in page order, for the GOV.UK error summary.
+
+    Services raise it; the request's transaction rolls back, and the portal's one handler (service.web.errors)
+    shows the form again with the errors, through the page the route registered with service.web.forms.on_invalid."""
+
+    status = 400
+    title = "There is a problem"
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
 class NotAuthenticated(DomainError):
     status = 401
     title = "Not authenticated"

@@ -6,18 +6,18 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
-from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
 from service.accounts import sessions
 from service.accounts.service import LANDING_PATHS
-from service.accounts.models import LaMembership, PortalSession, SettingMembership, User
+from service.accounts.models import LaMembership, SettingMembership, User
 from service.db import SessionDep, utcnow
 from service.notifications.scope import Scope
 from service.problems import NotFound
 from service.web.cookies import SESSION_COOKIE
 from service.web.csrf import verify_csrf
 from service.web.errors import RedirectTo
+from service.web.flash import flash  # noqa: F401  (routes take it with the role dependencies)
 
 SIGN_IN_PATH = "/sign-in"
 SESSION_ENDED_PATH = "/session-ended"
@@ -117,26 +117,3 @@ SettingStaff = Annotated[PortalUser, Depends(require_setting_staff)]
 LaOfficer = Annotated[PortalUser, Depends(require_la_officer)]
 Admin = Annotated[PortalUser, Depends(require_admin)]
 CsrfChecked = Depends(verify_csrf)
-
-
-def flash(request: Request, text: str, *, kind: str = "success") -> None:
-    """A one-off message for the next page (Post/Redirect/Get). Needs CurrentUser on the route: it lives in the session."""
-    row: PortalSession | None = getattr(request.state, "portal_session", None)
-    if row is None:
-        raise RuntimeError("flash() needs a signed-in route (CurrentUser or a role dependency).")
-    row.flashes = [*(row.flashes or []), {"kind": kind, "text": text}]
-    request.state.db_session.add(row)
-
-
-def pop_flashes(request: Request) -> list[dict]:
-    row: PortalSession | None = getattr(request.state, "portal_session", None)
-    if row is None:
-        return []
-    state = sa_inspect(row)
-    if state.detached or state.deleted or state.was_deleted:
-        return []  # the request failed and rolled back; the messages wait for the next page
-    pending = list(row.flashes or [])
-    if pending:
-        row.flashes = []
-        request.state.db_session.add(row)
-    return pending

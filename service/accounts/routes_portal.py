@@ -5,12 +5,13 @@ from starlette.responses import RedirectResponse, Response
 
 from service.accounts import service as accounts_service
 from service.accounts import sessions
-from service.accounts.deps import SESSION_ENDED_PATH, SIGN_IN_PATH, Admin, CsrfChecked, flash, safe_next_path
+from service.accounts.deps import SESSION_ENDED_PATH, SIGN_IN_PATH, Admin, CsrfChecked, safe_next_path
 from service.accounts.models import User
 from service.db import SessionDep, utcnow
 from service.problems import NotFound
 from service.ratelimit import TokenBucket
 from service.web.cookies import SESSION_COOKIE, clear_cookie, set_private_cookie
+from service.web.flash import flash
 from service.web.templates import render
 
 router = APIRouter(include_in_schema=False)

@@ -4,9 +4,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from service.accounts import service as accounts_service
-from service.accounts.deps import Admin, CsrfChecked, flash
+from service.accounts.deps import Admin, CsrfChecked
 from service.admin import service as admin_service
+from service.dates import london_date
 from service.db import SessionDep, utcnow
+from service.web.flash import flash
 from service.web.templates import render
 
 # Authenticated by each route's Admin dependency (anyone else gets 404); CSRF checked on every POST.
@@ -45,14 +47,14 @@ def send_again(request: Request, session: SessionDep, user: Admin, message_id: i
 
 @router.get("/audit")
 def audit_page(request: Request, user: Admin) -> Response:
-    form = admin_service.default_export_form(utcnow().astimezone(admin_service.LONDON).date())
+    form = admin_service.default_export_form(london_date(utcnow()))
     return render(request, "admin/audit.html", {"form": form, "longest_days": admin_service.LONGEST_EXPORT_DAYS})
 
 
 @router.post("/audit")
 async def audit_download(request: Request, session: SessionDep, user: Admin) -> Response:
     posted = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-    form = admin_service.read_export_form(posted, today=utcnow().astimezone(admin_service.LONDON).date())
+    form = admin_service.read_export_form(posted, today=london_date(utcnow()))
     if form.export_range is None:
         return render(request, "admin/audit.html", {"form": form, "errors": form.errors, "longest_days": admin_service.LONGEST_EXPORT_DAYS}, status_code=400)
     csv_text = admin_service.export_audit(session, form.export_range, accounts_service.portal_actor(user.id))

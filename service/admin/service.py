@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -14,9 +13,9 @@ from service.alerts import service as alerts_service
 from service.alerts.models import OUTBOX_STATES, OutboxMessage
 from service.audit.export import export_audit_csv
 from service.audit.service import Actor
-from service.keyadult.wording import short_day_at_time
+from service.dates import london_days
+from service.wording import short_day_at_time
 
-LONDON = ZoneInfo("Europe/London")
 DEAD_LETTERS_SHOWN = 200
 # A year and a day, so "1 January to 1 January next year" still fits; longer exports belong to the CLI.
 LONGEST_EXPORT_DAYS = 366
@@ -117,9 +116,7 @@ class ExportRange:
     last_day: date
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        start = datetime.combine(self.first_day, time(0), LONDON).astimezone(UTC)
-        end = datetime.combine(self.last_day + timedelta(days=1), time(0), LONDON).astimezone(UTC)
-        return start, end
+        return london_days(self.first_day, self.last_day)
 
     @property
     def filename(self) -> str:

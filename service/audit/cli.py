@@ -5,12 +5,10 @@ import getpass
 import io
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from service.audit.service import Actor
+from service.dates import LONDON
 from service.db import unit_of_work
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def operator_actor() -> Actor:

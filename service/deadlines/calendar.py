@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import holidays
 
-LONDON = ZoneInfo("Europe/London")
+from service.dates import LONDON, london_date
 
 # Longer than any school holiday: reaching it means the calendar is misconfigured
 # (for example a holiday period typed as a whole year), not that a deadline is far off.
@@ -110,7 +109,7 @@ def _day_start(day: date, calendar: SchoolCalendar) -> datetime:
 def _first_day_starting_after(
     received_at: datetime, calendar: SchoolCalendar, qualifies: Callable[[date], bool]
 ) -> date:
-    day = received_at.astimezone(LONDON).date()
+    day = london_date(received_at)
     for _ in range(_SEARCH_LIMIT_DAYS):
         if qualifies(day) and _day_start(day, calendar) > received_at:
             return day

@@ -8,9 +8,12 @@ from starlette.responses import RedirectResponse, Response
 
 from service.accounts.deps import CsrfChecked, PortalUser, SettingStaff, flash
 from service.db import SessionDep, utcnow
+from service.keyadult import inbox as keyadult_inbox
 from service.keyadult import service as keyadult_service
 from service.keyadult import wording
-from service.keyadult.service import ACTIONS, SEND_BACK, STATUS_FILTERS, FormInvalid, InboxCriteria, StaffMember
+from service.keyadult.inbox import STATUS_FILTERS, InboxCriteria
+from service.keyadult.service import ACTIONS, SEND_BACK, StaffMember
+from service.web.forms import on_invalid
 from service.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +65,7 @@ def _pagination(criteria: InboxCriteria, page_count: int) -> dict | None:
 def inbox_page(request: Request, session: SessionDep, user: SettingStaff,
                status: str | None = None, setting: str | None = None, page: str | None = None) -> Response:
     criteria = InboxCriteria.from_query(status=status, urn=setting, page=page, urns=user.urns)
-    inbox = keyadult_service.inbox(session, staff=staff_member(user), criteria=criteria, now=utcnow())
+    inbox = keyadult_inbox.inbox(session, staff=staff_member(user), criteria=criteria, now=utcnow())
     return render(request, "keyadult/inbox.html", {
         "inbox": inbox, "status_filters": STATUS_FILTERS, "pagination": _pagination(criteria, inbox.page_count),
         "wording": wording, "several_settings": len(user.urns) > 1,
@@ -72,11 +75,20 @@ def inbox_page(request: Request, session: SessionDep, user: SettingStaff,
 def _notification_response(request: Request, session, user: PortalUser, notification_id: str, *,
                            errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Response:
     now = utcnow()
-    page = keyadult_service.open_notification(session, staff=staff_member(user), notification_id=notification_id, now=now)
+    staff = staff_member(user)
+    if errors:
+        page = keyadult_service.form_page(session, staff=staff, notification_id=notification_id, now=now)
+    else:
+        page = keyadult_service.open_notification(session, staff=staff, notification_id=notification_id, now=now)
     return render(request, "keyadult/notification.html", {
         "page": page, "wording": wording, "actions": ACTIONS, "send_back": SEND_BACK, "errors": errors or {},
         "form": form or {}, "today": wording.in_london(now).date(), "several_settings": len(user.urns) > 1,
     }, status_code=400 if errors else 200)
+
+
+def _on_invalid(request: Request, user: PortalUser, notification_id: str, form: dict[str, str] | None = None) -> None:
+    on_invalid(request, lambda session, errors: _notification_response(request, session, user, notification_id,
+                                                                       errors=errors, form=form))
 
 
 @router.get("/notifications/{notification_id}")
@@ -100,10 +112,8 @@ def _back_to(notification_id: str) -> RedirectResponse:
 
 @router.post("/notifications/{notification_id}/acknowledge", dependencies=[CsrfChecked])
 def acknowledge(request: Request, notification_id: str, session: SessionDep, user: SettingStaff) -> Response:
-    try:
-        newly = keyadult_service.acknowledge(session, staff=staff_member(user), notification_id=notification_id, now=utcnow())
-    except FormInvalid as invalid:
-        return _notification_response(request, session, user, notification_id, errors=invalid.errors)
+    _on_invalid(request, user, notification_id)
+    newly = keyadult_service.acknowledge(session, staff=staff_member(user), notification_id=notification_id, now=utcnow())
     flash(request, "Notification acknowledged. Now record what you do." if newly else "This notification was already acknowledged.")
     return _back_to(notification_id)
 
@@ -111,12 +121,9 @@ def acknowledge(request: Request, notification_id: str, session: SessionDep, use
 @router.post("/notifications/{notification_id}/actions", dependencies=[CsrfChecked])
 def record_action(request: Request, notification_id: str, session: SessionDep, user: SettingStaff,
                   action: Annotated[str | None, Form()] = None, note: Annotated[str, Form()] = "") -> Response:
-    try:
-        keyadult_service.record_action(session, staff=staff_member(user), notification_id=notification_id,
-                                       action=action, note=note, now=utcnow())
-    except FormInvalid as invalid:
-        return _notification_response(request, session, user, notification_id, errors=invalid.errors,
-                                      form={"action": action or "", "note": note})
+    _on_invalid(request, user, notification_id, form={"action": action or "", "note": note})
+    keyadult_service.record_action(session, staff=staff_member(user), notification_id=notification_id,
+                                   action=action, note=note, now=utcnow())
     if action == SEND_BACK:
         flash(request, "The notification has been sent back to the local authority. You can no longer see it.")
         return RedirectResponse("/notifications", status_code=303)
@@ -126,9 +133,7 @@ def record_action(request: Request, notification_id: str, session: SessionDep, u
 
 @router.post("/notifications/{notification_id}/close", dependencies=[CsrfChecked])
 def close(request: Request, notification_id: str, session: SessionDep, user: SettingStaff) -> Response:
-    try:
-        newly = keyadult_service.close(session, staff=staff_member(user), notification_id=notification_id, now=utcnow())
-    except FormInvalid as invalid:
-        return _notification_response(request, session, user, notification_id, errors=invalid.errors)
+    _on_invalid(request, user, notification_id)
+    newly = keyadult_service.close(session, staff=staff_member(user), notification_id=notification_id, now=utcnow())
     flash(request, "Notification closed." if newly else "This notification was already closed.")
     return _back_to(notification_id)

@@ -17,9 +17,9 @@ from service.notifications import lifecycle
 from service.notifications.models import Incident, Notification, NotificationAction
 from service.notifications.scope import Scope, get_notification, scoped_notifications, visible_actions
 from service.police.models import PoliceForce
+from service.problems import FormInvalid
 from service.register.models import Setting
 
-PAGE_SIZE = 25
 CHRONOLOGY_LIMIT = 50
 # Police refer automatically after three or more incidents in three months; the setting sees the same pattern.
 REPEAT_WINDOW_MONTHS = 3
@@ -38,14 +38,6 @@ ACTIONS: dict[str, str] = {
 SEND_BACK = "not_on_roll"
 NOTE_REQUIRED = frozenset({"other"})
 
-# What "status" means in the inbox filter, in a Key Adult's words.
-STATUS_FILTERS: dict[str, str] = {
-    "all": "All notifications",
-    "waiting": "Not acknowledged",
-    "overdue": "Overdue",
-    "acknowledged": "Acknowledged, not closed",
-    "closed": "Closed",
-}
 
 
 @dataclass(frozen=True)
@@ -63,14 +55,6 @@ class StaffMember:
     @property
     def actor(self) -> Actor:
         return Actor(type="user", id=str(self.user_id), source=self.source)
-
-
-class FormInvalid(Exception):
-    """A Key Adult's request that cannot be done as asked; errors map a field id on the page to a message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(", ".join(errors))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -117,117 +101,6 @@ def close_problems(*, acknowledged: bool, action_count: int) -> dict[str, str]:
     if action_count == 0:
         return {"close": "Record at least one thing you did before closing the notification"}
     return {}
-
-
-def status_conditions(status: str, now: datetime) -> tuple:
-    if status == "waiting":
-        return (Notification.acknowledged_at.is_(None),)
-    if status == "overdue":
-        return (Notification.acknowledged_at.is_(None), Notification.acknowledge_by < now)
-    if status == "acknowledged":
-        return (Notification.acknowledged_at.is_not(None), Notification.closed_at.is_(None))
-    if status == "closed":
-        return (Notification.closed_at.is_not(None),)
-    return ()
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Inbox
-
-
-@dataclass(frozen=True)
-class InboxCriteria:
-    status: str = "all"
-    urn: str | None = None
-    page: int = 1
-
-    @classmethod
-    def from_query(cls, *, status: str | None, urn: str | None, page: str | None, urns: frozenset[str]) -> InboxCriteria:
-        """What the inbox's GET form asked for; anything unrecognised falls back to the default rather than failing."""
-        try:
-            page_number = max(1, min(int(page or 1), 100_000))
-        except ValueError:
-            page_number = 1
-        return cls(
-            status=status if status in STATUS_FILTERS else "all",
-            urn=urn if urn in urns else None,
-            page=page_number,
-        )
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    id: str
-    given_name: str | None
-    family_name: str | None
-    urn: str
-    setting_name: str
-    occurred_at: datetime
-    risk_level: str
-    received_at: datetime
-    acknowledge_by: datetime | None
-    acknowledged_at: datetime | None
-    status: str
-    overdue: bool
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    rows: tuple[InboxRow, ...]
-    total: int
-    criteria: InboxCriteria
-    settings: dict[str, str]  # urn -> name, for the setting filter
-    page_size: int = PAGE_SIZE
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def setting_names(session: Session, urns: frozenset[str]) -> dict[str, str]:
-    found = dict(session.exec(select(Setting.urn, Setting.name).where(Setting.urn.in_(sorted(urns)))).all()) if urns else {}
-    return {urn: found.get(urn, f"Setting {urn}") for urn in sorted(urns, key=lambda u: (found.get(u, ""), u))}
-
-
-def inbox(session: Session, *, staff: StaffMember, criteria: InboxCriteria, now: datetime) -> InboxPage:
-    """One page of the staff member's notifications: not yet acknowledged first, then newest first."""
-    scoped = scoped_notifications(staff.scope).where(
-        Notification.superseded_by_id.is_(None), *status_conditions(criteria.status, now)
-    )
-    if criteria.urn is not None:
-        scoped = scoped.where(Notification.recipient_urn == criteria.urn)
-    total = session.exec(scoped.with_only_columns(sa.func.count(Notification.id))).one()
-
-    waiting_first = sa.case((Notification.acknowledged_at.is_(None), 0), else_=1)
-    # Sort and cut the page on the narrow notification rows (ix_notification_setting_inbox), then join the
-    # incident and setting for just those 25 rows, so the join never runs over the setting's whole history.
-    page = (
-        scoped.with_only_columns(Notification.id, waiting_first.label("waiting_rank"), Notification.received_at)
-        .order_by(waiting_first, Notification.received_at.desc(), Notification.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((criteria.page - 1) * PAGE_SIZE)
-        .subquery("page")
-    )
-    results = session.exec(
-        select(
-            Notification.id, Notification.given_name, Notification.family_name, Notification.recipient_urn,
-            Notification.received_at, Notification.acknowledge_by, Notification.acknowledged_at, Notification.status,
-            Incident.occurred_at, Incident.risk_level, Setting.name,
-        )
-        .join(page, page.c.id == Notification.id)
-        .join(Incident, Incident.id == Notification.incident_id)
-        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
-        .order_by(page.c.waiting_rank, page.c.received_at.desc(), Notification.id.desc())
-    ).all()
-    rows = tuple(
-        InboxRow(
-            id=r[0], given_name=r[1], family_name=r[2], urn=r[3], setting_name=r[10] or f"Setting {r[3]}",
-            received_at=r[4], acknowledge_by=r[5], acknowledged_at=r[6], status=r[7], occurred_at=r[8],
-            risk_level=r[9], overdue=is_overdue(r[5], r[6], now),
-        )
-        for r in results
-    )
-    return InboxPage(rows=rows, total=total, criteria=criteria, settings=setting_names(session, staff.urns))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -394,6 +267,12 @@ def _view(session: Session, staff: StaffMember, notification_id: str, now: datet
     lifecycle.record_view(session, notification, actor=staff.actor, now=now, by_owner=True, audit_action=audit_action,
                           urn=notification.recipient_urn)
     return notification
+
+
+def form_page(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> NotificationPage:
+    """The notification page shown again around a form's errors: read only, so it records no view."""
+    notification = get_notification(session, staff.scope, notification_id)
+    return notification_page(session, staff=staff, notification=notification, now=now)
 
 
 def open_notification(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> NotificationPage:

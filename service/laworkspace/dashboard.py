@@ -7,12 +7,15 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from markupsafe import Markup, escape
 
-LONDON = ZoneInfo("Europe/London")
+# LONDON and months_before are imported from here by laworkspace.routes_portal and laworkspace.oversight for now;
+# once they import them from service.dates, drop the two names from this line.
+from service.dates import LONDON, london_days, months_before  # noqa: F401
+from service.wording import short_date
+
 MAX_PERIOD_DAYS = 731
 DEFAULT_PERIOD_DAYS = 30
 TOP_SETTINGS = 10
@@ -26,17 +29,14 @@ class Period:
     end: date
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        first = datetime.combine(self.start, time(0), LONDON).astimezone(UTC)
-        after = datetime.combine(self.end + timedelta(days=1), time(0), LONDON).astimezone(UTC)
-        return first, after
+        return london_days(self.start, self.end)
 
     @property
     def label(self) -> str:
-        return f"{long_date(self.start)} to {long_date(self.end)}"
+        return f"{short_date(self.start)} to {short_date(self.end)}"
 
 
-def long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+long_date = short_date  # laworkspace.routes_portal still hands it to la/dashboard.html; drop it once it stops
 
 
 def default_period(today: date) -> Period:
@@ -83,15 +83,6 @@ def parse_period(from_text: str | None, to_text: str | None, today: date) -> tup
     if errors:
         return fallback, errors
     return Period(start, end), {}
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day of the month, `months` earlier (the month's last day if it is shorter)."""
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    next_month = date(year + (month == 12), month % 12 + 1, 1)
-    return date(year, month, min(day.day, (next_month - timedelta(days=1)).day))
 
 
 def median_of_middle(middle: Sequence[float]) -> float | None:

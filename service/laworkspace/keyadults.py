@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 from service.accounts import service as accounts_service
 from service.accounts.models import SETTING_ROLES, SettingMembership, User
 from service.db import utcnow
-from service.laworkspace.service import FormErrors, Officer
-from service.problems import NotFound
+from service.laworkspace.officer import Officer
+from service.problems import FormInvalid, NotFound
 from service.register.models import Setting
 from service.register.service import search_settings
 
@@ -48,7 +48,7 @@ def settings_in_area(session: Session, officer: Officer, text: str) -> list[Sett
     text = (text or "").strip()[:100]
     if len(text) < 2:
         return []
-    return [s for s in search_settings(session, text, la_codes=officer.la_codes, limit=20) if s.status.startswith("Open")]
+    return [s for s in search_settings(session, text, la_codes=officer.la_codes, limit=20) if s.is_open]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     setting = session.get(Setting, (urn or "").strip()) if urn else None
     if setting is None or setting.la_code not in officer.la_codes:
         errors["invite-urn"] = "Choose a setting in your local authority"
-    elif not setting.status.startswith("Open"):
+    elif not setting.is_open:
         errors["invite-urn"] = "Choose an open setting: this one is closed"
     email = (email or "").strip()
     if not email:
@@ -78,7 +78,7 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     if role not in SETTING_ROLES:
         errors["invite-role"] = "Select whether they are the Key Adult or a deputy"
     if errors:
-        raise FormErrors(errors)
+        raise FormInvalid(errors)
     try:
         invitation = accounts_service.invite_user(
             session, email=email, display_name=display_name.strip(), kind="setting_staff", now=utcnow(), by=officer.actor,
@@ -87,7 +87,7 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     except ValueError as problem:
         # The accounts service's words are for operators; an officer sees the likely cause.
         other_kind = "another kind" in str(problem)
-        raise FormErrors({"invite-email": "This email address belongs to a local authority or administrator account"
+        raise FormInvalid({"invite-email": "This email address belongs to a local authority or administrator account"
                           if other_kind else "Enter an email address in the correct format"}) from problem
     return Invited(email=accounts_service.normalise_email(email), setting_label=f"{setting.name} (URN {setting.urn})",
                    link_sent=invitation.link is not None)
@@ -105,7 +105,7 @@ def deactivate(session: Session, officer: Officer, user_id: int) -> str:
     if not la_codes & officer.la_codes:
         raise NotFound("No such person.")
     if not la_codes <= officer.la_codes:
-        raise FormErrors({"staff": f"{user.email} also works for settings in another local authority. "
+        raise FormInvalid({"staff": f"{user.email} also works for settings in another local authority. "
                                    "Ask the service administrator to deactivate them."})
     if user.is_active:
         accounts_service.deactivate_user(session, email=user.email, by=officer.actor)

@@ -9,17 +9,23 @@ from starlette.responses import RedirectResponse, Response
 from service.accounts.deps import CsrfChecked, LaOfficer, PortalUser, flash
 from service.db import SessionDep, utcnow
 from service.laworkspace import dashboard, keyadults
-from service.laworkspace import service as workspace
+from service.localauthorities import configuration as la_configuration
+from service.laworkspace import item as la_item
+from service.laworkspace import officer as la_officer
+from service.laworkspace import oversight as la_oversight
+from service.laworkspace import queues as la_queues
+from service.laworkspace import reroute as la_reroute
 from service.laworkspace.dashboard import LONDON
 from service.localauthorities import service as la_service
+from service.web.forms import on_invalid
 from service.web.templates import render
 
 # Authenticated by each route's LaOfficer dependency (anyone else gets 404); CSRF checked on every POST.
 router = APIRouter(prefix="/la", include_in_schema=False, dependencies=[CsrfChecked])
 
 
-def _officer(user: PortalUser) -> workspace.Officer:
-    return workspace.Officer(id=user.id, la_codes=user.la_codes)
+def _officer(user: PortalUser) -> la_officer.Officer:
+    return la_officer.Officer(id=user.id, la_codes=user.la_codes)
 
 
 def london(moment: datetime | None, *, with_day: bool = True) -> str:
@@ -33,8 +39,8 @@ def london(moment: datetime | None, *, with_day: bool = True) -> str:
 
 def _common(user: PortalUser, **context) -> dict:
     return {
-        "london": london, "queue_titles": workspace.QUEUE_TITLES, "status_labels": workspace.STATUS_LABELS,
-        "education_status_labels": workspace.EDUCATION_STATUS_LABELS, "method_labels": workspace.ROUTING_METHOD_LABELS,
+        "london": london, "queue_titles": la_queues.QUEUE_TITLES, "status_labels": la_queues.STATUS_LABELS,
+        "education_status_labels": la_queues.EDUCATION_STATUS_LABELS, "method_labels": la_queues.ROUTING_METHOD_LABELS,
         "la_codes": sorted(user.la_codes), **context,
     }
 
@@ -44,18 +50,18 @@ def _common(user: PortalUser, **context) -> dict:
 
 @router.get("")
 def home(request: Request, session: SessionDep, user: LaOfficer) -> Response:
-    counts = workspace.queue_counts(session, _officer(user))
-    return render(request, "la/home.html", _common(user, counts=counts, descriptions=workspace.QUEUE_DESCRIPTIONS))
+    counts = la_queues.queue_counts(session, _officer(user))
+    return render(request, "la/home.html", _common(user, counts=counts, descriptions=la_queues.QUEUE_DESCRIPTIONS))
 
 
 @router.get("/queues/{queue}")
 def queue(request: Request, session: SessionDep, user: LaOfficer, queue: str) -> Response:
     officer = _officer(user)
-    filters = workspace.parse_queue_filters(request.query_params, officer)
-    page = workspace.queue_page(session, officer, queue, filters)
+    filters = la_queues.parse_queue_filters(request.query_params, officer)
+    page = la_queues.queue_page(session, officer, queue, filters)
     return render(request, "la/queue.html", _common(
-        user, page=page, title_text=workspace.QUEUE_TITLES[queue], description=workspace.QUEUE_DESCRIPTIONS[queue],
-        assigned_filters=workspace.ASSIGNED_FILTERS,
+        user, page=page, title_text=la_queues.QUEUE_TITLES[queue], description=la_queues.QUEUE_DESCRIPTIONS[queue],
+        assigned_filters=la_queues.ASSIGNED_FILTERS,
     ))
 
 
@@ -64,18 +70,23 @@ def queue(request: Request, session: SessionDep, user: LaOfficer, queue: str) ->
 
 def _item_page(request: Request, session, user: PortalUser, notification_id: str, *, errors: dict | None = None,
                form: dict | None = None, status_code: int = 200) -> Response:
-    item = workspace.view_item(session, _officer(user), notification_id)
+    item = la_item.view_item(session, _officer(user), notification_id, record=not errors)
     search = (request.query_params.get("setting_search") or (form or {}).get("setting_search") or "").strip()
-    choices = workspace.setting_choices(session, search) if search else []
+    choices = la_reroute.setting_choices(session, search) if search else []
     return render(request, "la/item.html", _common(
         user, item=item, n=item.notification, setting_search=search, setting_choices=choices,
-        outcomes=workspace.OUTCOMES, errors=errors or {}, form=form or {},
+        outcomes=la_item.OUTCOMES, errors=errors or {}, form=form or {},
     ), status_code=status_code)
 
 
 @router.get("/notifications/{notification_id}")
 def item(request: Request, session: SessionDep, user: LaOfficer, notification_id: str) -> Response:
     return _item_page(request, session, user, notification_id)
+
+
+def _item_on_invalid(request: Request, user: PortalUser, notification_id: str, form: dict | None = None) -> None:
+    on_invalid(request, lambda session, errors: _item_page(request, session, user, notification_id, errors=errors,
+                                                           form=form, status_code=400))
 
 
 def _back_to_item(notification_id: str) -> RedirectResponse:
@@ -85,10 +96,8 @@ def _back_to_item(notification_id: str) -> RedirectResponse:
 @router.post("/notifications/{notification_id}/assign")
 def assign(request: Request, session: SessionDep, user: LaOfficer, notification_id: str,
            officer_id: str = Form("", alias="assigned-officer")) -> Response:
-    try:
-        workspace.assign(session, _officer(user), notification_id, officer_id or None)
-    except workspace.FormErrors as problem:
-        return _item_page(request, session, user, notification_id, errors=problem.errors, status_code=400)
+    _item_on_invalid(request, user, notification_id)
+    la_item.assign(session, _officer(user), notification_id, officer_id or None)
     flash(request, "Assignment saved.")
     return _back_to_item(notification_id)
 
@@ -99,23 +108,19 @@ def reroute(request: Request, session: SessionDep, user: LaOfficer, notification
             setting_reason: str = Form("", alias="reroute-setting-reason"), la_reason: str = Form("", alias="reroute-la-reason"),
             setting_search: str = Form("")) -> Response:
     reason = setting_reason if target == "setting" else la_reason
-    try:
-        result = workspace.reroute(session, _officer(user), notification_id, target=target, urn=urn or None,
-                                   la_code=la_code or None, reason=reason)
-    except workspace.FormErrors as problem:
-        form = {"target": target, "reroute-setting-urn": urn, "reroute-la-code": la_code, "setting_search": setting_search,
-                "reroute-setting-reason": setting_reason, "reroute-la-reason": la_reason}
-        return _item_page(request, session, user, notification_id, errors=problem.errors, form=form, status_code=400)
+    _item_on_invalid(request, user, notification_id, form={
+        "target": target, "reroute-setting-urn": urn, "reroute-la-code": la_code, "setting_search": setting_search,
+        "reroute-setting-reason": setting_reason, "reroute-la-reason": la_reason})
+    result = la_reroute.reroute(session, _officer(user), notification_id, target=target, urn=urn or None,
+                               la_code=la_code or None, reason=reason)
     flash(request, f"Re-routed to {result.owner_label}. They have been alerted.")
     return RedirectResponse(f"/la/queues/{result.from_queue}" if result.from_queue else "/la", status_code=303)
 
 
 @router.post("/notifications/{notification_id}/acknowledge")
 def acknowledge(request: Request, session: SessionDep, user: LaOfficer, notification_id: str) -> Response:
-    try:
-        workspace.acknowledge(session, _officer(user), notification_id)
-    except workspace.FormErrors as problem:
-        return _item_page(request, session, user, notification_id, errors=problem.errors, status_code=400)
+    _item_on_invalid(request, user, notification_id)
+    la_item.acknowledge(session, _officer(user), notification_id)
     flash(request, "Notification acknowledged.")
     return _back_to_item(notification_id)
 
@@ -124,12 +129,9 @@ def acknowledge(request: Request, session: SessionDep, user: LaOfficer, notifica
 def record_outcome(request: Request, session: SessionDep, user: LaOfficer, notification_id: str,
                    outcome: str = Form(""), note: str = Form("", alias="outcome-note"),
                    close: str = Form("", alias="outcome-close")) -> Response:
-    form = workspace.OutcomeForm(outcome=outcome, note=note, close=close == "yes")
-    try:
-        closed = workspace.record_outcome(session, _officer(user), notification_id, form)
-    except workspace.FormErrors as problem:
-        values = {"outcome": outcome, "outcome-note": note, "outcome-close": close}
-        return _item_page(request, session, user, notification_id, errors=problem.errors, form=values, status_code=400)
+    form = la_item.OutcomeForm(outcome=outcome, note=note, close=close == "yes")
+    _item_on_invalid(request, user, notification_id, form={"outcome": outcome, "outcome-note": note, "outcome-close": close})
+    closed = la_item.record_outcome(session, _officer(user), notification_id, form)
     flash(request, "Outcome recorded. The notification has left the queue." if closed else "Outcome recorded.")
     return _back_to_item(notification_id)
 
@@ -141,15 +143,15 @@ def _figures(request: Request, session, user: PortalUser):
     officer = _officer(user)
     today = utcnow().astimezone(LONDON).date()
     period, errors = dashboard.parse_period(request.query_params.get("from"), request.query_params.get("to"), today)
-    rows = workspace.oversight_rows(session, officer, period, top_settings=dashboard.TOP_SETTINGS)
-    figures = dashboard.oversight_figures(rows, period, outcome_label=workspace.action_label)
+    rows = la_oversight.oversight_rows(session, officer, period, top_settings=dashboard.TOP_SETTINGS)
+    figures = dashboard.oversight_figures(rows, period, outcome_label=la_item.action_label)
     return officer, period, errors, figures
 
 
 @router.get("/dashboard")
 def oversight(request: Request, session: SessionDep, user: LaOfficer) -> Response:
     officer, period, errors, figures = _figures(request, session, user)
-    workspace.record_dashboard_view(session, officer, period, export=False)
+    la_oversight.record_dashboard_view(session, officer, period, export=False)
     form = {"from": request.query_params.get("from") or period.start.isoformat(),
             "to": request.query_params.get("to") or period.end.isoformat()}
     charts = {
@@ -176,7 +178,7 @@ def oversight_csv(request: Request, session: SessionDep, user: LaOfficer) -> Res
     officer, period, errors, figures = _figures(request, session, user)
     if errors:
         return RedirectResponse("/la/dashboard?" + str(request.query_params), status_code=303)
-    workspace.record_dashboard_view(session, officer, period, export=True)
+    la_oversight.record_dashboard_view(session, officer, period, export=True)
     filename = f"oversight-{'-'.join(sorted(user.la_codes))}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
     return Response(dashboard.csv_text(figures, sorted(user.la_codes)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -187,7 +189,7 @@ def oversight_csv(request: Request, session: SessionDep, user: LaOfficer) -> Res
 
 @router.get("/authorities/{la_code}/configuration")
 def configuration(request: Request, session: SessionDep, user: LaOfficer, la_code: str) -> Response:
-    authority = workspace.editable_authority(session, _officer(user), la_code)
+    authority = la_configuration.editable_authority(session, _officer(user), la_code)
     return render(request, "la/configuration.html", _common(
         user, authority=authority, form=la_service.config_form_values(authority)))
 
@@ -200,12 +202,9 @@ async def posted_form(request: Request) -> dict[str, str]:
 @router.post("/authorities/{la_code}/configuration")
 def save_configuration(request: Request, session: SessionDep, user: LaOfficer, la_code: str,
                        form: Annotated[dict[str, str], Depends(posted_form)]) -> Response:
-    try:
-        changed = workspace.update_configuration(session, _officer(user), la_code, form)
-    except workspace.FormErrors as problem:
-        authority = workspace.editable_authority(session, _officer(user), la_code)
-        return render(request, "la/configuration.html", _common(user, authority=authority, form=form, errors=problem.errors),
-                      status_code=400)
+    on_invalid(request, lambda session, errors: render(request, "la/configuration.html", _common(
+        user, authority=la_configuration.editable_authority(session, _officer(user), la_code), form=form, errors=errors)))
+    changed = la_configuration.update_configuration(session, _officer(user), la_code, form)
     flash(request, "Configuration saved." if changed else "Nothing was changed.")
     return RedirectResponse(f"/la/authorities/{la_code}/configuration", status_code=303)
 
@@ -233,12 +232,10 @@ def key_adults(request: Request, session: SessionDep, user: LaOfficer) -> Respon
 def invite_key_adult(request: Request, session: SessionDep, user: LaOfficer, urn: str = Form("", alias="invite-urn"),
                      email: str = Form("", alias="invite-email"), display_name: str = Form("", alias="invite-name"),
                      role: str = Form("", alias="invite-role"), setting_search: str = Form("")) -> Response:
-    try:
-        invited = keyadults.invite(session, _officer(user), urn=urn, email=email, display_name=display_name, role=role)
-    except workspace.FormErrors as problem:
-        form = {"invite-urn": urn, "invite-email": email, "invite-name": display_name, "invite-role": role,
-                "setting_search": setting_search}
-        return _key_adults_page(request, session, user, errors=problem.errors, form=form, status_code=400)
+    form = {"invite-urn": urn, "invite-email": email, "invite-name": display_name, "invite-role": role,
+            "setting_search": setting_search}
+    on_invalid(request, lambda session, errors: _key_adults_page(request, session, user, errors=errors, form=form))
+    invited = keyadults.invite(session, _officer(user), urn=urn, email=email, display_name=display_name, role=role)
     flash(request, f"Invitation sent to {invited.email} for {invited.setting_label}." if invited.link_sent
           else f"{invited.email} already has an account: they can now see {invited.setting_label}.")
     return RedirectResponse("/la/key-adults", status_code=303)
@@ -246,9 +243,7 @@ def invite_key_adult(request: Request, session: SessionDep, user: LaOfficer, urn
 
 @router.post("/key-adults/{user_id}/deactivate")
 def deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer, user_id: int) -> Response:
-    try:
-        email = keyadults.deactivate(session, _officer(user), user_id)
-    except workspace.FormErrors as problem:
-        return _key_adults_page(request, session, user, errors=problem.errors, status_code=400)
+    on_invalid(request, lambda session, errors: _key_adults_page(request, session, user, errors=errors))
+    email = keyadults.deactivate(session, _officer(user), user_id)
     flash(request, f"{email} can no longer sign in.")
     return RedirectResponse("/la/key-adults", status_code=303)

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from service.accounts.models import SettingMembership, User
+from service.accounts.onboarded import active_key_adult_urns
 from service.alerts.outbox import webhook_urns
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
+from service.dates import age_on, london_date
 from service.db import utcnow
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
@@ -25,8 +26,7 @@ from service.police.models import PoliceForce
 from service.police.service import AuthenticatedClient
 from service.problems import FieldProblem, Unprocessable
 from service.register.service import index_cache
-from service.routing import ChildFacts, RoutingContext, RoutingDecision, age_on, route_child
-from service.routing.rules import london_date
+from service.routing import ChildFacts, RoutingContext, RoutingDecision, route_child
 
 LA_QUEUE_FOR_METHOD = {
     "education_status": "not_in_school",
@@ -62,11 +62,7 @@ class _Onboarded:
 
     def __contains__(self, urn: object) -> bool:
         if urn not in self._cache:
-            row = self._session.exec(
-                select(SettingMembership.urn).join(User, User.id == SettingMembership.user_id)
-                .where(SettingMembership.urn == urn, User.is_active, SettingMembership.role == "key_adult").limit(1)
-            ).first()
-            self._cache[urn] = row is not None
+            self._cache[urn] = isinstance(urn, str) and bool(active_key_adult_urns(self._session, [urn]))
         return self._cache[urn]
 
 

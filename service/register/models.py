@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime, utcnow
+from service.register.records import is_open_status
 
 
 class Setting(SQLModel, table=True):
@@ -24,6 +25,10 @@ class Setting(SQLModel, table=True):
     open_date: date | None = None
     close_date: date | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return is_open_status(self.status)
 
 
 class SettingLinkRow(SQLModel, table=True):

@@ -3,6 +3,14 @@
 from dataclasses import dataclass
 from datetime import date
 
+# GIAS statuses of settings that still take pupils: "Open", and "Open, but proposed to close".
+OPEN_STATUS_PREFIX = "Open"
+
+
+def is_open_status(status: str) -> bool:
+    """Whether a setting with this GIAS status still takes pupils, so still receives notifications."""
+    return status.startswith(OPEN_STATUS_PREFIX)
+
 
 @dataclass(frozen=True, slots=True)
 class SettingRecord:
@@ -21,8 +29,7 @@ class SettingRecord:
 
     @property
     def is_open(self) -> bool:
-        # "Open, but proposed to close" still takes pupils, so it still receives notifications.
-        return self.status.startswith("Open")
+        return is_open_status(self.status)
 
     def takes_age(self, age: int | None) -> bool:
         """False only when the register's statutory age range rules the age out; unknown ranges rule nothing out."""

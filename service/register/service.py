@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from service.db import utcnow
 from service.register.gias import count_data_rows, read_establishments, read_links
 from service.register.models import RegisterImport, Setting, SettingLinkRow
-from service.register.records import RowProblem, SettingLink, SettingRecord
+from service.register.records import OPEN_STATUS_PREFIX, RowProblem, SettingLink, SettingRecord
 from service.routing import RegisterIndex
 
 BATCH_SIZE = 1000
@@ -159,5 +159,5 @@ def search_settings(session: Session, text: str, *, la_codes: Iterable[str] | No
             query = query.where(Setting.name.ilike(f"%{word}%"))
     if la_codes is not None:
         query = query.where(Setting.la_code.in_(list(la_codes)))
-    query = query.order_by(sa.case((Setting.status.like("Open%"), 0), else_=1), Setting.name).limit(limit)
+    query = query.order_by(sa.case((Setting.status.like(f"{OPEN_STATUS_PREFIX}%"), 0), else_=1), Setting.name).limit(limit)
     return list(session.exec(query))

@@ -3,10 +3,10 @@
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from service.routing.register_index import RegisterIndex
+from service.routing.candidate import Candidate
+from service.routing.register_index import RegisterIndex
 
 EDUCATION_STATUSES = (
     "attends_setting",
@@ -33,19 +33,8 @@ class ChildFacts:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    urn: str
-    name: str
-    la_code: str
-    score: float  # 0..100, how well the given name fits this setting
-
-    def as_dict(self) -> dict:
-        return {"urn": self.urn, "name": self.name, "la_code": self.la_code, "score": self.score}
-
-
-@dataclass(frozen=True)
 class RoutingContext:
-    index: "RegisterIndex"
+    index: RegisterIndex
     default_la_code: str
     force_la_codes: tuple[str, ...]
     onboarded_urns: Container[str]  # settings with an active Key Adult
@@ -78,8 +67,3 @@ class RoutingDecision:
             "intended_urn": self.intended_urn,
         }
 
-
-def age_on(date_of_birth: date, on: date) -> int:
-    """Whole years completed on the given day (a child born 29 February turns a year older on 1 March)."""
-    had_birthday = (on.month, on.day) >= (date_of_birth.month, date_of_birth.day)
-    return on.year - date_of_birth.year - (0 if had_birthday else 1)

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from service.register.records import SettingLink, SettingRecord
-from service.routing.decisions import Candidate
+from service.routing.candidate import Candidate
 from service.routing.names import CoverTest, NameForm, compare, given_name_form, name_form, score_ceilings, word_stem
 
 # Successor chains longer than this are data loops or history too old to trust.

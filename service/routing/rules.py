@@ -2,15 +2,14 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from service.register.records import SettingRecord
-from service.routing.decisions import Candidate, ChildFacts, RoutingContext, RoutingDecision, age_on
+from service.dates import age_on, london_date
+from service.routing.candidate import Candidate
+from service.routing.decisions import ChildFacts, RoutingContext, RoutingDecision
 from service.routing.names import CEILING_ROUNDING, given_name_form
 from service.routing.register_index import NameHits, NameMatch, sort_matches
-
-LONDON = ZoneInfo("Europe/London")
 
 ADULT_AGE = 18
 SCHOOL_AGE = 5
@@ -34,12 +33,6 @@ CLEAR_MARGIN = 10.0
 # Below this a candidate is not worth an officer's attention.
 CANDIDATE_FLOOR = 50.0
 CANDIDATES_SHOWN = 5
-
-
-def london_date(moment: datetime) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(LONDON).date()
 
 
 def home_la_code(child: ChildFacts, context: RoutingContext) -> str:

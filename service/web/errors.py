@@ -9,8 +9,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from service.notifications.scope import NoLongerYours
-from service.problems import DomainError, problem_response
+from service.problems import DomainError, FormInvalid, problem_response
+from service.web.forms import form_page_for
 from service.web.security import security_headers
+from service.web.templates import render
 
 API_PREFIXES = ("/api/", "/healthz", "/readyz")
 log = logging.getLogger(__name__)
@@ -56,12 +58,19 @@ def is_api_path(path: str) -> bool:
 
 def render_error(request: Request, status: int, *, headers: dict[str, str] | None = None, csrf: bool = False,
                  page: tuple[str, tuple[str, ...]] | None = None) -> Response:
-    from service.web.templates import render
-
     heading, paragraphs = page or (CSRF_PAGE if csrf else ERROR_PAGES.get(status, ERROR_PAGES[400 if status < 500 else 500]))
     response = render(request, "errors/error.html", {"heading": heading, "paragraphs": paragraphs}, status_code=status)
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    return response
+
+
+def _show_form_again(page, exc: FormInvalid) -> Response:
+    from service.db import unit_of_work
+
+    with unit_of_work() as session:
+        response = page(session, exc.errors)
+    response.status_code = 400
     return response
 
 
@@ -89,6 +98,13 @@ def install_html_errors(app: FastAPI) -> None:
         if is_api_path(request.url.path):
             return await api_http_error(request, exc)
         return render_error(request, exc.status_code, headers=getattr(exc, "headers", None), csrf=exc.detail == "csrf")
+
+    @app.exception_handler(FormInvalid)
+    async def form_invalid(request: Request, exc: FormInvalid) -> Response:
+        page = form_page_for(request)
+        if is_api_path(request.url.path) or page is None:
+            return await domain_error(request, exc)
+        return await run_in_threadpool(_show_form_again, page, exc)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

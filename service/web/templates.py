@@ -10,6 +10,8 @@ from starlette.responses import HTMLResponse
 
 from service.config import REPO_ROOT
 from service.web import csrf
+from service.web.flash import pop_flashes
+from service.wording import FILTERS, GLOBALS
 
 SERVICE_NAME = "Operation Encompass"
 TEMPLATE_DIR = REPO_ROOT / "templates"
@@ -47,7 +49,9 @@ def _environment() -> Environment:
     environment.globals["field_error"] = field_error
     environment.globals["service_name"] = SERVICE_NAME
     environment.globals["assetPath"] = "/assets"
+    environment.globals.update(GLOBALS)
     environment.filters["required_csrf"] = _require_csrf_token
+    environment.filters.update(FILTERS)  # London dates and times, ages: {{ n.received_at | time_on_day }}
     return environment
 
 
@@ -56,8 +60,6 @@ templates = Jinja2Templates(env=_environment())
 
 def render(request: Request, template_name: str, context: Mapping[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     """Render a portal page. `errors` in the context ({field_id: message}, in page order) drives the error summary."""
-    from service.accounts.deps import pop_flashes  # accounts builds on web; import late to keep the layers one-way
-
     token = csrf.token_for(request)
     page: dict[str, Any] = {
         "csp_nonce": getattr(request.state, "csp_nonce", ""),

@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import select
 
 from service.alerts.models import OutboxMessage
-from service.laworkspace import service as workspace
+from service.laworkspace import item as la_item
+from service.laworkspace import officer as la_officer
 from service.notifications.models import Notification
 from tests.school_holidays import close_schools_for_holiday
 
@@ -72,8 +73,8 @@ def test_the_la_is_escalated_to_at_the_deadline_and_the_deputies_on_holiday_are_
 def test_the_cover_team_acknowledging_in_time_stops_the_ladder(db, closed_school, post_incident, make_worker, clock):
     [posted] = post_incident()
     deadline = _fresh(db, posted["id"]).acknowledge_by
-    officer = workspace.Officer(id=closed_school["officer"].id, la_codes=frozenset({"830"}))
-    workspace.acknowledge(db, officer, posted["id"], now=deadline - timedelta(hours=1))
+    officer = la_officer.Officer(id=closed_school["officer"].id, la_codes=frozenset({"830"}))
+    la_item.acknowledge(db, officer, posted["id"], now=deadline - timedelta(hours=1))
     db.commit()
     worker = make_worker()
 

@@ -4,10 +4,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.keyadult import wording
+from service import wording
+from service.dates import months_before
 from service.keyadult.guidance import guidance_for
 from service.keyadult.routes_portal import pagination_items
-from service.keyadult.service import action_problems, close_problems, incidents_in_window, is_overdue, months_before
+from service.keyadult.service import action_problems, close_problems, incidents_in_window, is_overdue
 from service.localauthorities.models import LocalAuthority
 
 
@@ -22,7 +23,7 @@ def test_deadline_is_said_in_london_time_in_winter_and_summer():
 
 def test_a_purged_child_is_shown_as_details_removed():
     assert wording.child_name("Ellie", "Brookes") == "Ellie Brookes"
-    assert wording.child_name(None, None) == "Details removed"
+    assert wording.child_name(None, None) == wording.DETAILS_REMOVED == "Details removed"
 
 
 def test_overdue_only_while_unacknowledged_after_the_deadline():

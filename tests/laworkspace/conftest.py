@@ -49,7 +49,7 @@ def officer(make_user):
 @pytest.fixture
 def as_officer(officer):
     """A workspace Officer (service layer, no HTTP) with its user."""
-    from service.laworkspace.service import Officer
+    from service.laworkspace.officer import Officer
 
     def make(*la_codes: str, name: str = "Officer"):
         user = officer(*la_codes, name=name)

@@ -9,8 +9,10 @@ from bs4 import BeautifulSoup
 from sqlmodel import select
 
 from service.audit.models import AuditEvent
+from service.dates import months_before
 from service.laworkspace import dashboard
-from service.laworkspace import service as workspace
+from service.laworkspace import item as la_item
+from service.laworkspace import oversight as la_oversight
 from tests.laworkspace.conftest import BRIMINGTON_JUNIOR, child_entry
 
 PERIOD = {"from": "2026-11-02", "to": "2026-11-06"}  # GMT, so London days are UTC days
@@ -39,18 +41,18 @@ def small_area(db, receive_at, as_officer, onboard):
     # N6: at an onboarded school; police took 2 hours; never acknowledged.
     receive_at(at(5, 9), at(5, 7), child_entry("C1", given_name="Cosmo", family_name="Fairweather",
                                                education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR))
-    workspace.acknowledge(db, officer, n1, now=at(2, 10) + timedelta(minutes=30))
-    workspace.acknowledge(db, officer, n2, now=at(4, 12))
-    workspace.record_outcome(db, officer, n1, workspace.OutcomeForm("contacted_home_education_officer", "", False), now=at(4, 13))
-    workspace.record_outcome(db, officer, n2, workspace.OutcomeForm("no_further_action", "", False), now=at(4, 14))
+    la_item.acknowledge(db, officer, n1, now=at(2, 10) + timedelta(minutes=30))
+    la_item.acknowledge(db, officer, n2, now=at(4, 12))
+    la_item.record_outcome(db, officer, n1, la_item.OutcomeForm("contacted_home_education_officer", "", False), now=at(4, 13))
+    la_item.record_outcome(db, officer, n2, la_item.OutcomeForm("no_further_action", "", False), now=at(4, 14))
     db.commit()
     return officer
 
 
 def test_figures_match_the_hand_computed_values(db, small_area):
     period = dashboard.Period(date(2026, 11, 2), date(2026, 11, 6))
-    rows = workspace.oversight_rows(db, small_area, period)
-    figures = dashboard.oversight_figures(rows, period, outcome_label=workspace.action_label)
+    rows = la_oversight.oversight_rows(db, small_area, period)
+    figures = dashboard.oversight_figures(rows, period, outcome_label=la_item.action_label)
     assert figures.total == 4
     assert {(bar.label, bar.value) for bar in figures.by_outcome} == {
         ("No outcome recorded yet", 2), ("Contacted the family's home education officer", 1), ("No further action", 1)}
@@ -137,8 +139,8 @@ def test_period_accepts_uk_dates_and_defaults_to_the_last_30_days():
 
 
 def test_months_before_keeps_to_real_days():
-    assert dashboard.months_before(date(2026, 5, 31), 3) == date(2026, 2, 28)
-    assert dashboard.months_before(date(2026, 1, 15), 3) == date(2025, 10, 15)
+    assert months_before(date(2026, 5, 31), 3) == date(2026, 2, 28)
+    assert months_before(date(2026, 1, 15), 3) == date(2025, 10, 15)
 
 
 def test_durations_read_the_way_people_say_them():

@@ -7,7 +7,10 @@ from sqlmodel import select
 
 from service.alerts.models import OutboxMessage
 from service.audit.models import AuditEvent
-from service.laworkspace import service as workspace
+from service.laworkspace import item as la_item
+from service.laworkspace import queues as la_queues
+from service.laworkspace import reroute as la_reroute
+from service.problems import FormInvalid
 from service.notifications.models import Notification, NotificationAction, NotificationEvent
 from tests.laworkspace.conftest import AMBIGUOUS_NAME, ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, child_entry
 
@@ -19,10 +22,10 @@ def test_each_queue_holds_the_children_routed_to_it(db, post_incident, as_office
         child_entry("C2", education_status="attends_setting", setting_name=AMBIGUOUS_NAME),
         child_entry("C3", education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR),
     )
-    counts = workspace.queue_counts(db, officer)
+    counts = la_queues.queue_counts(db, officer)
     assert counts == {"not_in_school": 1, "to_resolve": 1, "not_onboarded": 1, "sent_back": 0, "holiday_cover": 0, "escalated": 0}
 
-    page = workspace.queue_page(db, officer, "to_resolve", workspace.QueueFilters())
+    page = la_queues.queue_page(db, officer, "to_resolve", la_queues.QueueFilters())
     [item] = page.items
     assert "more than one setting" in item.routing_reason
     assert len(item.candidates) == 3
@@ -31,17 +34,17 @@ def test_each_queue_holds_the_children_routed_to_it(db, post_incident, as_office
 
 def test_not_in_school_queue_filters_by_education_status_and_pages(db, post_incident, as_officer, monkeypatch):
     officer, _ = as_officer("830")
-    monkeypatch.setattr(workspace, "PAGE_SIZE", 2)
+    monkeypatch.setattr(la_queues, "PAGE_SIZE", 2)
     post_incident(*[child_entry(f"H{i}", education_status="elective_home_education") for i in range(3)],
                   child_entry("M1", education_status="missing_education"))
-    home_educated = workspace.queue_page(db, officer, "not_in_school",
-                                         workspace.QueueFilters(education_status="elective_home_education"))
+    home_educated = la_queues.queue_page(db, officer, "not_in_school",
+                                         la_queues.QueueFilters(education_status="elective_home_education"))
     assert home_educated.total == 3 and home_educated.page_count == 2 and len(home_educated.items) == 2
-    second = workspace.queue_page(db, officer, "not_in_school",
-                                  workspace.QueueFilters(education_status="elective_home_education", page=2))
+    second = la_queues.queue_page(db, officer, "not_in_school",
+                                  la_queues.QueueFilters(education_status="elective_home_education", page=2))
     assert len(second.items) == 1
     assert {i.id for i in second.items}.isdisjoint({i.id for i in home_educated.items})
-    missing = workspace.queue_page(db, officer, "not_in_school", workspace.QueueFilters(education_status="missing_education"))
+    missing = la_queues.queue_page(db, officer, "not_in_school", la_queues.QueueFilters(education_status="missing_education"))
     assert [i.education_status for i in missing.items] == ["missing_education"]
 
 
@@ -53,7 +56,7 @@ def test_reroute_to_a_setting_moves_it_out_of_the_queue_and_alerts_the_setting(d
     onboard(ASHOVER_PRIMARY)
     now = datetime.now(UTC)
 
-    result = workspace.reroute(db, officer, sent["id"], target="setting", urn=ASHOVER_PRIMARY,
+    result = la_reroute.reroute(db, officer, sent["id"], target="setting", urn=ASHOVER_PRIMARY,
                                reason="Mum confirmed the child started at Ashover in September.", now=now)
     db.commit()
 
@@ -62,7 +65,7 @@ def test_reroute_to_a_setting_moves_it_out_of_the_queue_and_alerts_the_setting(d
     assert (after.routing_method, after.routing_reason, after.routing_score, after.routing_candidates) == original
     assert after.acknowledge_by > now
     assert result.from_queue == "to_resolve"
-    assert workspace.queue_counts(db, officer)["to_resolve"] == 0
+    assert la_queues.queue_counts(db, officer)["to_resolve"] == 0
     alerts = db.exec(select(OutboxMessage).where(OutboxMessage.notification_id == sent["id"])).all()
     assert ("setting", ASHOVER_PRIMARY) in {(a.audience, a.audience_ref) for a in alerts}
     [audit] = db.exec(select(AuditEvent).where(AuditEvent.action == "notification.rerouted")).all()
@@ -79,11 +82,11 @@ def test_reroute_to_another_la_lands_in_that_las_queue_with_its_alert(db, post_i
     officer, _ = as_officer("830")
     derby_officer, _ = as_officer("831")
     [sent] = post_incident(child_entry("C1", education_status="missing_education"))
-    result = workspace.reroute(db, officer, sent["id"], target="la", la_code="831", reason="Family moved to Derby city.")
+    result = la_reroute.reroute(db, officer, sent["id"], target="la", la_code="831", reason="Family moved to Derby city.")
     db.commit()
     assert not result.still_visible
-    assert workspace.queue_counts(db, officer)["not_in_school"] == 0
-    assert workspace.queue_counts(db, derby_officer)["not_in_school"] == 1
+    assert la_queues.queue_counts(db, officer)["not_in_school"] == 0
+    assert la_queues.queue_counts(db, derby_officer)["not_in_school"] == 1
     alert = db.exec(select(OutboxMessage).where(OutboxMessage.audience == "local_authority", OutboxMessage.audience_ref == "831")).one()
     assert alert.link.endswith(f"/la/notifications/{sent['id']}")
 
@@ -99,8 +102,8 @@ def test_reroute_refuses_what_would_leave_the_child_with_nobody(db, post_inciden
     officer, _ = as_officer("830")
     onboard(ASHOVER_PRIMARY)
     [sent] = post_incident(child_entry("C1", education_status="missing_education"))
-    with pytest.raises(workspace.FormErrors) as refused:
-        workspace.reroute(db, officer, sent["id"], **choice)
+    with pytest.raises(FormInvalid) as refused:
+        la_reroute.reroute(db, officer, sent["id"], **choice)
     assert any(message in text for text in refused.value.errors.values()), refused.value.errors
     db.rollback()
     assert db.get(Notification, sent["id"]).la_queue == "not_in_school"
@@ -111,32 +114,32 @@ def test_items_are_assigned_only_to_officers_of_the_same_la(db, post_incident, a
     colleague, colleague_user = as_officer("830", name="Colleague")
     _, nottingham_user = as_officer("891")
     [sent] = post_incident(child_entry())
-    workspace.assign(db, officer, sent["id"], str(colleague_user.id))
+    la_item.assign(db, officer, sent["id"], str(colleague_user.id))
     db.commit()
-    mine = workspace.queue_page(db, colleague, "not_in_school", workspace.QueueFilters(assigned="me"))
+    mine = la_queues.queue_page(db, colleague, "not_in_school", la_queues.QueueFilters(assigned="me"))
     assert [i.assigned_to for i in mine.items] == ["Colleague"]
-    with pytest.raises(workspace.FormErrors):
-        workspace.assign(db, officer, sent["id"], str(nottingham_user.id))
+    with pytest.raises(FormInvalid):
+        la_item.assign(db, officer, sent["id"], str(nottingham_user.id))
 
 
 def test_acknowledging_and_closing_an_la_item(db, post_incident, as_officer):
     officer, _ = as_officer("830")
     [sent] = post_incident(child_entry())
-    workspace.acknowledge(db, officer, sent["id"])
+    la_item.acknowledge(db, officer, sent["id"])
     db.commit()
     assert db.get(Notification, sent["id"]).status == "acknowledged"
-    assert workspace.queue_counts(db, officer)["not_in_school"] == 1  # acknowledged is not finished
+    assert la_queues.queue_counts(db, officer)["not_in_school"] == 1  # acknowledged is not finished
 
-    with pytest.raises(workspace.FormErrors) as refused:
-        workspace.record_outcome(db, officer, sent["id"], workspace.OutcomeForm("other", "", close=True))
+    with pytest.raises(FormInvalid) as refused:
+        la_item.record_outcome(db, officer, sent["id"], la_item.OutcomeForm("other", "", close=True))
     assert "outcome-note" in refused.value.errors
-    closed = workspace.record_outcome(db, officer, sent["id"], workspace.OutcomeForm(
+    closed = la_item.record_outcome(db, officer, sent["id"], la_item.OutcomeForm(
         "contacted_home_education_officer", "Spoke to the EHE adviser.", close=True))
     db.commit()
     assert closed
     n = db.get(Notification, sent["id"])
     assert (n.status, n.la_queue) == ("closed", None) and n.closed_at is not None
-    assert workspace.queue_counts(db, officer)["not_in_school"] == 0
+    assert la_queues.queue_counts(db, officer)["not_in_school"] == 0
 
 
 def test_escalated_setting_item_leaves_the_queue_when_the_setting_acknowledges(db, post_incident, as_officer, onboard):
@@ -149,21 +152,21 @@ def test_escalated_setting_item_leaves_the_queue_when_the_setting_acknowledges(d
     apply_ladder_step(db, sent["id"], now=later, escalate_after=timedelta(hours=2))
     apply_ladder_step(db, sent["id"], now=later, escalate_after=timedelta(hours=2))
     db.commit()
-    assert workspace.queue_counts(db, officer)["escalated"] == 1
-    with pytest.raises(workspace.FormErrors):
-        workspace.acknowledge(db, officer, sent["id"])  # the setting holds it
+    assert la_queues.queue_counts(db, officer)["escalated"] == 1
+    with pytest.raises(FormInvalid):
+        la_item.acknowledge(db, officer, sent["id"])  # the setting holds it
     db.rollback()
     n = db.get(Notification, sent["id"])
     n.acknowledged_at = later
     db.add(n)
     db.commit()
-    assert workspace.queue_counts(db, officer)["escalated"] == 0
+    assert la_queues.queue_counts(db, officer)["escalated"] == 0
 
 
 def test_viewing_an_la_item_marks_it_viewed_and_is_audited(db, post_incident, as_officer):
     officer, _ = as_officer("830")
     [sent] = post_incident(child_entry())
-    item = workspace.view_item(db, officer, sent["id"])
+    item = la_item.view_item(db, officer, sent["id"])
     db.commit()
     assert item.notification.first_viewed_at is not None and item.notification.status == "viewed"
     views = db.exec(select(AuditEvent).where(AuditEvent.action == "notification.viewed", AuditEvent.object_id == sent["id"])).all()
@@ -172,7 +175,7 @@ def test_viewing_an_la_item_marks_it_viewed_and_is_audited(db, post_incident, as
 
 def test_register_search_for_rerouting_says_which_settings_can_receive(db, onboard):
     onboard(ASHOVER_PRIMARY)
-    by_urn = workspace.setting_choices(db, ASHOVER_PRIMARY)
+    by_urn = la_reroute.setting_choices(db, ASHOVER_PRIMARY)
     assert [(c.urn, c.onboarded) for c in by_urn] == [(ASHOVER_PRIMARY, True)]
-    by_name = workspace.setting_choices(db, "Brimington Junior")
+    by_name = la_reroute.setting_choices(db, "Brimington Junior")
     assert (BRIMINGTON_JUNIOR, False) in {(c.urn, c.onboarded) for c in by_name}

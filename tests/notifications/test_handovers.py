@@ -14,10 +14,14 @@ from service.alerts.models import OutboxMessage
 from service.audit.models import AuditEvent
 from service.audit.service import Actor
 from service.db import utcnow
+from service.keyadult import inbox as keyadult_inbox
 from service.keyadult import service as keyadult_service
 from service.keyadult.service import StaffMember
-from service.laworkspace import service as workspace
-from service.laworkspace.service import Officer, OutcomeForm
+from service.laworkspace import item as la_item
+from service.laworkspace import queues as la_queues
+from service.laworkspace import reroute as la_reroute
+from service.laworkspace.item import OutcomeForm
+from service.laworkspace.officer import Officer
 from service.notifications.models import Notification
 from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, child_entry
 
@@ -82,7 +86,7 @@ def test_send_back_gives_the_la_its_own_delivery_and_first_view_and_police_see_b
 
     # The LA's own alert and first view are now recorded, where before the school's times blocked them.
     _deliver(db, sent["id"], now + timedelta(minutes=11))
-    workspace.view_item(db, Officer(id=officer_user.id, la_codes=frozenset({"830"})), sent["id"], now=now + timedelta(minutes=20))
+    la_item.view_item(db, Officer(id=officer_user.id, la_codes=frozenset({"830"})), sent["id"], now=now + timedelta(minutes=20))
     db.commit()
     later = _read_back(client, police_key, sent["id"])
     assert later["delivered_at"].startswith((now + timedelta(minutes=11)).isoformat()[:16])
@@ -104,11 +108,11 @@ def test_the_new_school_sees_none_of_the_first_schools_or_the_las_notes(
                                    note="FIRST-SCHOOL-NOTE: spoke to class teacher", now=now)
     keyadult_service.record_action(db, staff=staff, notification_id=sent["id"], action="not_on_roll",
                                    note="SEND-BACK-NOTE: left in October", now=now)
-    workspace.record_outcome(db, officer, sent["id"], OutcomeForm(outcome="other", note="LA-OUTCOME-NOTE: rang admissions",
+    la_item.record_outcome(db, officer, sent["id"], OutcomeForm(outcome="other", note="LA-OUTCOME-NOTE: rang admissions",
                                                                   close=False), now=now)
     onboard(ASHOVER_PRIMARY)
     new_key_adult = make_user("setting_staff", urns=[ASHOVER_PRIMARY])
-    workspace.reroute(db, officer, sent["id"], target="setting", urn=ASHOVER_PRIMARY,
+    la_reroute.reroute(db, officer, sent["id"], target="setting", urn=ASHOVER_PRIMARY,
                       reason="REROUTE-REASON: admissions say Ashover since October", now=now)
     db.commit()
 
@@ -122,7 +126,7 @@ def test_the_new_school_sees_none_of_the_first_schools_or_the_las_notes(
         assert "REROUTE-REASON" in text, "the hand-over reason addressed to the new school is shown"
 
     # The LA still sees everything recorded in its area.
-    item = workspace.view_item(db, officer, sent["id"], now=now)
+    item = la_item.view_item(db, officer, sent["id"], now=now)
     notes = " ".join(entry.note or "" for entry in item.outcomes)
     for note in ("FIRST-SCHOOL-NOTE", "SEND-BACK-NOTE", "LA-OUTCOME-NOTE", "REROUTE-REASON"):
         assert note in notes
@@ -189,10 +193,10 @@ def test_a_setting_gets_its_waiting_notifications_when_its_first_key_adult_accep
                                                  OutboxMessage.audience == "setting")).all()
     assert [a.audience_ref for a in alerts] == [ASHOVER_PRIMARY]
     officer = Officer(id=officer_user.id, la_codes=frozenset({"830"}))
-    assert workspace.queue_counts(db, officer)["not_onboarded"] == 0
-    history = [entry.text for entry in workspace.view_item(db, officer, sent["id"]).history]
+    assert la_queues.queue_counts(db, officer)["not_onboarded"] == 0
+    history = [entry.text for entry in la_item.view_item(db, officer, sent["id"]).history]
     assert any("Key Adult" in text for text in history), history
     new_key_adult = accounts_service.find_user(db, "dsl@ashover.example.sch.uk")
-    inbox = keyadult_service.inbox(db, staff=_staff(new_key_adult, ASHOVER_PRIMARY),
-                                   criteria=keyadult_service.InboxCriteria(), now=utcnow())
+    inbox = keyadult_inbox.inbox(db, staff=_staff(new_key_adult, ASHOVER_PRIMARY),
+                                 criteria=keyadult_inbox.InboxCriteria(), now=utcnow())
     assert [row.id for row in inbox.rows] == [sent["id"]]

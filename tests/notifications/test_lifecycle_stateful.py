@@ -24,8 +24,10 @@ from service.audit.service import Actor
 from service.db import utcnow
 from service.keyadult import service as keyadult_service
 from service.keyadult.service import StaffMember
-from service.laworkspace import service as workspace
-from service.laworkspace.service import Officer, OutcomeForm
+from service.laworkspace import item as la_item
+from service.laworkspace import reroute as la_reroute
+from service.laworkspace.item import OutcomeForm
+from service.laworkspace.officer import Officer
 from service.notifications.intake import receive_incident, status_for
 from service.notifications.models import Notification, NotificationEvent
 from service.notifications.schemas import IncidentSubmission
@@ -202,7 +204,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user)
             if urn:
                 keyadult_service.open_notification(db, staff=self._staff(urn), notification_id=case.current, now=self.now)
             else:
-                workspace.view_item(db, self._officer(la_code), case.current, now=self.now)
+                la_item.view_item(db, self._officer(la_code), case.current, now=self.now)
             db.commit()
 
         @precondition(lambda self: any(not c.closed for c in self.cases))
@@ -214,7 +216,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user)
             if urn:
                 keyadult_service.acknowledge(db, staff=self._staff(urn), notification_id=case.current, now=self.now)
             else:
-                workspace.acknowledge(db, self._officer(la_code), case.current, now=self.now)
+                la_item.acknowledge(db, self._officer(la_code), case.current, now=self.now)
             case.acknowledged = True
             db.commit()
 
@@ -230,7 +232,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user)
                 keyadult_service.record_action(db, staff=self._staff(urn), notification_id=case.current,
                                                action="support_in_school", note=token, now=self.now)
             else:
-                workspace.record_outcome(db, self._officer(la_code), case.current,
+                la_item.record_outcome(db, self._officer(la_code), case.current,
                                          OutcomeForm(outcome="other", note=token, close=False), now=self.now)
             case.acted = True
             db.commit()
@@ -259,10 +261,10 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user)
             to_urn, to_la = new_owner
             token = self._note(case, for_urn=to_urn, for_la=to_la)
             if to_urn:
-                workspace.reroute(db, self._officer(case.owner[1]), case.current, target="setting", urn=to_urn,
+                la_reroute.reroute(db, self._officer(case.owner[1]), case.current, target="setting", urn=to_urn,
                                   reason=token, now=self.now)
             else:
-                workspace.reroute(db, self._officer(case.owner[1]), case.current, target="la", la_code=to_la,
+                la_reroute.reroute(db, self._officer(case.owner[1]), case.current, target="la", la_code=to_la,
                                   reason=token, now=self.now)
             self._hand_to(case, new_owner)
             db.commit()
@@ -295,7 +297,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user)
                                                    action="observed_no_concerns", note=self._note(case), now=self.now)
                 assert keyadult_service.close(db, staff=staff, notification_id=case.current, now=self.now)
             else:
-                workspace.record_outcome(db, self._officer(la_code), case.current,
+                la_item.record_outcome(db, self._officer(la_code), case.current,
                                          OutcomeForm(outcome="no_further_action", note=self._note(case), close=True),
                                          now=self.now)
             case.closed = case.acknowledged = case.acted = True
@@ -357,7 +359,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user)
                 for code in world.officers:
                     if case.owner[1] != code:
                         continue
-                    for entry in workspace.view_item(db, self._officer(code), case.current, now=self.now).outcomes:
+                    for entry in la_item.view_item(db, self._officer(code), case.current, now=self.now).outcomes:
                         note = by_token.get(entry.note)
                         assert note is None or code in (note.owner_la, note.for_la), (note, code)
                 db.rollback()  # the views above were audited; the check itself changes nothing
