@@ -14,7 +14,7 @@ from service.config import REPO_ROOT, get_settings
 from service.db import get_engine, unit_of_work
 from service.localauthorities.service import load_config
 from service.migrations import upgrade_to_head
-from service.police.models import ApiClient, ApiKey
+from service.police.models import ApiKey
 from service.police.service import create_client, upsert_force
 from service.register import service as register_service
 from service.register.models import Setting

@@ -1,6 +1,7 @@
 """Operator commands for portal accounts: `encompass users invite|list|deactivate|reset-two-factor|totp-code`."""
 
 from service.accounts import service as accounts_service
+from service.accounts import administration
 from service.audit.service import Actor
 from service.db import unit_of_work, utcnow
 
@@ -11,7 +12,7 @@ def cmd_invite(args) -> int:
     urns = tuple(args.urn or ())
     la_codes = tuple(args.la or ())
     with unit_of_work() as session:
-        invitation = accounts_service.invite_user(session, email=args.email, display_name=args.name or "", kind=args.kind,
+        invitation = administration.invite_user(session, email=args.email, display_name=args.name or "", kind=args.kind,
                                                   urns=urns, role=args.role, la_codes=la_codes, now=utcnow(), by=OPERATOR)
     if invitation.link is None:
         print(f"{args.email} already has an account; their settings and local authorities were updated. No link is needed.")
@@ -24,7 +25,7 @@ def cmd_invite(args) -> int:
 
 def cmd_list(_args) -> int:
     with unit_of_work() as session:
-        users = accounts_service.list_users(session)
+        users = administration.list_users(session)
     print(f"{'id':>4}  {'email':<44} {'kind':<14} {'state':<12} settings / LAs")
     for user in users:
         state = "deactivated" if not user.is_active else "invited" if not user.has_password else "no app" if not user.has_two_factor else "active"
@@ -34,7 +35,7 @@ def cmd_list(_args) -> int:
 
 def cmd_deactivate(args) -> int:
     with unit_of_work() as session:
-        user = accounts_service.deactivate_user(session, email=args.email, by=OPERATOR)
+        user = administration.deactivate_user(session, email=args.email, by=OPERATOR)
     print(f"User {user.id} deactivated and signed out everywhere.")
     return 0
 
@@ -44,14 +45,14 @@ def cmd_reset_two_factor(args) -> int:
         user = accounts_service.find_user(session, args.email)
         if user is None:
             raise ValueError(f"No user with email {args.email}.")
-        accounts_service.reset_two_factor(session, user_id=user.id, by=OPERATOR)
+        administration.reset_two_factor(session, user_id=user.id, by=OPERATOR)
     print(f"User {user.id} will set up a new authenticator app at their next sign-in.")
     return 0
 
 
 def cmd_totp_code(args) -> int:
     with unit_of_work() as session:
-        code = accounts_service.code_for_demo(session, email=args.email, now=utcnow())
+        code = administration.code_for_demo(session, email=args.email, now=utcnow())
     print(code)
     return 0
 

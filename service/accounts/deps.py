@@ -9,15 +9,14 @@ from fastapi import Depends, Request
 from sqlmodel import Session, select
 
 from service.accounts import sessions
-from service.accounts.service import LANDING_PATHS
 from service.accounts.models import LaMembership, SettingMembership, User
+from service.accounts.service import LANDING_PATHS
 from service.db import SessionDep, utcnow
 from service.notifications.scope import Scope
 from service.problems import NotFound
 from service.web.cookies import SESSION_COOKIE
 from service.web.csrf import verify_csrf
 from service.web.errors import RedirectTo
-from service.web.flash import flash  # noqa: F401  (routes take it with the role dependencies)
 
 SIGN_IN_PATH = "/sign-in"
 SESSION_ENDED_PATH = "/session-ended"

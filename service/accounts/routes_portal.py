@@ -4,6 +4,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from service.accounts import service as accounts_service
+from service.accounts import administration
 from service.accounts import sessions
 from service.accounts.deps import SESSION_ENDED_PATH, SIGN_IN_PATH, Admin, CsrfChecked, safe_next_path
 from service.accounts.models import User
@@ -262,13 +263,13 @@ def reset_password(request: Request, session: SessionDep, token: str, password: 
 
 @router.get("/admin")
 def admin_home(request: Request, session: SessionDep, user: Admin) -> Response:
-    return render(request, "admin/index.html", {"users": accounts_service.list_users(session)})
+    return render(request, "admin/index.html", {"users": administration.list_users(session)})
 
 
 @router.post("/admin/users/{user_id}/reset-two-factor", dependencies=[CsrfChecked])
 def admin_reset_two_factor(request: Request, session: SessionDep, user: Admin, user_id: int) -> Response:
     try:
-        target = accounts_service.reset_two_factor(session, user_id=user_id, by=accounts_service.portal_actor(user.id))
+        target = administration.reset_two_factor(session, user_id=user_id, by=accounts_service.portal_actor(user.id))
     except ValueError:
         raise NotFound("No such user.") from None
     flash(request, f"{target.display_name} will set up a new authenticator app when they next sign in.")

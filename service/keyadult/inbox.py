@@ -13,8 +13,11 @@ from service.notifications.models import Incident, Notification
 from service.notifications.scope import scoped_notifications
 from service.register.models import Setting
 
+
 PAGE_SIZE = 25
 # What "status" means in the inbox filter, in a Key Adult's words.
+
+
 STATUS_FILTERS: dict[str, str] = {
     "all": "All notifications",
     "waiting": "Not acknowledged",
@@ -35,7 +38,10 @@ def status_conditions(status: str, now: datetime) -> tuple:
         return (Notification.closed_at.is_not(None),)
     return ()
 
+
 @dataclass(frozen=True)
+
+
 class InboxCriteria:
     status: str = "all"
     urn: str | None = None
@@ -54,7 +60,10 @@ class InboxCriteria:
             page=page_number,
         )
 
+
 @dataclass(frozen=True)
+
+
 class InboxRow:
     id: str
     given_name: str | None
@@ -69,7 +78,10 @@ class InboxRow:
     status: str
     overdue: bool
 
+
 @dataclass(frozen=True)
+
+
 class InboxPage:
     rows: tuple[InboxRow, ...]
     total: int
@@ -81,9 +93,11 @@ class InboxPage:
     def page_count(self) -> int:
         return max(1, -(-self.total // self.page_size))
 
+
 def setting_names(session: Session, urns: frozenset[str]) -> dict[str, str]:
     found = dict(session.exec(select(Setting.urn, Setting.name).where(Setting.urn.in_(sorted(urns)))).all()) if urns else {}
     return {urn: found.get(urn, f"Setting {urn}") for urn in sorted(urns, key=lambda u: (found.get(u, ""), u))}
+
 
 def inbox(session: Session, *, staff: StaffMember, criteria: InboxCriteria, now: datetime) -> InboxPage:
     """One page of the staff member's notifications: not yet acknowledged first, then newest first."""

@@ -6,13 +6,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from service.accounts.deps import CsrfChecked, PortalUser, SettingStaff, flash
+from service.accounts.deps import CsrfChecked, PortalUser, SettingStaff
 from service.db import SessionDep, utcnow
 from service.keyadult import inbox as keyadult_inbox
 from service.keyadult import service as keyadult_service
 from service.keyadult import wording
 from service.keyadult.inbox import STATUS_FILTERS, InboxCriteria
 from service.keyadult.service import ACTIONS, SEND_BACK, StaffMember
+from service.dates import london_date
+from service.web.flash import flash
 from service.web.forms import on_invalid
 from service.web.templates import render
 
@@ -82,7 +84,7 @@ def _notification_response(request: Request, session, user: PortalUser, notifica
         page = keyadult_service.open_notification(session, staff=staff, notification_id=notification_id, now=now)
     return render(request, "keyadult/notification.html", {
         "page": page, "wording": wording, "actions": ACTIONS, "send_back": SEND_BACK, "errors": errors or {},
-        "form": form or {}, "today": wording.in_london(now).date(), "several_settings": len(user.urns) > 1,
+        "form": form or {}, "today": london_date(now), "several_settings": len(user.urns) > 1,
     }, status_code=400 if errors else 200)
 
 
@@ -101,7 +103,7 @@ def print_page(request: Request, notification_id: str, session: SessionDep, user
     now = utcnow()
     page = keyadult_service.print_notification(session, staff=staff_member(user), notification_id=notification_id, now=now)
     return render(request, "keyadult/print.html", {
-        "page": page, "wording": wording, "today": wording.in_london(now).date(), "printed_at": now,
+        "page": page, "wording": wording, "today": london_date(now), "printed_at": now,
         "printed_by": user.display_name,
     })
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from service.accounts.models import User
 from service.audit import service as audit_service
 from service.audit.service import Actor
+from service.dates import months_before
 from service.keyadult.guidance import Guidance, guidance_for
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
@@ -63,16 +64,6 @@ class StaffMember:
 
 def is_overdue(acknowledge_by: datetime | None, acknowledged_at: datetime | None, now: datetime) -> bool:
     return acknowledged_at is None and acknowledge_by is not None and acknowledge_by < now
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day of the month `months` earlier, clamped to the month's end (31 May -> 28 or 29 February)."""
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    next_month_first = date(year + (month == 12), month % 12 + 1, 1)
-    last_day = (next_month_first - date(year, month, 1)).days
-    return date(year, month, min(day.day, last_day))
 
 
 def incidents_in_window(occurred: list[datetime], reference: datetime, months: int = REPEAT_WINDOW_MONTHS) -> int:

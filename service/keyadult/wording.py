@@ -1,6 +1,5 @@
 """How the Key Adult's pages say risk levels and statuses. Dates, times, ages and names: service.wording's filters."""
 
-from service.dates import in_london  # noqa: F401  (the Key Adult routes read today's London date through it)
 
 RISK_LABELS = {"standard": "Standard", "medium": "Medium", "high": "High", "not_assessed": "Not assessed"}
 

@@ -11,9 +11,7 @@ from datetime import date, datetime, timedelta
 
 from markupsafe import Markup, escape
 
-# LONDON and months_before are imported from here by laworkspace.routes_portal and laworkspace.oversight for now;
-# once they import them from service.dates, drop the two names from this line.
-from service.dates import LONDON, london_days, months_before  # noqa: F401
+from service.dates import london_days
 from service.wording import short_date
 
 MAX_PERIOD_DAYS = 731
@@ -36,7 +34,6 @@ class Period:
         return f"{short_date(self.start)} to {short_date(self.end)}"
 
 
-long_date = short_date  # laworkspace.routes_portal still hands it to la/dashboard.html; drop it once it stops
 
 
 def default_period(today: date) -> Period:

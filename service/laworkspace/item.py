@@ -13,6 +13,7 @@ from service.db import utcnow
 from service.deadlines.calendar import la_covers_setting
 from service.laworkspace.officer import Officer
 from service.laworkspace.queues import QUEUE_TITLES, child_name
+from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
 from service.localauthorities import service as la_service
 from service.localauthorities.models import LocalAuthority
 from service.notifications import lifecycle
@@ -29,6 +30,8 @@ from service.problems import FormInvalid
 from service.register.models import Setting
 
 # What an officer records having done. Stored as NotificationAction.action.
+
+
 OUTCOMES = {
     "contacted_home_education_officer": "Contacted the family's home education officer",
     "child_located_at_setting": "Child located at a setting",
@@ -38,21 +41,31 @@ OUTCOMES = {
     "other": "Other",
 }
 
+
 NOTE_MAX = 4000
 
+
 @dataclass(frozen=True)
+
+
 class OfficerChoice:
     id: int
     display_name: str
 
+
 @dataclass(frozen=True)
+
+
 class HistoryEntry:
     at: datetime
     text: str
     by: str | None = None
     note: str | None = None
 
+
 @dataclass
+
+
 class WorkItem:
     notification: Notification
     incident: Incident
@@ -74,16 +87,20 @@ class WorkItem:
     la_contacts: LocalAuthority | None = None
     other_las: list[LocalAuthority] = field(default_factory=list)
 
+
 def locked(session: Session, officer: Officer, notification_id: str) -> Notification:
     """The notification within the officer's scope, locked against a concurrent change (the worker, another officer)."""
     return get_notification(session, officer.scope, notification_id, for_update=True)
 
+
 def _scoped(session: Session, officer: Officer, notification_id: str) -> Notification:
     return get_notification(session, officer.scope, notification_id)
+
 
 def held_by_holiday_cover(notification: Notification) -> bool:
     """The setting holds it but is closed for the holiday, so the LA's cover team views, acknowledges and is chased."""
     return la_covers_setting(covered_by=notification.covered_by, recipient_urn=notification.recipient_urn)
+
 
 def setting_label(session: Session, urn: str | None) -> str | None:
     if not urn:
@@ -91,9 +108,11 @@ def setting_label(session: Session, urn: str | None) -> str | None:
     setting = session.get(Setting, urn)
     return f"{setting.name} (URN {urn})" if setting else f"URN {urn}"
 
+
 def la_label(session: Session, code: str | None) -> str:
     authority = la_service.get_local_authority(session, code)
     return f"{authority.name} ({code})" if authority else f"Local authority {code}"
+
 
 def officers_of(session: Session, la_code: str | None) -> list[OfficerChoice]:
     """Active officers of one LA: who an item may be assigned to."""
@@ -105,6 +124,7 @@ def officers_of(session: Session, la_code: str | None) -> list[OfficerChoice]:
         .order_by(User.display_name, User.id)
     )
     return [OfficerChoice(id=u.id, display_name=u.display_name) for u in rows]
+
 
 def view_item(session: Session, officer: Officer, notification_id: str, *, now: datetime | None = None,
               record: bool = True) -> WorkItem:
@@ -144,15 +164,15 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         other_las=la_choices(session),
     )
 
+
 def action_label(action: str) -> str:
     """Words for a recorded action, whoever recorded it (an officer, or a Key Adult with their own list)."""
     if action in OUTCOMES:
         return OUTCOMES[action]
     if action == lifecycle.HAND_OVER_REASON:
         return "Re-routed"
-    from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
-
     return SETTING_ACTIONS.get(action) or action.replace("_", " ").capitalize()
+
 
 def _outcomes(session: Session, officer: Officer, notification_id: str) -> list[HistoryEntry]:
     rows = session.exec(
@@ -162,12 +182,14 @@ def _outcomes(session: Session, officer: Officer, notification_id: str) -> list[
     ).all()
     return [HistoryEntry(at=action.recorded_at, text=action_label(action.action), by=name, note=action.note) for action, name in rows]
 
+
 EVENT_WORDS = {
     "received": "Received from police", "viewed": "Viewed", "acknowledged": "Acknowledged", "closed": "Closed",
     "escalated": "Escalated to the local authority", "rerouted": "Re-routed", "deputies_alerted": "Deputies alerted",
     "assigned": "Assigned", "superseded": "Replaced by a corrected version", "escalation_resolved": "Taken out of the escalated queue",
     "sent_back": "Sent back by the setting", "onboarded": "Handed to the setting's new Key Adult", "delivered": "Alert sent",
 }
+
 
 def _history(session: Session, notification_id: str) -> list[HistoryEntry]:
     events = session.exec(
@@ -186,14 +208,17 @@ def _history(session: Session, notification_id: str) -> list[HistoryEntry]:
         entries.append(HistoryEntry(at=event.at, text=text))
     return entries
 
+
 def la_choices(session: Session) -> list[LocalAuthority]:
     return list(session.exec(select(LocalAuthority).order_by(LocalAuthority.name)))
+
 
 def require_open(notification: Notification, field_id: str) -> None:
     if notification.superseded_by_id is not None:
         raise FormInvalid({field_id: "Police sent a corrected version of this notification. Work the corrected version instead."})
     if notification.closed_at is not None:
         raise FormInvalid({field_id: "This notification is closed."})
+
 
 def assign(session: Session, officer: Officer, notification_id: str, officer_id: str | None, *, now: datetime | None = None) -> None:
     """Assigns the item to an officer of the LA that holds it; an empty choice takes the assignment away."""
@@ -208,6 +233,7 @@ def assign(session: Session, officer: Officer, notification_id: str, officer_id:
             raise FormInvalid({"assigned-officer": "Choose an officer from the list"})
     lifecycle.assign(session, notification, officer_id=chosen, actor=officer.actor, now=now)
 
+
 def acknowledge(session: Session, officer: Officer, notification_id: str, *, now: datetime | None = None) -> None:
     """The LA acknowledges an item it owns, or one its holiday cover team holds for a closed setting, which stops the
     escalation clock. Settings acknowledge their own."""
@@ -220,11 +246,15 @@ def acknowledge(session: Session, officer: Officer, notification_id: str, *, now
     lifecycle.acknowledge(session, notification, actor=officer.actor, now=now, la_code=notification.recipient_la_code,
                           holiday_cover=held_by_holiday_cover(notification))
 
+
 @dataclass(frozen=True)
+
+
 class OutcomeForm:
     outcome: str
     note: str
     close: bool
+
 
 def check_outcome_form(form: OutcomeForm) -> dict[str, str]:
     errors = {}
@@ -235,6 +265,7 @@ def check_outcome_form(form: OutcomeForm) -> dict[str, str]:
     elif len(form.note) > NOTE_MAX:
         errors["outcome-note"] = f"The note must be {NOTE_MAX} characters or fewer"
     return errors
+
 
 def record_outcome(session: Session, officer: Officer, notification_id: str, form: OutcomeForm, *, now: datetime | None = None) -> bool:
     """Records what the officer did, with a note. Closing takes it out of the queue. Returns whether it was closed."""

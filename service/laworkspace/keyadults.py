@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from service.accounts import service as accounts_service
+from service.accounts import administration
 from service.accounts.models import SETTING_ROLES, SettingMembership, User
 from service.db import utcnow
 from service.laworkspace.officer import Officer
@@ -80,7 +81,7 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     if errors:
         raise FormInvalid(errors)
     try:
-        invitation = accounts_service.invite_user(
+        invitation = administration.invite_user(
             session, email=email, display_name=display_name.strip(), kind="setting_staff", now=utcnow(), by=officer.actor,
             urns=(setting.urn,), role=role,
         )
@@ -108,5 +109,5 @@ def deactivate(session: Session, officer: Officer, user_id: int) -> str:
         raise FormInvalid({"staff": f"{user.email} also works for settings in another local authority. "
                                    "Ask the service administrator to deactivate them."})
     if user.is_active:
-        accounts_service.deactivate_user(session, email=user.email, by=officer.actor)
+        administration.deactivate_user(session, email=user.email, by=officer.actor)
     return user.email

@@ -9,6 +9,8 @@ from service.notifications.scope import Scope
 
 
 @dataclass(frozen=True)
+
+
 class Officer:
     """The acting LA officer as plain data; every query below is narrowed by their scope."""
 

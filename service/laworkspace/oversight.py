@@ -14,8 +14,9 @@ from service.laworkspace.dashboard import (
     DurationSummary,
     Period,
     median_of_middle,
-    months_before,
+
 )
+from service.dates import months_before
 from service.laworkspace.officer import Officer
 from service.notifications.models import (
     Incident,
@@ -32,6 +33,7 @@ def _seconds_between(session: Session, start, end):
         return sa.func.extract("epoch", end - start)
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
+
 def _duration_summary(session: Session, base, seconds, *, within: float | None = None) -> DurationSummary:
     """Count, median and (optionally) how many are within a limit: aggregates plus the one or two middle rows."""
     within_expr = sa.func.sum(sa.case((seconds <= within, 1), else_=0)) if within is not None else sa.literal(0)
@@ -42,6 +44,7 @@ def _duration_summary(session: Session, base, seconds, *, within: float | None =
         base.with_only_columns(seconds).select_from(Notification).order_by(seconds).offset((count - 1) // 2).limit(2 - count % 2)
     )]
     return DurationSummary(count=count, median_seconds=median_of_middle(middle), within=int(within_count or 0))
+
 
 def oversight_rows(session: Session, officer: Officer, period: Period, *, now: datetime | None = None, top_settings: int = 10,
                    la_code: str | None = None) -> DashboardRows:
@@ -111,6 +114,7 @@ def oversight_rows(session: Session, officer: Officer, period: Period, *, now: d
         acknowledgement=acknowledgement, due=due_count or 0, met=int(met_count or 0), overdue_now=overdue_now,
         repeat_children=repeat_children, repeat_window_start=months_before(period.end, 3),
     )
+
 
 def record_dashboard_view(session: Session, officer: Officer, period: Period, *, export: bool) -> None:
     audit_service.record(session, officer.actor, "oversight.exported" if export else "oversight.viewed", "local_authority",

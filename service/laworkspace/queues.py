@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service import wording
 from service.accounts.models import User
 from service.audit import service as audit_service
 from service.db import utcnow
@@ -21,6 +22,7 @@ from service.notifications.models import (
 from service.notifications.scope import scoped_notifications
 from service.problems import NotFound
 
+
 QUEUE_TITLES = {
     "not_in_school": "Children not in school",
     "to_resolve": "Setting to be resolved",
@@ -29,6 +31,7 @@ QUEUE_TITLES = {
     "holiday_cover": "Holiday cover: setting closed",
     "escalated": "Escalated: not acknowledged in time",
 }
+
 
 QUEUE_DESCRIPTIONS = {
     "not_in_school": "Children police say are home educated, missing education, without a school place or not in education or training.",
@@ -42,6 +45,7 @@ QUEUE_DESCRIPTIONS = {
 
 assert tuple(QUEUE_TITLES) == LA_QUEUES
 
+
 EDUCATION_STATUS_LABELS = {
     "attends_setting": "Attends a setting",
     "elective_home_education": "Elective home education",
@@ -52,8 +56,8 @@ EDUCATION_STATUS_LABELS = {
     "unknown": "Not known",
 }
 
-NOT_IN_SCHOOL_STATUSES = ("elective_home_education", "missing_education", "no_school_place", "not_in_education_employment_training")
 
+NOT_IN_SCHOOL_STATUSES = ("elective_home_education", "missing_education", "no_school_place", "not_in_education_employment_training")
 ROUTING_METHOD_LABELS = {
     "urn": "Setting URN given by police",
     "urn_successor": "URN of a closed setting: sent to its successor",
@@ -69,17 +73,20 @@ ROUTING_METHOD_LABELS = {
     "below_school_age": "Below school age",
 }
 
+
 STATUS_LABELS = {
     "received": "New", "delivered": "Delivered", "viewed": "Viewed", "acknowledged": "Acknowledged",
     "closed": "Closed", "escalated": "Escalated", "rerouted": "Re-routed",
 }
 
-ASSIGNED_FILTERS = {"anyone": "Anyone", "me": "Me", "unassigned": "Nobody"}
 
+ASSIGNED_FILTERS = {"anyone": "Anyone", "me": "Me", "unassigned": "Nobody"}
 PAGE_SIZE = 25
+
 
 def _open_items():
     return (Notification.closed_at.is_(None), Notification.superseded_by_id.is_(None))
+
 
 def _in_queue(queue: str):
     conditions = [Notification.la_queue == queue, *_open_items()]
@@ -90,6 +97,7 @@ def _in_queue(queue: str):
                                  Notification.covered_by == LA_HOLIDAY_COVER))
     return conditions
 
+
 def queue_counts(session: Session, officer: Officer) -> dict[str, int]:
     """Open items in each queue of the officer's LAs: one GROUP BY per queue over ix_notification_la_queue."""
     counts = dict.fromkeys(LA_QUEUES, 0)
@@ -98,7 +106,10 @@ def queue_counts(session: Session, officer: Officer) -> dict[str, int]:
         counts[queue] = session.exec(query.with_only_columns(sa.func.count()).select_from(Notification)).one()
     return counts
 
+
 @dataclass(frozen=True)
+
+
 class QueueFilters:
     education_status: str | None = None
     la_code: str | None = None
@@ -112,6 +123,7 @@ class QueueFilters:
         from urllib.parse import urlencode
 
         return urlencode({k: v for k, v in values.items() if v not in (None, "", "anyone", 1)})
+
 
 def parse_queue_filters(params: Mapping[str, str], officer: Officer) -> QueueFilters:
     """Filters from the query string. Unknown values are ignored rather than refused: it is a bookmarkable GET."""
@@ -129,7 +141,10 @@ def parse_queue_filters(params: Mapping[str, str], officer: Officer) -> QueueFil
         page=page,
     )
 
+
 @dataclass(frozen=True)
+
+
 class QueueItem:
     id: str
     child_name: str
@@ -148,7 +163,10 @@ class QueueItem:
     recipient_urn: str | None
     assigned_to: str | None
 
+
 @dataclass(frozen=True)
+
+
 class QueuePage:
     queue: str
     items: list[QueueItem]
@@ -156,9 +174,10 @@ class QueuePage:
     filters: QueueFilters
     page_count: int
 
+
 def child_name(notification: Notification) -> str:
-    name = " ".join(part for part in (notification.given_name, notification.family_name) if part)
-    return name or "Name removed"
+    return wording.child_name(notification.given_name, notification.family_name)
+
 
 def queue_page(session: Session, officer: Officer, queue: str, filters: QueueFilters, *, now: datetime | None = None) -> QueuePage:
     """One page of a queue, oldest first, with what the officer needs to pick an item. The view is audited."""
@@ -196,6 +215,7 @@ def queue_page(session: Session, officer: Officer, queue: str, filters: QueueFil
                          notification_ids=[item.id for item in items])
     return QueuePage(queue=queue, items=items, total=total, filters=QueueFilters(
         filters.education_status, filters.la_code, filters.assigned, page), page_count=page_count)
+
 
 def _officer_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from service.accounts.models import SettingMembership, User
+from service.accounts.onboarded import active_key_adult_urns
 from service.db import utcnow
 from service.laworkspace.item import la_label, locked, require_open, setting_label
 from service.laworkspace.officer import Officer
@@ -22,11 +22,14 @@ from service.problems import FormInvalid
 from service.register.models import Setting
 from service.register.service import search_settings
 
-REROUTE_ACTION = lifecycle.HAND_OVER_REASON
 
+REROUTE_ACTION = lifecycle.HAND_OVER_REASON
 REASON_MAX = 1000
 
+
 @dataclass(frozen=True)
+
+
 class SettingChoice:
     urn: str
     name: str
@@ -38,13 +41,6 @@ class SettingChoice:
     is_open: bool
     onboarded: bool
 
-def _onboarded(session: Session, urns: list[str]) -> set[str]:
-    if not urns:
-        return set()
-    return set(session.exec(
-        select(SettingMembership.urn).join(User, User.id == SettingMembership.user_id)
-        .where(SettingMembership.urn.in_(urns), SettingMembership.role == "key_adult", User.is_active)
-    ))
 
 def setting_choices(session: Session, text: str, *, limit: int = 20) -> list[SettingChoice]:
     """Settings matching a name or URN typed by the officer, saying which can receive a notification now."""
@@ -52,17 +48,20 @@ def setting_choices(session: Session, text: str, *, limit: int = 20) -> list[Set
     if len(text) < 2:
         return []
     settings = search_settings(session, text, limit=limit)
-    onboarded = _onboarded(session, [s.urn for s in settings])
+    onboarded = active_key_adult_urns(session, [s.urn for s in settings])
     return [
         SettingChoice(
             urn=s.urn, name=s.name, la_code=s.la_code, la_name=s.la_name, type_name=s.type_name, status=s.status,
             age_range=f"{s.low_age} to {s.high_age}" if s.low_age is not None and s.high_age is not None else "",
-            is_open=s.status.startswith("Open"), onboarded=s.urn in onboarded,
+            is_open=s.is_open, onboarded=s.urn in onboarded,
         )
         for s in settings
     ]
 
+
 @dataclass(frozen=True)
+
+
 class RerouteResult:
     notification_id: str
     to_urn: str | None
@@ -71,8 +70,10 @@ class RerouteResult:
     from_queue: str | None
     still_visible: bool  # False when the new owner is outside the officer's LAs
 
+
 def _queue_for_another_la(notification: Notification) -> str:
     return "not_in_school" if notification.education_status in NOT_IN_SCHOOL_STATUSES else "to_resolve"
+
 
 def reroute(
     session: Session, officer: Officer, notification_id: str, *, target: str, urn: str | None = None,
@@ -95,11 +96,11 @@ def reroute(
         setting = session.get(Setting, (urn or "").strip()) if urn else None
         if setting is None:
             errors["reroute-setting-urn"] = "Choose the setting to send this notification to"
-        elif not setting.status.startswith("Open"):
+        elif not setting.is_open:
             errors["reroute-setting-urn"] = "Choose an open setting: this one is closed"
         elif setting.urn == notification.recipient_urn:
             errors["reroute-setting-urn"] = "Choose a different setting: this notification is already with this one"
-        elif setting.urn not in _onboarded(session, [setting.urn]):
+        elif setting.urn not in active_key_adult_urns(session, [setting.urn]):
             errors["reroute-setting-urn"] = ("This setting has no active Key Adult, so nobody there could read it. "
                                              "Invite a Key Adult first, or keep the notification with the local authority")
     elif target == "la":

@@ -1,12 +1,11 @@
 """The LA officer's pages under /la: landing page, queues, working an item, oversight, configuration and Key Adults."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from service.accounts.deps import CsrfChecked, LaOfficer, PortalUser, flash
+from service.accounts.deps import CsrfChecked, LaOfficer, PortalUser
 from service.db import SessionDep, utcnow
 from service.laworkspace import dashboard, keyadults
 from service.localauthorities import configuration as la_configuration
@@ -15,8 +14,9 @@ from service.laworkspace import officer as la_officer
 from service.laworkspace import oversight as la_oversight
 from service.laworkspace import queues as la_queues
 from service.laworkspace import reroute as la_reroute
-from service.laworkspace.dashboard import LONDON
 from service.localauthorities import service as la_service
+from service.dates import london_date
+from service.web.flash import flash
 from service.web.forms import on_invalid
 from service.web.templates import render
 
@@ -28,18 +28,9 @@ def _officer(user: PortalUser) -> la_officer.Officer:
     return la_officer.Officer(id=user.id, la_codes=user.la_codes)
 
 
-def london(moment: datetime | None, *, with_day: bool = True) -> str:
-    """A UTC moment as people in England read it: '9:05am on Tuesday 3 November 2026'."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(LONDON)
-    clock = f"{local.hour % 12 or 12}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
-    return f"{clock} on {local:%A} {local.day} {local:%B %Y}" if with_day else clock
-
-
 def _common(user: PortalUser, **context) -> dict:
     return {
-        "london": london, "queue_titles": la_queues.QUEUE_TITLES, "status_labels": la_queues.STATUS_LABELS,
+        "queue_titles": la_queues.QUEUE_TITLES, "status_labels": la_queues.STATUS_LABELS,
         "education_status_labels": la_queues.EDUCATION_STATUS_LABELS, "method_labels": la_queues.ROUTING_METHOD_LABELS,
         "la_codes": sorted(user.la_codes), **context,
     }
@@ -141,7 +132,7 @@ def record_outcome(request: Request, session: SessionDep, user: LaOfficer, notif
 
 def _figures(request: Request, session, user: PortalUser):
     officer = _officer(user)
-    today = utcnow().astimezone(LONDON).date()
+    today = london_date(utcnow())
     period, errors = dashboard.parse_period(request.query_params.get("from"), request.query_params.get("to"), today)
     rows = la_oversight.oversight_rows(session, officer, period, top_settings=dashboard.TOP_SETTINGS)
     figures = dashboard.oversight_figures(rows, period, outcome_label=la_item.action_label)
@@ -169,7 +160,7 @@ def oversight(request: Request, session: SessionDep, user: LaOfficer) -> Respons
     csv_query = f"from={period.start.isoformat()}&to={period.end.isoformat()}"
     return render(request, "la/dashboard.html", _common(
         user, figures=figures, charts=charts, errors=errors, form=form, csv_query=csv_query,
-        duration_text=dashboard.duration_text, percent_text=dashboard.percent_text, long_date=dashboard.long_date,
+        duration_text=dashboard.duration_text, percent_text=dashboard.percent_text,
     ), status_code=400 if errors else 200)
 
 

@@ -22,6 +22,7 @@ def editable_authority(session: Session, officer: Officer, la_code: str) -> Loca
         raise NotFound("This local authority has not been set up yet.")
     return authority
 
+
 def update_configuration(session: Session, officer: Officer, la_code: str, form: Mapping[str, str]) -> list[str]:
     """Checks and saves the officer's edit of their LA's configuration. Returns the fields changed; audited."""
     authority = editable_authority(session, officer, la_code)

@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from sqlmodel import select
 
 from service.accounts import service as accounts_service
+from service.accounts import administration
 from service.accounts.models import AccountToken, SettingMembership, User
 from service.alerts.models import OutboxMessage
 from service.audit.models import AuditEvent
@@ -19,7 +20,7 @@ NEW_PASSWORD = "a brand new password 2026"
 
 
 def _invite(db, **kwargs):
-    invitation = accounts_service.invite_user(db, now=datetime.now(UTC), by=OPERATOR, **kwargs)
+    invitation = administration.invite_user(db, now=datetime.now(UTC), by=OPERATOR, **kwargs)
     db.commit()
     return invitation
 
@@ -180,6 +181,6 @@ def test_totp_code_command_is_refused_in_production(db, make_user, monkeypatch):
 
     user = make_user("admin")
     production = Settings.model_construct(environment="production")
-    monkeypatch.setattr("service.accounts.service.get_settings", lambda: production)
+    monkeypatch.setattr("service.accounts.administration.get_settings", lambda: production)
     with pytest.raises(ValueError, match="production"):
-        accounts_service.code_for_demo(db, email=user.email, now=datetime.now(UTC))
+        administration.code_for_demo(db, email=user.email, now=datetime.now(UTC))

@@ -87,12 +87,12 @@ def test_a_half_finished_sign_in_expires_after_15_minutes(client, make_user, csr
 
 
 def test_deactivating_a_user_ends_their_sessions(client, db, make_user, sign_in):
-    from service.accounts import service as accounts_service
+    from service.accounts import administration
     from service.audit.service import Actor
 
     admin = make_user("admin")
     sign_in(client, admin)
-    accounts_service.deactivate_user(db, email=admin.email, by=Actor("operator", "cli", "cli"))
+    administration.deactivate_user(db, email=admin.email, by=Actor("operator", "cli", "cli"))
     db.commit()
     assert client.get("/admin", follow_redirects=False).headers["location"].startswith("/sign-in")
 

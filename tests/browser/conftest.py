@@ -95,7 +95,7 @@ def _child(reference: str, given_name: str, family_name: str, **overrides) -> di
 
 
 def _build_world(session) -> PortalWorld:
-    from service.accounts import service as accounts_service
+    from service.accounts import administration
     from service.accounts.models import LaMembership, SettingMembership, User
     from service.accounts.passwords import hash_password
     from service.accounts.service import sealed_totp_secret
@@ -167,7 +167,7 @@ def _build_world(session) -> PortalWorld:
     undeliverable.state, undeliverable.attempts, undeliverable.last_error = "dead", 8, "550 mailbox unavailable"
     session.add(undeliverable)
 
-    invitation = accounts_service.invite_user(
+    invitation = administration.invite_user(
         session, email=f"new-dsl.{uuid.uuid4().hex[:6]}@example.sch.uk", display_name="Robin New", kind="setting_staff", now=now,
         by=Actor(type="user", id=str(users["priya-officer"].id), source="portal"), urns=(SWANWICK_PRIMARY,), role="deputy")
     session.commit()

@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from sqlmodel import select
 
 from service.accounts import service as accounts_service
+from service.accounts import administration
 from service.alerts.models import OutboxMessage
 from service.audit.models import AuditEvent
 from service.audit.service import Actor
@@ -176,7 +177,7 @@ def test_a_setting_gets_its_waiting_notifications_when_its_first_key_adult_accep
     officer_user = make_user("la_officer", la_codes=["830"])
     now = utcnow()
 
-    invitation = accounts_service.invite_user(
+    invitation = administration.invite_user(
         db, email="dsl@ashover.example.sch.uk", display_name="Ash Over", kind="setting_staff", urns=(ASHOVER_PRIMARY,),
         role="key_adult", now=now, by=Actor(type="user", id=str(officer_user.id), source="la_portal"))
     db.commit()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlmodel import select
 
-from service.accounts import service as accounts_service
+from service.accounts import administration
 from service.accounts.models import SettingMembership
 from service.alerts.webhooks import WebhookSender
 from service.alerts.worker import OutboxWorker
@@ -274,7 +274,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user)
         def swanwick_gets_its_first_key_adult(self):
             self._tick()
             user = make_user("setting_staff", email=f"dsl.{next(world.references)}@swanwick.example.sch.uk")
-            accounts_service.invite_user(db, email=user.email, display_name="Swanwick DSL", kind="setting_staff",
+            administration.invite_user(db, email=user.email, display_name="Swanwick DSL", kind="setting_staff",
                                          urns=(SWANWICK_PRIMARY,), role="key_adult", now=self.now, by=SYSTEM)
             db.commit()
             self.key_adults[SWANWICK_PRIMARY] = user.id

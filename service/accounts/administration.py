@@ -1,0 +1,162 @@
+"""Administering portal accounts: inviting, deactivating, resetting a lost second factor and listing users."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from service.accounts import sessions, totp
+from service.accounts.models import (
+    SETTING_ROLES,
+    USER_KINDS,
+    AccountToken,
+    LaMembership,
+    PortalSession,
+    SettingMembership,
+    User,
+)
+from service.accounts.onboarded import hand_over_if_onboarded
+from service.accounts.service import (
+    INVITATION_LIFETIME,
+    find_user,
+    issue_link,
+    normalise_email,
+    pending_totp_secret_of,
+    totp_secret_of,
+)
+from service.alerts.outbox import enqueue_alert
+from service.audit import service as audit_service
+from service.audit.service import Actor
+from service.config import get_settings
+
+# --- Administration ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user_id: int
+    link: str | None  # None when the user already has a password and only gained a membership
+    expires_at: datetime | None
+
+
+def invite_user(session: Session, *, email: str, display_name: str, kind: str, now: datetime, by: Actor,
+                urns: tuple[str, ...] = (), role: str | None = None, la_codes: tuple[str, ...] = ()) -> Invitation:
+    """Creates (or extends) an account with its settings or LAs, and a 7-day one-time link to set a password."""
+    from service.localauthorities.models import LocalAuthority
+    from service.register.models import Setting
+
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ValueError("Give a full email address.")
+    if kind not in USER_KINDS:
+        raise ValueError(f"Kind must be one of {', '.join(USER_KINDS)}.")
+    if kind == "setting_staff":
+        if not urns or role not in SETTING_ROLES:
+            raise ValueError(f"Setting staff need at least one --urn and a --role ({' or '.join(SETTING_ROLES)}).")
+        unknown = [urn for urn in urns if session.get(Setting, urn) is None]
+        if unknown:
+            raise ValueError(f"No setting in the register with URN {', '.join(unknown)}.")
+    if kind == "la_officer":
+        if not la_codes:
+            raise ValueError("LA officers need at least one --la code.")
+        unknown = [code for code in la_codes if session.get(LocalAuthority, code) is None]
+        if unknown:
+            raise ValueError(f"No local authority configured with code {', '.join(unknown)}: load it with `encompass la load`.")
+    user = find_user(session, email)
+    if user is None:
+        user = User(email=email, display_name=display_name.strip() or email, kind=kind, created_at=now)
+        session.add(user)
+        session.flush()
+    elif user.kind != kind:
+        raise ValueError(f"{email} already has an account of another kind ({user.kind}).")
+    for urn in urns:
+        membership = session.get(SettingMembership, (user.id, urn))
+        if membership is None:
+            session.add(SettingMembership(user_id=user.id, urn=urn, role=role))
+        elif membership.role != role:
+            membership.role = role
+            session.add(membership)
+    for code in la_codes:
+        if session.get(LaMembership, (user.id, code)) is None:
+            session.add(LaMembership(user_id=user.id, la_code=code))
+    audit_service.record(session, by, "user.invited", "user_account", user.id, kind=kind, urns=list(urns), role=role, la_codes=list(la_codes))
+    if user.password_hash is not None and user.is_active:
+        session.flush()
+        hand_over_if_onboarded(session, user, actor=by, now=now)
+        return Invitation(user.id, None, None)
+    link = issue_link(session, user_id=user.id, purpose="invitation", lifetime=INVITATION_LIFETIME, now=now)
+    enqueue_alert(session, template="invitation", audience="user", audience_ref=str(user.id), link=link)
+    return Invitation(user.id, link, now + INVITATION_LIFETIME)
+
+
+def deactivate_user(session: Session, *, email: str, by: Actor) -> User:
+    user = _existing_user(session, email)
+    user.is_active = False
+    session.add(user)
+    sessions.end_all_for_user(session, user.id)
+    for link in session.exec(select(AccountToken).where(AccountToken.user_id == user.id, col(AccountToken.used_at).is_(None))):
+        session.delete(link)
+    audit_service.record(session, by, "user.deactivated", "user_account", user.id)
+    return user
+
+
+def reset_two_factor(session: Session, *, user_id: int, by: Actor) -> User:
+    """After a lost phone: the next sign-in sets up a new app. Not self-service, so a stolen password is not enough."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValueError("No such user.")
+    user.totp_secret = None
+    user.totp_last_step = None
+    session.add(user)
+    sessions.end_all_for_user(session, user.id)
+    audit_service.record(session, by, "two_factor.reset", "user_account", user.id)
+    return user
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    id: int
+    email: str
+    display_name: str
+    kind: str
+    is_active: bool
+    has_password: bool
+    has_two_factor: bool
+    places: tuple[str, ...]  # "112517 (key_adult)" or "LA 830"
+    last_sign_in_at: datetime | None
+
+
+def list_users(session: Session) -> list[UserSummary]:
+    places: dict[int, list[str]] = {}
+    for m in session.exec(select(SettingMembership).order_by(SettingMembership.urn)):
+        places.setdefault(m.user_id, []).append(f"{m.urn} ({m.role.replace('_', ' ')})")
+    for m in session.exec(select(LaMembership).order_by(LaMembership.la_code)):
+        places.setdefault(m.user_id, []).append(f"LA {m.la_code}")
+    return [
+        UserSummary(u.id, u.email, u.display_name, u.kind, u.is_active, u.password_hash is not None, u.totp_secret is not None,
+                    tuple(places.get(u.id, ())), u.last_sign_in_at)
+        for u in session.exec(select(User).order_by(User.kind, User.email))
+    ]
+
+
+def code_for_demo(session: Session, *, email: str, now: datetime) -> str:
+    """Development only: the current code for a user's app, or for the set-up screen they have open."""
+    if get_settings().environment == "production":
+        raise ValueError("Refusing to show codes in production.")
+    user = _existing_user(session, email)
+    secret = totp_secret_of(user)
+    if secret is None:
+        pending = session.exec(select(PortalSession).where(PortalSession.user_id == user.id, PortalSession.stage == "set_up_two_factor",
+                                                           col(PortalSession.pending_totp_secret).is_not(None))
+                               .order_by(col(PortalSession.created_at).desc())).first()
+        if pending is None:
+            raise ValueError(f"{email} has not set up two-factor yet: sign in with the password first, then run this again.")
+        secret = pending_totp_secret_of(pending)
+    return totp.current_code(secret, now)
+
+
+def _existing_user(session: Session, email: str) -> User:
+    user = find_user(session, email)
+    if user is None:
+        raise ValueError(f"No user with email {normalise_email(email)}.")
+    return user
