@@ -130,7 +130,8 @@ def cmd_police_list(_args) -> int:
 
 def cmd_secrets_reencrypt(_args) -> int:
     from service.accounts.service import reencrypt_totp_secrets
-    from service.alerts.service import reencrypt_webhook_secrets
+    from service.alerts.service import reencrypt_outbox_links
+    from service.alerts.setting_webhooks import reencrypt_webhook_secrets
     from service.audit.service import Actor
 
     # Every kind of secret at rest shares ENCRYPTION_KEYS, so all are re-encrypted together: an old key left needed
@@ -140,8 +141,9 @@ def cmd_secrets_reencrypt(_args) -> int:
     with unit_of_work() as session:
         webhooks = reencrypt_webhook_secrets(session, actor=operator)
         authenticators = reencrypt_totp_secrets(session, actor=operator)
-    print(f"{webhooks} webhook secret(s) and {authenticators} authenticator app (TOTP) secret(s) now encrypted with the "
-          "first key in ENCRYPTION_KEYS; the others can be removed.")
+        links = reencrypt_outbox_links(session, actor=operator)
+    print(f"{webhooks} webhook secret(s), {authenticators} authenticator app (TOTP) secret(s) and {links} waiting "
+          "invitation or reset link(s) now encrypted with the first key in ENCRYPTION_KEYS; the others can be removed.")
     return 0
 
 

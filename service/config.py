@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.alerts.notify import parse_api_key
+from service.alerts.senders import TEMPLATE_SUBJECTS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "dev-only-secret-change-me"
 
@@ -77,9 +80,28 @@ class Settings(BaseSettings):
             problems.append("COOKIE_SECURE must be true")
         if not self.base_url.startswith("https://"):
             problems.append("BASE_URL must be an https:// address")
+        problems.extend(self._notify_problems())
         if problems:
             raise ValueError("Refusing to start in production: " + "; ".join(problems))
         return self
+
+    def _notify_problems(self) -> list[str]:
+        """Production sends through Notify: the logging sender would settle every alert as sent and tell nobody."""
+        problems = []
+        if not self.notify_api_key:
+            problems.append("NOTIFY_API_KEY must be set: in production alerts go through GOV.UK Notify, never only to the log")
+        else:
+            try:
+                parse_api_key(self.notify_api_key)
+            except ValueError as error:  # its message never quotes the key
+                problems.append(f"NOTIFY_API_KEY is not usable: {error}")
+        missing = sorted(set(TEMPLATE_SUBJECTS) - set(self.notify_templates))
+        unknown = sorted(set(self.notify_templates) - set(TEMPLATE_SUBJECTS))
+        if missing:
+            problems.append(f"NOTIFY_TEMPLATES must give a Notify template id for each of {', '.join(missing)}")
+        if unknown:
+            problems.append(f"NOTIFY_TEMPLATES names templates the service does not send: {', '.join(unknown)}")
+        return problems
 
 
 def settings_problem(error: ValidationError) -> str:

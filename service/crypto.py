@@ -1,4 +1,5 @@
-"""Encryption at rest of credentials the service must read back: webhook signing secrets and TOTP secrets (Fernet, keys by HKDF)."""
+"""Encryption at rest of credentials the service must read back: webhook signing secrets, TOTP secrets and the one-time
+links waiting in the outbox (Fernet, keys by HKDF)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from service.config import get_settings
 # with a migration.
 WEBHOOK_SECRETS_LABEL = b"encompass/webhook-signing-secrets/v1"
 TOTP_SECRETS_LABEL = b"encompass/totp-secrets/v1"
+# Invitation and password-reset links waiting in the outbox: each carries a one-time token that signs someone in.
+OUTBOX_LINKS_LABEL = b"encompass/outbox-credential-links/v1"
 
 
 class SecretUnreadable(ValueError):

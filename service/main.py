@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from service.accounts.routes_offers import router as membership_offers_router
 from service.accounts.routes_portal import router as accounts_router
 from service.admin.routes_portal import router as admin_router
 from service.config import get_settings
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
     app.include_router(police_api_router)
     app.include_router(health_router)
     app.include_router(accounts_router)
+    app.include_router(membership_offers_router)
     app.include_router(admin_router)
     app.include_router(keyadult_router)
     app.include_router(la_workspace_router)

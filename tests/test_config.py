@@ -1,5 +1,6 @@
 """Settings come from the environment, and production refuses to start with unsafe ones, in one clear line."""
 
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from service.config import DEFAULT_SECRET, REPO_ROOT, Settings
+from tests.alerts.fakes import NOTIFY_SETTINGS
 
 SAFE_PRODUCTION = {
     "environment": "production",
@@ -16,6 +18,7 @@ SAFE_PRODUCTION = {
     "secret_key": "k3T9-long-random-production-secret-value-0001",
     "base_url": "https://encompass.example.gov.uk",
     "cookie_secure": True,
+    **NOTIFY_SETTINGS,
 }
 
 
@@ -49,7 +52,7 @@ def test_the_embedded_default_runs_with_sqlite_and_the_development_secret():
 
 def test_settings_are_read_from_the_environment(monkeypatch):
     for name, value in SAFE_PRODUCTION.items():
-        monkeypatch.setenv(name.upper(), str(value))
+        monkeypatch.setenv(name.upper(), json.dumps(value) if isinstance(value, dict) else str(value))
     monkeypatch.setenv("RETENTION_DAYS", "400")
     monkeypatch.setenv("LOG_LEVEL", "debug")
     settings = Settings()

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from service.accounts import sessions, totp
+from service.accounts import offers, sessions, totp
+from service.accounts.emails import checked_email
 from service.accounts.models import (
     SETTING_ROLES,
     USER_KINDS,
@@ -35,19 +36,23 @@ from service.config import get_settings
 @dataclass(frozen=True)
 class Invitation:
     user_id: int
-    link: str | None  # None when the user already has a password and only gained a membership
+    link: str | None  # None when the user already has a password and only gained (or was offered) a membership
     expires_at: datetime | None
+    offered: bool = False  # the person already had an account: they were emailed an offer to accept, not added
 
 
 def invite_user(session: Session, *, email: str, display_name: str, kind: str, now: datetime, by: Actor,
-                urns: tuple[str, ...] = (), role: str | None = None, la_codes: tuple[str, ...] = ()) -> Invitation:
-    """Creates (or extends) an account with its settings or LAs, and a 7-day one-time link to set a password."""
+                urns: tuple[str, ...] = (), role: str | None = None, la_codes: tuple[str, ...] = (),
+                offer_to_existing: bool = False, offered_by: int | None = None) -> Invitation:
+    """Creates (or extends) an account with its settings or LAs, and a 7-day one-time link to set a password.
+
+    A deactivated account comes back with only what it is invited to now. With `offer_to_existing` (an LA's form),
+    an active account is not given the settings: each is offered, and the person accepts it by the emailed link.
+    """
     from service.localauthorities.models import LocalAuthority
     from service.register.models import Setting
 
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
-        raise ValueError("Give a full email address.")
+    email = checked_email(email)
     if kind not in USER_KINDS:
         raise ValueError(f"Kind must be one of {', '.join(USER_KINDS)}.")
     if kind == "setting_staff":
@@ -69,6 +74,11 @@ def invite_user(session: Session, *, email: str, display_name: str, kind: str, n
         session.flush()
     elif user.kind != kind:
         raise ValueError(f"{email} already has an account of another kind ({user.kind}).")
+    elif not user.is_active:
+        # Deactivation ended the memberships; any left from before it did must not come back with the account.
+        _end_memberships(session, user, by=by, reason="reinvited")
+    elif offer_to_existing:
+        return _offer(session, user, urns=urns, role=role, by=by, offered_by=offered_by, now=now)
     for urn in urns:
         membership = session.get(SettingMembership, (user.id, urn))
         if membership is None:
@@ -84,20 +94,75 @@ def invite_user(session: Session, *, email: str, display_name: str, kind: str, n
         session.flush()
         hand_over_if_onboarded(session, user, actor=by, now=now)
         return Invitation(user.id, None, None)
+    return _send_invitation(session, user, now=now)
+
+
+def _send_invitation(session: Session, user: User, *, now: datetime) -> Invitation:
     link = issue_link(session, user_id=user.id, purpose="invitation", lifetime=INVITATION_LIFETIME, now=now)
     enqueue_alert(session, template="invitation", audience="user", audience_ref=str(user.id), link=link)
     return Invitation(user.id, link, now + INVITATION_LIFETIME)
 
 
+def _offer(session: Session, user: User, *, urns: tuple[str, ...], role: str, by: Actor, offered_by: int | None,
+           now: datetime) -> Invitation:
+    """Offers each setting the person does not already hold in that role; someone invited but not yet signed up gets
+    a fresh invitation too, since accepting an offer needs them signed in."""
+    for urn in urns:
+        membership = session.get(SettingMembership, (user.id, urn))
+        if membership is None or membership.role != role:
+            offers.offer_membership(session, user=user, urn=urn, role=role, by=by, offered_by=offered_by, now=now)
+    if user.password_hash is None:
+        invitation = _send_invitation(session, user, now=now)
+        return Invitation(user.id, invitation.link, invitation.expires_at, offered=True)
+    return Invitation(user.id, None, None, offered=True)
+
+
+def _end_memberships(session: Session, user: User, *, by: Actor, reason: str, urns: set[str] | None = None) -> dict:
+    """Deletes the user's memberships (of these settings, or every setting and LA) and open offers, audited as
+    `membership.removed` with exactly what was removed. Returns what was removed."""
+    settings = session.exec(select(SettingMembership).where(SettingMembership.user_id == user.id)).all()
+    settings = [m for m in settings if urns is None or m.urn in urns]
+    authorities = session.exec(select(LaMembership).where(LaMembership.user_id == user.id)).all() if urns is None else []
+    removed = {
+        "settings": [{"urn": m.urn, "role": m.role} for m in sorted(settings, key=lambda m: m.urn)],
+        "la_codes": sorted(m.la_code for m in authorities),
+        "offers": offers.withdraw_offers(session, user.id, urns=urns),
+    }
+    for membership in [*settings, *authorities]:
+        session.delete(membership)
+    if any(removed.values()):
+        audit_service.record(session, by, "membership.removed", "user_account", user.id, reason=reason, **removed)
+    session.flush()
+    return removed
+
+
 def deactivate_user(session: Session, *, email: str, by: Actor) -> User:
-    user = _existing_user(session, email)
+    """Stops the account signing in and ends every membership, so inviting the email again revives none of them."""
+    return _deactivate(session, _existing_user(session, email), by=by)
+
+
+def _deactivate(session: Session, user: User, *, by: Actor) -> User:
+    removed = _end_memberships(session, user, by=by, reason="deactivated")
     user.is_active = False
     session.add(user)
     sessions.end_all_for_user(session, user.id)
     for link in session.exec(select(AccountToken).where(AccountToken.user_id == user.id, col(AccountToken.used_at).is_(None))):
         session.delete(link)
-    audit_service.record(session, by, "user.deactivated", "user_account", user.id)
+    audit_service.record(session, by, "user.deactivated", "user_account", user.id, removed=removed)
     return user
+
+
+def remove_from_settings(session: Session, *, user: User, urns: set[str], by: Actor) -> bool:
+    """Ends the user's memberships (and open offers) at these settings; the account is deactivated only when no
+    membership is left. True when it was deactivated."""
+    _end_memberships(session, user, by=by, reason="removed", urns=urns)
+    if session.exec(select(SettingMembership).where(SettingMembership.user_id == user.id)).first() is not None:
+        return False
+    if session.exec(select(LaMembership).where(LaMembership.user_id == user.id)).first() is not None:
+        return False
+    if user.is_active:
+        _deactivate(session, user, by=by)
+    return True
 
 
 def reset_two_factor(session: Session, *, user_id: int, by: Actor) -> User:

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session, select
 
 from service.accounts import sessions
-from service.accounts.models import LaMembership, SettingMembership, User
+from service.accounts.models import LaMembership, PortalSession, SettingMembership, User
 from service.accounts.service import LANDING_PATHS
 from service.db import SessionDep, utcnow
 from service.notifications.scope import Scope
@@ -93,6 +93,11 @@ def current_user(request: Request, session: SessionDep) -> PortalUser:
     return portal_user
 
 
+def current_portal_session(request: Request, user: Annotated[PortalUser, Depends(current_user)]) -> PortalSession:
+    """The signed-in browser's own session row, for pages about the session itself."""
+    return request.state.portal_session
+
+
 def require_setting_staff(user: Annotated[PortalUser, Depends(current_user)]) -> PortalUser:
     if user.kind != "setting_staff":
         raise NotFound("Page not found.")
@@ -112,6 +117,7 @@ def require_admin(user: Annotated[PortalUser, Depends(current_user)]) -> PortalU
 
 
 CurrentUser = Annotated[PortalUser, Depends(current_user)]
+CurrentSession = Annotated[PortalSession, Depends(current_portal_session)]
 SettingStaff = Annotated[PortalUser, Depends(require_setting_staff)]
 LaOfficer = Annotated[PortalUser, Depends(require_la_officer)]
 Admin = Annotated[PortalUser, Depends(require_admin)]

@@ -44,7 +44,7 @@ class LaMembership(SQLModel, table=True):
 
 
 SESSION_STAGES = ("two_factor", "set_up_two_factor", "signed_in")
-TOKEN_PURPOSES = ("invitation", "password_reset")
+TOKEN_PURPOSES = ("invitation", "password_reset", "membership")
 
 
 class PortalSession(SQLModel, table=True):
@@ -65,7 +65,7 @@ class PortalSession(SQLModel, table=True):
 
 
 class AccountToken(SQLModel, table=True):
-    """A one-time link (invitation or password reset). Only the token's SHA-256 is stored."""
+    """A one-time link (invitation, password reset or membership offer). Only the token's SHA-256 is stored."""
 
     __tablename__ = "account_token"
 
@@ -87,3 +87,19 @@ class SignInThrottle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MembershipOffer(SQLModel, table=True):
+    """A role at a setting offered to someone who already has an account: it is theirs only once they accept it,
+    signed in, through the one-time link (AccountToken purpose "membership") emailed to them."""
+
+    __tablename__ = "membership_offer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    urn: str = Field(max_length=12)
+    role: str = Field(max_length=20)  # one of SETTING_ROLES
+    token_id: int = Field(foreign_key="account_token.id", unique=True)
+    offered_by: int | None = Field(default=None, foreign_key="user_account.id")  # the LA officer who offered it
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

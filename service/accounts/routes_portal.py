@@ -1,18 +1,21 @@
-"""Portal pages for accounts: sign in with a second factor, sign out, invitations, password reset, the admin page."""
+"""Portal pages for accounts: sign in with a second factor, sign out, invitations, password reset, your own password
+and sessions, the admin page."""
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from service.accounts import service as accounts_service
-from service.accounts import administration
+from service.accounts import administration, own_account
 from service.accounts import sessions
-from service.accounts.deps import SESSION_ENDED_PATH, SIGN_IN_PATH, Admin, CsrfChecked, safe_next_path
+from service.accounts.deps import (SESSION_ENDED_PATH, SIGN_IN_PATH, Admin, CsrfChecked, CurrentSession, CurrentUser,
+                                   safe_next_path)
 from service.accounts.models import User
 from service.db import SessionDep, utcnow
 from service.problems import NotFound
 from service.ratelimit import TokenBucket
 from service.web.cookies import SESSION_COOKIE, clear_cookie, set_private_cookie
 from service.web.flash import flash
+from service.web.params import RowId
 from service.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -159,8 +162,10 @@ def _confirm_code(request: Request, session, code: str, *, stage: str, template:
 @router.get("/sign-out")
 def sign_out_link(request: Request, session: SessionDep) -> Response:
     # A plain link in the header signs out at once. SameSite=Lax still sends the cookie on another site's link,
-    # so a GET from elsewhere only asks; the button POSTs with this browser's CSRF token.
-    if accounts_service.sign_out_needs_confirming(request.headers.get("sec-fetch-site")):
+    # so a GET from elsewhere (or from a browser that does not say) only asks; the button POSTs with this browser's CSRF token.
+    # With no session there is nothing to protect, so no question to ask.
+    if (accounts_service.sign_out_needs_confirming(request.headers.get("sec-fetch-site"))
+            and sessions.find(session, request.cookies.get(SESSION_COOKIE)) is not None):
         return render(request, "accounts/sign_out.html")
     return _sign_out(request, session)
 
@@ -206,7 +211,7 @@ def accept_invitation(request: Request, session: SessionDep, token: str, passwor
     found = accounts_service.usable_link(session, token=token, purpose="invitation", now=now)
     if found is None:
         return render(request, "accounts/link_not_valid.html", {"what": "invitation"}, status_code=404)
-    errors = accounts_service.new_password_problems(password, password_confirm)
+    errors = accounts_service.new_password_problems(password, password_confirm, user=found[1])
     if errors:
         return render(request, "accounts/create_password.html", {"invitee": found[1], "action": f"/invitation/{token}", "errors": errors})
     step = accounts_service.accept_invitation(session, token=token, password=password, now=now,
@@ -247,15 +252,54 @@ def reset_password_page(request: Request, session: SessionDep, token: str) -> Re
 def reset_password(request: Request, session: SessionDep, token: str, password: str = Form(""),
                    password_confirm: str = Form("", alias="password-confirm")) -> Response:
     now = utcnow()
-    if accounts_service.usable_link(session, token=token, purpose="password_reset", now=now) is None:
+    found = accounts_service.usable_link(session, token=token, purpose="password_reset", now=now)
+    if found is None:
         return render(request, "accounts/link_not_valid.html", {"what": "password_reset"}, status_code=404)
-    errors = accounts_service.new_password_problems(password, password_confirm)
+    errors = accounts_service.new_password_problems(password, password_confirm, user=found[1])
     if errors:
         return render(request, "accounts/create_password.html", {"action": f"/reset-password/{token}", "errors": errors})
     accounts_service.reset_password(session, token=token, password=password, now=now)
     response = _to(f"{SIGN_IN_PATH}?notice=password_changed")
     clear_cookie(response, SESSION_COOKIE)
     return response
+
+
+# --- Your own account --------------------------------------------------------------------------------------------
+
+CHANGE_PASSWORD_PATH = "/account/password"
+SESSIONS_PATH = "/account/sessions"
+
+
+@router.get(CHANGE_PASSWORD_PATH)
+def change_password_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "accounts/change_password.html")
+
+
+@router.post(CHANGE_PASSWORD_PATH, dependencies=[CsrfChecked])
+def change_password(request: Request, session: SessionDep, user: CurrentUser, row: CurrentSession,
+                    current_password: str = Form("", alias="current-password"), password: str = Form(""),
+                    password_confirm: str = Form("", alias="password-confirm")) -> Response:
+    change = own_account.change_password(session, row=row, current=current_password, new=password, confirmation=password_confirm,
+                                         address=client_address(request), now=utcnow())
+    if change.retry_after:
+        return _too_many_attempts(request, "accounts/change_password.html", change.retry_after, {}, field="current-password")
+    if change.errors:
+        return render(request, "accounts/change_password.html", {"errors": change.errors})
+    request.state.portal_session = change.session_row  # the flash travels in the session under its new token
+    flash(request, "Your password has been changed. You have been signed out on every other device.")
+    return _to(SESSIONS_PATH, session_token=change.session_token)
+
+
+@router.get(SESSIONS_PATH)
+def sessions_page(request: Request, session: SessionDep, user: CurrentUser, row: CurrentSession) -> Response:
+    return render(request, "accounts/sessions.html", {"sessions": own_account.active_sessions(session, row=row, now=utcnow())})
+
+
+@router.post(f"{SESSIONS_PATH}/sign-out-others", dependencies=[CsrfChecked])
+def sign_out_other_sessions(request: Request, session: SessionDep, user: CurrentUser, row: CurrentSession) -> Response:
+    ended = own_account.sign_out_other_sessions(session, row=row)
+    flash(request, "You have been signed out on every other device." if ended else "You were not signed in anywhere else.")
+    return _to(SESSIONS_PATH)
 
 
 # --- Administration ----------------------------------------------------------------------------------------------
@@ -266,11 +310,28 @@ def admin_home(request: Request, session: SessionDep, user: Admin) -> Response:
     return render(request, "admin/index.html", {"users": administration.list_users(session)})
 
 
+@router.get("/admin/users/{user_id}/reset-two-factor")
+def admin_reset_two_factor_page(request: Request, session: SessionDep, user: Admin, user_id: RowId) -> Response:
+    return render(request, "admin/reset_two_factor.html", {"target": _user_or_not_found(session, user_id)})
+
+
 @router.post("/admin/users/{user_id}/reset-two-factor", dependencies=[CsrfChecked])
-def admin_reset_two_factor(request: Request, session: SessionDep, user: Admin, user_id: int) -> Response:
-    try:
-        target = administration.reset_two_factor(session, user_id=user_id, by=accounts_service.portal_actor(user.id))
-    except ValueError:
-        raise NotFound("No such user.") from None
+def admin_reset_two_factor(request: Request, session: SessionDep, user: Admin, user_id: RowId, password: str = Form("")) -> Response:
+    template, target = "admin/reset_two_factor.html", _user_or_not_found(session, user_id)
+    if not password:
+        return render(request, template, {"target": target, "errors": {"password": "Enter your password"}})
+    check = own_account.reset_two_factor_with_password(session, admin_id=user.id, password=password, target=target,
+                                                       address=client_address(request), now=utcnow())
+    if check.outcome == "throttled":
+        return _too_many_attempts(request, template, check.retry_after, {"target": target}, field="password")
+    if check.outcome == "wrong":
+        return render(request, template, {"target": target, "errors": {"password": "Your password is not correct"}})
     flash(request, f"{target.display_name} will set up a new authenticator app when they next sign in.")
     return _to("/admin")
+
+
+def _user_or_not_found(session, user_id: int) -> User:
+    target = session.get(User, user_id)
+    if target is None:
+        raise NotFound("No such user.")
+    return target

@@ -19,7 +19,7 @@ from service.accounts.models import (
 )
 from service.accounts.onboarded import hand_over_if_onboarded
 from service.accounts.passwords import hash_password, password_problem, verify_password
-from service.alerts.outbox import enqueue_alert
+from service.alerts.outbox import RESET_REQUEST, enqueue_alert
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
@@ -133,7 +133,7 @@ class SignInStep:
 
 def sign_in_with_password(session: Session, *, email: str, password: str, address: str, now: datetime,
                           previous_token: str | None = None, next_path: str | None = None) -> SignInStep:
-    keys = throttle.keys_for(email, address)
+    keys = throttle.password_keys(email, address)
     wait = throttle.seconds_to_wait(session, keys, now)
     if wait:
         return SignInStep("throttled", retry_after=wait)
@@ -148,7 +148,8 @@ def sign_in_with_password(session: Session, *, email: str, password: str, addres
             audit_service.record(session, portal_actor(user.id), "sign_in.failed", "user_account", user.id,
                                  step="password", reason="password" if user.is_active else "deactivated")
         return SignInStep("wrong")
-    throttle.forget(session, keys[0])
+    # Password keys only: the account's count of wrong codes stays, so a correct password buys no more guesses at the code.
+    throttle.forget_after_success(session, keys)
     _end_previous(session, previous_token)
     stage = "two_factor" if user.totp_secret else "set_up_two_factor"
     token, row = sessions.start(session, user_id=user.id, stage=stage, now=now, next_path=next_path)
@@ -167,7 +168,7 @@ def confirm_code(session: Session, *, row: PortalSession, code: str, address: st
     if user is None or not user.is_active:
         sessions.end(session, row)
         return SignInStep("ended")
-    keys = throttle.keys_for(user.email, address)
+    keys = throttle.code_keys(user.id, user.email, address)
     wait = throttle.seconds_to_wait(session, keys, now)
     if wait:
         return SignInStep("throttled", retry_after=wait)
@@ -194,7 +195,7 @@ def confirm_code(session: Session, *, row: PortalSession, code: str, address: st
     user.totp_last_step = step
     user.last_sign_in_at = now
     session.add(user)
-    throttle.forget(session, keys[0])
+    throttle.forget_after_success(session, keys)
     token, fresh = sessions.rotate(session, row, stage="signed_in", now=now)
     audit_service.record(session, portal_actor(user.id), "sign_in.succeeded", "user_account", user.id)
     return SignInStep("accepted", session_token=token, next_path=fresh.next_path or landing_path(user))
@@ -213,11 +214,12 @@ SIGN_OUT_FETCH_SITES = frozenset({"same-origin", "none"})
 
 
 def sign_out_needs_confirming(fetch_site: str | None) -> bool:
-    """Whether a GET to sign out came from another site (an image or link there), so the user must confirm it.
+    """Whether a GET to sign out may have come from another site (an image or link there), so the user must confirm it.
 
-    Browsers that send no Sec-Fetch-Site are trusted as before: the SameSite=Lax cookie still covers them.
+    No Sec-Fetch-Site asks too: SameSite=Lax still sends the cookie on a top-level link from another site, and every
+    current browser sends the header, so only an old browser or a script is asked to press the button.
     """
-    return fetch_site is not None and fetch_site.strip().lower() not in SIGN_OUT_FETCH_SITES
+    return fetch_site is None or fetch_site.strip().lower() not in SIGN_OUT_FETCH_SITES
 
 
 def sign_out(session: Session, *, token: str | None) -> None:
@@ -320,17 +322,32 @@ def accept_invitation(session: Session, *, token: str, password: str, now: datet
 
 
 def request_password_reset(session: Session, *, email: str, now: datetime) -> None:
-    """Emails a reset link if the account exists and can sign in. The caller says the same thing either way."""
+    """Queues a reset for the worker, which emails a link if the account exists and can sign in. The caller says the
+    same thing either way.
+
+    The request does the same work for every address, one lookup and one queued row, so its timing cannot tell anyone
+    whether the address has an account; the link is issued later, by the worker (issue_password_reset).
+    """
     user = find_user(session, email)
+    can_sign_in = user is not None and user.is_active and user.password_hash is not None
+    request = enqueue_alert(session, template="password_reset", audience=RESET_REQUEST,
+                            audience_ref=str(user.id) if can_sign_in else "", link="")
+    request.created_at = now
+
+
+def issue_password_reset(session: Session, *, user_id: int, now: datetime) -> str | None:
+    """The worker's half of a reset request: a new link for an account that can sign in, unless one went in the last
+    few minutes (so nobody can flood a colleague's inbox). None when there is nothing to send."""
+    user = session.get(User, user_id)
     if user is None or not user.is_active or user.password_hash is None:
-        return
+        return None
     latest = session.exec(select(func.max(AccountToken.created_at)).where(
         AccountToken.user_id == user.id, AccountToken.purpose == "password_reset")).one()
     if latest is not None and now - latest < RESET_EMAIL_INTERVAL:
-        return
+        return None
     link = issue_link(session, user_id=user.id, purpose="password_reset", lifetime=RESET_LIFETIME, now=now)
-    enqueue_alert(session, template="password_reset", audience="user", audience_ref=str(user.id), link=link)
     audit_service.record(session, portal_actor(user.id), "password_reset.requested", "user_account", user.id)
+    return link
 
 
 def reset_password(session: Session, *, token: str, password: str, now: datetime) -> User:
@@ -343,13 +360,21 @@ def reset_password(session: Session, *, token: str, password: str, now: datetime
     user.password_hash = hash_password(password)
     session.add_all([link, user])
     sessions.end_all_for_user(session, user.id)
+    tell_password_changed(session, user)
     audit_service.record(session, portal_actor(user.id), "password_reset.completed", "user_account", user.id)
     return user
 
 
-def new_password_problems(password: str, confirmation: str) -> dict[str, str]:
-    """Errors for a 'create a password' form, by field id."""
-    problem = password_problem(password) if password else "Enter a password"
+def tell_password_changed(session: Session, user: User) -> None:
+    """The email after any password change, so someone whose password was changed by another person finds out."""
+    sign_in_page = get_settings().base_url.rstrip("/") + "/sign-in"
+    enqueue_alert(session, template="password_changed", audience="user", audience_ref=str(user.id), link=sign_in_page)
+
+
+def new_password_problems(password: str, confirmation: str, *, user: User | None = None) -> dict[str, str]:
+    """Errors for a 'create a password' form, by field id; `user` is whose password it will be, when known."""
+    personal_words = (user.email, user.display_name) if user is not None else ()
+    problem = password_problem(password, personal_words=personal_words) if password else "Enter a password"
     if problem:
         return {"password": problem}
     if password != confirmation:

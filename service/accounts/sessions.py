@@ -55,9 +55,12 @@ def start(session: Session, *, user_id: int, stage: str, now: datetime, next_pat
 
 
 def rotate(session: Session, row: PortalSession, *, stage: str, now: datetime) -> tuple[str, PortalSession]:
-    """Moves a session to its next stage under a new token, so a token seen before that step is worthless after it."""
+    """Moves a session to its next stage under a new token, so a token seen before that step is worthless after it.
+
+    Only finishing sign-in restarts the 12-hour clock; a signed-in session rotated again (a password change) keeps it.
+    """
     token, fresh = start(session, user_id=row.user_id, stage=stage, now=now, next_path=row.next_path)
-    if stage != "signed_in":
+    if stage != "signed_in" or row.stage == "signed_in":
         fresh.created_at = row.created_at
     fresh.pending_totp_secret = row.pending_totp_secret if stage == "set_up_two_factor" else None
     fresh.flashes = list(row.flashes or [])
@@ -80,10 +83,20 @@ def end(session: Session, row: PortalSession) -> None:
     session.delete(row)
 
 
-def end_all_for_user(session: Session, user_id: int) -> int:
-    """Signs a user out everywhere (deactivation, password reset, two-factor reset)."""
-    result = session.exec(delete(PortalSession).where(col(PortalSession.user_id) == user_id))
+def end_all_for_user(session: Session, user_id: int, *, keep: PortalSession | None = None) -> int:
+    """Signs a user out everywhere (deactivation, password reset, two-factor reset), or everywhere but `keep`."""
+    statement = delete(PortalSession).where(col(PortalSession.user_id) == user_id)
+    if keep is not None:
+        statement = statement.where(col(PortalSession.token_hash) != keep.token_hash)
+    result = session.exec(statement)
     return result.rowcount or 0
+
+
+def live_for_user(session: Session, user_id: int, *, now: datetime, limits: SessionLimits) -> list[PortalSession]:
+    """The user's signed-in sessions that can still be used, the most recently used first."""
+    rows = session.exec(select(PortalSession).where(PortalSession.user_id == user_id, PortalSession.stage == "signed_in")
+                        .order_by(col(PortalSession.last_seen_at).desc(), col(PortalSession.created_at).desc())).all()
+    return [row for row in rows if expiry_reason(row, now, limits) is None]
 
 
 def purge_expired(session: Session, *, now: datetime, limits: SessionLimits) -> int:

@@ -1,4 +1,5 @@
-"""Slowing down password guessing without locking anyone out: short, growing waits per (email, address) and per address."""
+"""Slowing down password and code guessing without locking anyone out: growing, capped waits per (email, address),
+per address, and per account."""
 
 import hashlib
 import hmac
@@ -24,6 +25,13 @@ class ThrottleRule:
 PAIR_RULE = ThrottleRule(free_failures=5, longest_wait=timedelta(minutes=5), forget_after=timedelta(minutes=30))
 # Per address, to slow one machine trying many emails; generous because a school or council shares one address.
 ADDRESS_RULE = ThrottleRule(free_failures=50, longest_wait=timedelta(minutes=5), forget_after=timedelta(minutes=30))
+# Per account, from anywhere, so spreading guesses over many addresses gains little. Soft: anyone can push an
+# account's email over it, so the real user is never kept waiting more than half a minute.
+ACCOUNT_PASSWORD_RULE = ThrottleRule(free_failures=20, longest_wait=timedelta(seconds=30), forget_after=timedelta(minutes=30))
+# Wrong codes per account. Only someone who knows the password reaches the code step, and a correct password does not
+# reset this count (only a correct code does), so guessing codes from many addresses meets waits that grow to 15 minutes.
+ACCOUNT_CODE_RULE = ThrottleRule(free_failures=10, longest_wait=timedelta(minutes=15), forget_after=timedelta(hours=24))
+RULES = (PAIR_RULE, ADDRESS_RULE, ACCOUNT_PASSWORD_RULE, ACCOUNT_CODE_RULE)
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,20 @@ def _keyed_hash(text: str) -> str:
     return hmac.new(get_settings().secret_key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def keys_for(email: str, address: str) -> tuple[ThrottleKey, ThrottleKey]:
-    email = email.strip().lower()
+def _pair_and_address(email: str, address: str) -> tuple[ThrottleKey, ThrottleKey]:
     return (ThrottleKey(_keyed_hash(f"pair:{email}|{address}"), PAIR_RULE), ThrottleKey(_keyed_hash(f"address:{address}"), ADDRESS_RULE))
+
+
+def password_keys(email: str, address: str) -> tuple[ThrottleKey, ...]:
+    """Keys for a password check: (email, address), address, and the account by email, known or not, so the answers
+    for an unknown email look the same."""
+    email = email.strip().lower()
+    return (*_pair_and_address(email, address), ThrottleKey(_keyed_hash(f"account-password:{email}"), ACCOUNT_PASSWORD_RULE))
+
+
+def code_keys(user_id: int, email: str, address: str) -> tuple[ThrottleKey, ...]:
+    """Keys for a second-factor code: (email, address), address, and the account's own count of wrong codes."""
+    return (*_pair_and_address(email.strip().lower(), address), ThrottleKey(_keyed_hash(f"account-code:{user_id}"), ACCOUNT_CODE_RULE))
 
 
 def seconds_to_wait(session: Session, keys: tuple[ThrottleKey, ...], now: datetime) -> int:
@@ -69,15 +88,17 @@ def note_failure(session: Session, keys: tuple[ThrottleKey, ...], now: datetime)
         session.add(row)
 
 
-def forget(session: Session, key: ThrottleKey) -> None:
-    row = session.get(SignInThrottle, key.key_hash)
-    if row is not None:
-        session.delete(row)
+def forget_after_success(session: Session, keys: tuple[ThrottleKey, ...]) -> None:
+    """Wipes the counts about this person; never the address's, or one good sign-in would clear a sprayer's count."""
+    for key in keys:
+        row = session.get(SignInThrottle, key.key_hash) if key.rule is not ADDRESS_RULE else None
+        if row is not None:
+            session.delete(row)
 
 
 def purge(session: Session, now: datetime) -> int:
     """Rows nobody has failed on for a while carry no information any more."""
-    longest = max(PAIR_RULE.forget_after, ADDRESS_RULE.forget_after)
+    longest = max(rule.forget_after for rule in RULES)
     stale = session.exec(select(SignInThrottle).where(SignInThrottle.last_failure_at < now - longest)).all()
     for row in stale:
         session.delete(row)

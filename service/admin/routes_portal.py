@@ -9,6 +9,7 @@ from service.admin import service as admin_service
 from service.dates import london_date
 from service.db import SessionDep, utcnow
 from service.web.flash import flash
+from service.web.params import RowId
 from service.web.templates import render
 
 # Authenticated by each route's Admin dependency (anyone else gets 404); CSRF checked on every POST.
@@ -36,12 +37,12 @@ def send_all_again(request: Request, session: SessionDep, user: Admin) -> Respon
 
 
 @router.post("/outbox/{message_id}/send-again")
-def send_again(request: Request, session: SessionDep, user: Admin, message_id: int) -> Response:
-    if admin_service.send_again(session, message_id, accounts_service.portal_actor(user.id)):
+def send_again(request: Request, session: SessionDep, user: Admin, message_id: RowId) -> Response:
+    problem = admin_service.send_again(session, message_id, accounts_service.portal_actor(user.id))
+    if problem is None:
         flash(request, f"Alert {message_id} will be sent again.")
     else:
-        flash(request, f"Alert {message_id} is no longer in the failed list. Someone may have sent it again already.",
-              kind="information")
+        flash(request, problem, kind="information")
     return _back_to_outbox()
 
 

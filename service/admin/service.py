@@ -29,10 +29,11 @@ AUDIENCE_LABELS = {
     "user": "One person",
     "la_team": "Local authority team mailbox",
     "webhook": "Setting's webhook",
+    "reset_request": "Password reset request",
 }
 AUDIENCE_REF_LABELS = {
     "setting": "URN", "setting_deputies": "URN", "webhook": "URN",
-    "local_authority": "LA code", "la_team": "LA code", "user": "User id",
+    "local_authority": "LA code", "la_team": "LA code", "user": "User id", "reset_request": "User id",
 }
 TEMPLATE_LABELS = {"notification_waiting": "A notification is waiting"}
 
@@ -89,13 +90,17 @@ def outbox_overview(session: Session, *, limit: int = DEAD_LETTERS_SHOWN) -> Out
     return OutboxOverview(counts=counts, dead_letters=dead)
 
 
-def send_again(session: Session, message_id: int, actor: Actor) -> bool:
-    """Puts one dead letter back in the queue (audited by the alerts service). False when it was not dead."""
+def send_again(session: Session, message_id: int, actor: Actor) -> str | None:
+    """Puts one dead letter back in the queue (audited by the alerts service). None when it is, else why not."""
+    message = session.get(OutboxMessage, message_id)
+    if message is not None and message.state == "dead" and alerts_service.link_was_blanked(message):
+        return (f"Alert {message_id} held a one-time link, removed when it failed. Send a new invitation or offer, or "
+                "ask the person to reset their password again.")
     try:
         alerts_service.retry_dead_letter(session, message_id, actor)
     except ValueError:
-        return False
-    return True
+        return f"Alert {message_id} is no longer in the failed list. Someone may have sent it again already."
+    return None
 
 
 def send_all_again(session: Session, actor: Actor) -> int:
@@ -156,7 +161,7 @@ def _read_date(form: Mapping[str, str], name: str) -> tuple[date | None, str | N
         return None, f"The {what} must be a real date", wrong
     try:
         return date(int(parts["year"]), int(parts["month"]), int(parts["day"])), None, []
-    except ValueError:
+    except (ValueError, OverflowError):  # a day or month past C's int is an OverflowError, not a ValueError
         return None, f"The {what} must be a real date", every
 
 

@@ -63,7 +63,7 @@ def cmd_outbox_retry(args) -> int:
 
 
 def cmd_webhooks_set(args) -> int:
-    from service.alerts.service import set_webhook
+    from service.alerts.setting_webhooks import set_webhook
 
     with unit_of_work() as session:
         secret = set_webhook(session, urn=args.urn, url=args.url, actor=_operator())
@@ -72,7 +72,7 @@ def cmd_webhooks_set(args) -> int:
 
 
 def cmd_webhooks_rotate(args) -> int:
-    from service.alerts.service import rotate_webhook_secret
+    from service.alerts.setting_webhooks import rotate_webhook_secret
 
     with unit_of_work() as session:
         secret = rotate_webhook_secret(session, urn=args.urn, actor=_operator(), overlap=timedelta(hours=args.overlap_hours))
@@ -82,7 +82,7 @@ def cmd_webhooks_rotate(args) -> int:
 
 
 def cmd_webhooks_disable(args) -> int:
-    from service.alerts.service import disable_webhook
+    from service.alerts.setting_webhooks import disable_webhook
 
     with unit_of_work() as session:
         disable_webhook(session, urn=args.urn, actor=_operator())

@@ -17,12 +17,15 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     template: str = Field(max_length=40)
     # Who is told: "setting" (urn), "setting_deputies" (urn), "local_authority" (la code), "user" (id), "webhook" (urn),
-    # "la_team" (la code: the LA's team mailbox). The first three are groups: the worker resolves them into one
-    # "user" or "la_team" message per person when it sends, so each email is retried and dead-lettered on its own.
+    # "la_team" (la code: the LA's team mailbox), "reset_request" (user id, or "" for an address with no account that
+    # can sign in). The first three are groups: the worker resolves them into one "user" or "la_team" message per
+    # person when it sends, so each email is retried and dead-lettered on its own; a reset request into at most one.
     audience: str = Field(max_length=20)
     audience_ref: str = Field(max_length=64)
     notification_id: str | None = Field(default=None, max_length=36, index=True)
-    link: str = Field(max_length=300)
+    # Plain for notification links; "sealed:<Fernet token>" for invitation and reset links (service.alerts.outbox), which
+    # are blanked once sent or dead. Sealing makes a link two to three times longer, hence the width.
+    link: str = Field(max_length=1000)
     state: str = Field(default="pending", max_length=10)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -6,6 +6,16 @@ from sqlmodel import Session, select
 
 from service.alerts.models import OutboxMessage, SettingWebhook
 from service.config import get_settings
+from service.crypto import OUTBOX_LINKS_LABEL, at_rest_keyring, decrypt_secret, encrypt_secret
+
+# Templates whose link carries a one-time token (account_token): setting a password, or taking up an offered role.
+# Such a link is a credential: it is stored sealed (encrypted with the at-rest keys), opened only to send it, and
+# blanked once the message is sent or dead.
+CREDENTIAL_TEMPLATES = frozenset({"invitation", "password_reset", "membership_offer"})
+SEALED_PREFIX = "sealed:"
+# A password reset someone asked for, queued as it is (service.accounts.service.request_password_reset): the worker
+# issues the link, so the request does the same work whether or not the address has an account.
+RESET_REQUEST = "reset_request"
 
 
 def notification_link(notification_id: str, *, for_la: bool = False) -> str:
@@ -13,8 +23,26 @@ def notification_link(notification_id: str, *, for_la: bool = False) -> str:
     return f"{base}/la/notifications/{notification_id}" if for_la else f"{base}/notifications/{notification_id}"
 
 
+def seal_link(link: str) -> str:
+    """A credential link as the outbox stores it: encrypted, so a dump, a backup or an admin's screen cannot use it."""
+    return SEALED_PREFIX + encrypt_secret(link, at_rest_keyring(OUTBOX_LINKS_LABEL))
+
+
+def open_link(stored: str) -> str:
+    """The link to send. Raises SecretUnreadable when a sealed one was sealed with a key no longer configured."""
+    if stored.startswith(SEALED_PREFIX):
+        return decrypt_secret(stored.removeprefix(SEALED_PREFIX), at_rest_keyring(OUTBOX_LINKS_LABEL))
+    return stored
+
+
+def stored_link(template: str, link: str) -> str:
+    """What the outbox keeps for a message's link: sealed for the templates whose link is a credential."""
+    return seal_link(link) if link and template in CREDENTIAL_TEMPLATES else link
+
+
 def enqueue_alert(session: Session, *, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None) -> OutboxMessage:
-    message = OutboxMessage(template=template, audience=audience, audience_ref=audience_ref, link=link, notification_id=notification_id)
+    message = OutboxMessage(template=template, audience=audience, audience_ref=audience_ref,
+                            link=stored_link(template, link), notification_id=notification_id)
     session.add(message)
     return message
 

@@ -20,6 +20,8 @@ TEMPLATE_SUBJECTS: Mapping[str, str] = {
     "rerouted_to_you": "An Operation Encompass notification has been passed to you",
     "invitation": "You have been invited to the Operation Encompass notification service",
     "password_reset": "Reset your password for the Operation Encompass notification service",
+    "membership_offer": "You have been offered access to a setting on the Operation Encompass notification service",
+    "password_changed": "Your password for the Operation Encompass notification service has been changed",
 }
 
 
@@ -29,7 +31,15 @@ def _require_known_template(template: str) -> None:
 
 
 class EmailSender(Protocol):
+    """Sends one email. A sender may say `delivers = False` (it only pretends): then a notification it "sent" is not
+    marked delivered. One that does not say is taken to deliver, as Notify does."""
+
     def send(self, *, email_address: str, template: str, link: str, reference: str) -> None: ...
+
+
+def delivers(sender: EmailSender) -> bool:
+    """Whether an email this sender accepted reaches someone, so police may be told the notification was delivered."""
+    return getattr(sender, "delivers", True)
 
 
 @dataclass(frozen=True)
@@ -46,9 +56,12 @@ class SentEmail:
 class LoggingEmailSender:
     """Sends nothing: logs one line per email so a fresh machine needs no Notify account.
 
-    The address is kept in memory (so tests can see who would have been told) but is
-    never logged: it is personal data.
+    The address and link are kept in memory (so tests can see who would have been told) but are
+    never logged: the address is personal data, and an invitation or reset link is a credential.
+    Nobody is told, so nothing it "sends" counts as delivered.
     """
+
+    delivers = False
 
     def __init__(self, keep_last: int = 100) -> None:
         if keep_last < 1:
@@ -63,11 +76,13 @@ class LoggingEmailSender:
             SentEmail(email_address=email_address, template=template, subject=subject, link=link, reference=reference)
         )
         del self.sent[: -self.keep_last]
-        logger.info("email not sent (logging sender) template=%s reference=%s link=%s", template, reference, link)
+        logger.info("email not sent (logging sender) template=%s reference=%s", template, reference)
 
 
 class NotifyEmailSender:
     """Sends through GOV.UK Notify; each template's wording lives in Notify under its template id."""
+
+    delivers = True
 
     def __init__(self, client: NotifyClient, template_ids: Mapping[str, str]) -> None:
         unknown = sorted(set(template_ids) - set(TEMPLATE_SUBJECTS))

@@ -7,19 +7,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 import sqlalchemy as sa
 from cryptography.fernet import MultiFernet
 from sqlmodel import Session, select
 
+from service.accounts import service as accounts_service
 from service.accounts.models import LaMembership, SettingMembership, User
 from service.alerts.models import OutboxMessage, SettingWebhook
 from service.alerts.notify import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
-from service.alerts.webhooks import generate_secret
+from service.alerts.outbox import CREDENTIAL_TEMPLATES, RESET_REQUEST, SEALED_PREFIX, open_link, seal_link
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.crypto import (
-    WEBHOOK_SECRETS_LABEL, SecretUnreadable, at_rest_keyring, decrypt_secret, encrypt_secret, reencrypt_secret,
+    OUTBOX_LINKS_LABEL,
+    WEBHOOK_SECRETS_LABEL,
+    SecretUnreadable,
+    at_rest_keyring,
+    decrypt_secret,
+    reencrypt_secret,
 )
 from service.db import utcnow
 from service.localauthorities.models import LocalAuthority
@@ -32,9 +37,10 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_LONGEST = timedelta(hours=1)
 # A server asking for a longer wait than this is misbehaving; an alert must not sleep for days.
 RETRY_AFTER_LONGEST = timedelta(hours=6)
-WEBHOOK_OVERLAP = timedelta(hours=24)
 
 GROUP_AUDIENCES = ("setting", "setting_deputies", "local_authority")
+# Messages the worker settles by making others: a group's one per person, a reset request's one reset email.
+RESOLVED_AUDIENCES = (*GROUP_AUDIENCES, RESET_REQUEST)
 NO_RECIPIENTS = "no recipients"
 WAITING_TEMPLATE = "notification_waiting"
 
@@ -47,7 +53,7 @@ class ClaimedAlert:
     template: str
     audience: str
     audience_ref: str
-    link: str
+    link: str  # as stored: a credential link is still sealed here, and opened only into its EmailDelivery
     notification_id: str | None
     attempts: int  # including this one
 
@@ -61,6 +67,7 @@ class ClaimedAlert:
 @dataclass(frozen=True)
 class EmailDelivery:
     email_address: str
+    link: str  # opened: the one a credential link's recipient can use
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,12 @@ def claim_due(session: Session, *, worker_id: str, now: datetime, limit: int = 1
 
 
 def _settle(session: Session, alert: ClaimedAlert, worker_id: str, **values) -> bool:
-    """Moves a claimed message on, only if this worker still holds its claim."""
+    """Moves a claimed message on, only if this worker still holds its claim.
+
+    A credential link is blanked once its message is sent or dead: nothing left in the outbox can set a password.
+    """
+    if values.get("state") in ("sent", "dead") and alert.template in CREDENTIAL_TEMPLATES:
+        values.setdefault("link", "")
     result = session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == alert.id, OutboxMessage.state == "sending", OutboxMessage.claimed_by == worker_id)
@@ -207,18 +219,21 @@ def plan_delivery(session: Session, alert: ClaimedAlert, *, worker_id: str, now:
     if alert.audience in GROUP_AUDIENCES:
         _fan_out(session, alert, worker_id=worker_id, now=now)
         return None
+    if alert.audience == RESET_REQUEST:
+        _issue_reset(session, alert, worker_id=worker_id, now=now)
+        return None
     if alert.audience == "user":
         user = session.get(User, int(alert.audience_ref)) if alert.audience_ref.isdigit() else None
         if user is None or not user.is_active:
             _settle(session, alert, worker_id, state="dead", last_error="recipient account is not active")
             return None
-        return EmailDelivery(user.email)
+        return _email(session, alert, user.email, worker_id=worker_id)
     if alert.audience == "la_team":
         authority = session.get(LocalAuthority, alert.audience_ref)
         if authority is None or not authority.education_team_email:
             _settle(session, alert, worker_id, state="dead", last_error="the LA has no team email address")
             return None
-        return EmailDelivery(authority.education_team_email)
+        return _email(session, alert, authority.education_team_email, worker_id=worker_id)
     if alert.audience == "webhook":
         hook = session.get(SettingWebhook, alert.audience_ref)
         try:
@@ -233,6 +248,32 @@ def plan_delivery(session: Session, alert: ClaimedAlert, *, worker_id: str, now:
         return WebhookDelivery(url=hook.url, secrets=tuple(secrets), msg_id=f"msg_{alert.id}", payload=webhook_payload(alert))
     _settle(session, alert, worker_id, state="dead", last_error=f"unknown audience {alert.audience[:20]}")
     return None
+
+
+def _email(session: Session, alert: ClaimedAlert, email_address: str, *, worker_id: str) -> EmailDelivery | None:
+    """The email with its link opened; a link the keys cannot open is a dead letter that keeps its sealed link."""
+    try:
+        return EmailDelivery(email_address, open_link(alert.link))
+    except SecretUnreadable as error:
+        # Kept sealed, not blanked: once the operator puts the key back, retrying the dead letter sends it.
+        _settle(session, alert, worker_id, state="dead", last_error=str(error)[:300], link=alert.link)
+        return None
+
+
+def _issue_reset(session: Session, alert: ClaimedAlert, *, worker_id: str, now: datetime) -> None:
+    """A reset request becomes one reset email, if its account can sign in and had none in the last few minutes.
+
+    The request itself only queued this (service.accounts.service.request_password_reset), so answering it took the
+    same work whether or not the email belonged to an account. Nothing here says which it was, and nobody is told.
+    """
+    if not _settle(session, alert, worker_id, state="sent", sent_at=now, last_error=None):
+        return
+    user_id = int(alert.audience_ref) if alert.audience_ref.isdigit() else None
+    link = accounts_service.issue_password_reset(session, user_id=user_id, now=now) if user_id is not None else None
+    if link is not None:
+        session.add(OutboxMessage(template=alert.template, audience="user", audience_ref=str(user_id),
+                                  link=seal_link(link), next_attempt_at=now, created_at=now))
+    session.flush()
 
 
 def _fan_out(session: Session, alert: ClaimedAlert, *, worker_id: str, now: datetime) -> None:
@@ -253,11 +294,15 @@ def _fan_out(session: Session, alert: ClaimedAlert, *, worker_id: str, now: date
 # ---------------------------------------------------------------- outcomes
 
 
-def mark_sent(session: Session, alert: ClaimedAlert, *, worker_id: str, now: datetime) -> bool:
-    """Records a successful send; the first one telling a notification's owner makes it delivered."""
+def mark_sent(session: Session, alert: ClaimedAlert, *, worker_id: str, now: datetime, delivered: bool = True) -> bool:
+    """Records a successful send; the first one telling a notification's owner makes it delivered.
+
+    `delivered` is False when the sender only pretended (the logging sender): the alert is settled, but police keep
+    seeing "received", because nobody was told.
+    """
     if not _settle(session, alert, worker_id, state="sent", sent_at=now, last_error=None):
         return False
-    if alert.template == WAITING_TEMPLATE and alert.notification_id:
+    if delivered and alert.template == WAITING_TEMPLATE and alert.notification_id:
         lifecycle.record_delivery(session, alert.notification_id, now=now, worker_id=worker_id,
                         channel="webhook" if alert.audience == "webhook" else "email", outbox_id=alert.id)
     return True
@@ -312,6 +357,9 @@ def retry_dead_letter(session: Session, message_id: int, actor: Actor, *, now: d
         raise ValueError(f"there is no outbox message {message_id}")
     if message.state != "dead":
         raise ValueError(f"outbox message {message_id} is {message.state}, not dead; only dead letters can be retried")
+    if link_was_blanked(message):
+        raise ValueError(f"outbox message {message_id} was a one-time {message.template.replace('_', ' ')} link, "
+                         "removed when it died; send a new invitation or offer, or ask the person to reset their password again")
     audit_service.record(session, actor, "outbox.retried", "outbox_message", str(message.id),
                          template=message.template, audience=message.audience, previous_error=message.last_error,
                          attempts=message.attempts)
@@ -322,97 +370,32 @@ def retry_dead_letter(session: Session, message_id: int, actor: Actor, *, now: d
     return message
 
 
+def link_was_blanked(message: OutboxMessage) -> bool:
+    """A dead invitation or reset whose one-time link was removed when it died: sending it again would send no link."""
+    return message.template in CREDENTIAL_TEMPLATES and message.audience != RESET_REQUEST and not message.link
+
+
 def retry_all_dead_letters(session: Session, actor: Actor, *, now: datetime | None = None) -> int:
-    ids = list(session.exec(select(OutboxMessage.id).where(OutboxMessage.state == "dead").order_by(OutboxMessage.id)))
+    """Every dead letter that can be sent again; a one-time link removed when it died stays dead. Returns how many."""
+    dead = session.exec(select(OutboxMessage).where(OutboxMessage.state == "dead").order_by(OutboxMessage.id)).all()
+    ids = [message.id for message in dead if not link_was_blanked(message)]
     for message_id in ids:
         retry_dead_letter(session, message_id, actor, now=now)
     return len(ids)
 
 
-# ---------------------------------------------------------------- setting webhooks
-
-
-def _require_https(url: str) -> str:
-    url = url.strip()
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        raise ValueError("the webhook URL is not a valid URL") from None
-    if parsed.scheme != "https" or not parsed.host:
-        raise ValueError("the webhook URL must be an https:// address with a host name")
-    if len(url) > 500:
-        raise ValueError("the webhook URL must be at most 500 characters")
-    return url
-
-
-def active_webhook(session: Session, urn: str) -> SettingWebhook | None:
-    hook = session.get(SettingWebhook, urn)
-    return hook if hook is not None and hook.active else None
-
-
-def set_webhook(session: Session, *, urn: str, url: str, actor: Actor, now: datetime | None = None) -> str:
-    """Creates or replaces a setting's webhook with a fresh secret; returns the secret, to be shown once."""
-    from service.register.models import Setting
-
-    url = _require_https(url)
-    if session.get(Setting, urn) is None:
-        raise ValueError(f"there is no setting with URN {urn} in the register")
-    now = now or utcnow()
-    secret = generate_secret()
-    hook = session.get(SettingWebhook, urn) or SettingWebhook(urn=urn, url=url, created_at=now)
-    hook.url, hook.active, hook.updated_at = url, True, now
-    # Encrypted at rest: signing needs the secret itself, so it cannot be hashed, but a dump must not reveal it.
-    hook.secrets = [{"secret_encrypted": encrypt_secret(secret, webhook_keys()), "expires_at": None}]
-    session.add(hook)
-    # The host only: a webhook path or query often holds the receiver's own token.
-    audit_service.record(session, actor, "webhook.set", "setting", urn, host=httpx.URL(url).host)
-    session.flush()
-    return secret
-
-
-def rotate_webhook_secret(session: Session, *, urn: str, actor: Actor, now: datetime | None = None,
-                          overlap: timedelta = WEBHOOK_OVERLAP) -> str:
-    """A new current secret; the old one keeps signing for `overlap`. Returns the new secret, to be shown once."""
-    hook = session.get(SettingWebhook, urn)
-    if hook is None:
-        raise ValueError(f"setting {urn} has no webhook; set one first")
-    now = now or utcnow()
-    secret = generate_secret()
-    still_valid = [
-        {"secret_encrypted": entry["secret_encrypted"], "expires_at": entry.get("expires_at") or (now + overlap).isoformat()}
-        for entry in hook.secrets
-        if entry.get("expires_at") is None or datetime.fromisoformat(entry["expires_at"]) > now
-    ]
-    hook.secrets = [{"secret_encrypted": encrypt_secret(secret, webhook_keys()), "expires_at": None}, *still_valid]
-    hook.updated_at = now
-    session.add(hook)
-    audit_service.record(session, actor, "webhook.rotated", "setting", urn, overlap_hours=overlap.total_seconds() / 3600)
-    session.flush()
-    return secret
-
-
-def reencrypt_webhook_secrets(session: Session, *, actor: Actor, keys: MultiFernet | None = None) -> int:
-    """Every stored webhook secret under the newest key, so older keys can leave ENCRYPTION_KEYS. Returns how many.
-
-    Raises SecretUnreadable, changing nothing, when a secret was encrypted with a key no longer configured.
-    """
-    keys = webhook_keys() if keys is None else keys
+def reencrypt_outbox_links(session: Session, *, actor: Actor) -> int:
+    """Every sealed link still waiting in the outbox under the newest key (with the webhook and TOTP secrets, so the
+    older keys can leave ENCRYPTION_KEYS). Returns how many. Raises SecretUnreadable, changing nothing, as they do."""
+    keys = at_rest_keyring(OUTBOX_LINKS_LABEL)
     count = 0
-    for hook in session.exec(select(SettingWebhook).order_by(SettingWebhook.urn)).all():
-        hook.secrets = [{**entry, "secret_encrypted": reencrypt_secret(entry["secret_encrypted"], keys)}
-                        for entry in hook.secrets]
-        session.add(hook)
-        count += len(hook.secrets)
-    audit_service.record(session, actor, "webhook.secrets_reencrypted", "setting_webhook", "all", secrets=count)
+    for message in session.exec(select(OutboxMessage).where(OutboxMessage.link.startswith(SEALED_PREFIX))
+                                .order_by(OutboxMessage.id)).all():
+        message.link = SEALED_PREFIX + reencrypt_secret(message.link.removeprefix(SEALED_PREFIX), keys)
+        session.add(message)
+        count += 1
+    audit_service.record(session, actor, "outbox.links_reencrypted", "outbox_message", "all", links=count)
     session.flush()
     return count
 
 
-def disable_webhook(session: Session, *, urn: str, actor: Actor, now: datetime | None = None) -> None:
-    hook = session.get(SettingWebhook, urn)
-    if hook is None:
-        raise ValueError(f"setting {urn} has no webhook")
-    hook.active, hook.updated_at = False, now or utcnow()
-    session.add(hook)
-    audit_service.record(session, actor, "webhook.disabled", "setting", urn)
-    session.flush()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from service.alerts import service as alerts_service
 from service.alerts.notify import NotifyClient
-from service.alerts.senders import EmailSender, LoggingEmailSender, NotifyEmailSender
+from service.alerts.senders import EmailSender, LoggingEmailSender, NotifyEmailSender, delivers
 from service.alerts.service import ClaimedAlert, EmailDelivery, WebhookDelivery
 from service.alerts.webhooks import WebhookSender
 from service.config import Settings, get_settings
@@ -30,7 +30,8 @@ def default_worker_id() -> str:
 
 
 def build_email_sender(settings: Settings) -> EmailSender:
-    """Notify when NOTIFY_API_KEY is set, else the logging sender of the embedded default."""
+    """Notify when NOTIFY_API_KEY is set, else the logging sender of the embedded default (never in production:
+    the settings refuse to start there without Notify)."""
     if settings.notify_api_key:
         return NotifyEmailSender(NotifyClient(settings.notify_api_key, base_url=settings.notify_base_url),
                                  settings.notify_templates)
@@ -107,7 +108,7 @@ class OutboxWorker:
         with unit_of_work() as session:
             delivery = alerts_service.plan_delivery(session, alert, worker_id=self.worker_id, now=self.clock())
         if delivery is None:
-            if alert.audience in alerts_service.GROUP_AUDIENCES:
+            if alert.audience in alerts_service.RESOLVED_AUDIENCES:
                 report.fanned_out += 1
             return
         try:
@@ -123,8 +124,10 @@ class OutboxWorker:
             elif state == "pending":
                 report.retrying += 1
             return
+        # A webhook reached the setting's system; an email reached someone only if the sender really sends.
+        delivered = isinstance(delivery, WebhookDelivery) or delivers(self.email_sender)
         with unit_of_work() as session:
-            if alerts_service.mark_sent(session, alert, worker_id=self.worker_id, now=self.clock()):
+            if alerts_service.mark_sent(session, alert, worker_id=self.worker_id, now=self.clock(), delivered=delivered):
                 report.sent += 1
             else:
                 logger.warning("alert %s was sent after its lease ran out; another worker may send it again", alert.id)
@@ -132,7 +135,7 @@ class OutboxWorker:
     def _deliver(self, alert: ClaimedAlert, delivery: EmailDelivery | WebhookDelivery) -> None:
         if isinstance(delivery, EmailDelivery):
             # The outbox id is the reference: it names the alert, never the child.
-            self.email_sender.send(email_address=delivery.email_address, template=alert.template, link=alert.link,
+            self.email_sender.send(email_address=delivery.email_address, template=alert.template, link=delivery.link,
                                    reference=f"outbox-{alert.id}")
         else:
             self.webhook_sender.deliver(url=delivery.url, secrets=delivery.secrets, msg_id=delivery.msg_id,

@@ -40,6 +40,9 @@ def default_period(today: date) -> Period:
     return Period(today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today)
 
 
+# The service's figures start long after this; earlier years only break the date arithmetic (year 0001 minus three
+# months is no date at all), so they are refused like any other impossible date.
+EARLIEST_DAY = date(2000, 1, 1)
 _ISO_DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _UK_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -58,18 +61,23 @@ def _parse_day(text: str) -> date | None:
     return None
 
 
+def _parse_day_in_range(text: str) -> date | None:
+    day = _parse_day(text)
+    return day if day is not None and day >= EARLIEST_DAY else None
+
+
 def parse_period(from_text: str | None, to_text: str | None, today: date) -> tuple[Period, dict[str, str]]:
     """The period asked for in the query string; with errors keyed by field id, and the default period to fall back on."""
     fallback = default_period(today)
     if not from_text and not to_text:
         return fallback, {}
     errors: dict[str, str] = {}
-    start = _parse_day(from_text) if from_text else fallback.start
-    end = _parse_day(to_text) if to_text else today
+    start = _parse_day_in_range(from_text) if from_text else fallback.start
+    end = _parse_day_in_range(to_text) if to_text else today
     if start is None:
-        errors["from"] = "Enter the start date as a real date, for example 2026-09-01"
+        errors["from"] = "Enter the start date as a real date from 2000 onwards, for example 2026-09-01"
     if end is None:
-        errors["to"] = "Enter the end date as a real date, for example 2026-09-30"
+        errors["to"] = "Enter the end date as a real date from 2000 onwards, for example 2026-09-30"
     if start and end:
         if end > today:
             errors["to"] = "The end date must be today or in the past"

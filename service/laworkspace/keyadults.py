@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from service.accounts import service as accounts_service
 from service.accounts import administration
+from service.accounts.emails import checked_email
 from service.accounts.models import SETTING_ROLES, SettingMembership, User
+from service.audit import service as audit_service
 from service.db import utcnow
 from service.laworkspace.officer import Officer
 from service.problems import FormInvalid, NotFound
@@ -56,11 +57,14 @@ def settings_in_area(session: Session, officer: Officer, text: str) -> list[Sett
 class Invited:
     email: str
     setting_label: str
-    link_sent: bool
 
 
 def invite(session: Session, officer: Officer, *, urn: str, email: str, display_name: str, role: str) -> Invited:
-    """Invites someone as Key Adult or deputy of a setting in the officer's LA, through the accounts service."""
+    """Invites someone as Key Adult or deputy of a setting in the officer's LA, through the accounts service.
+
+    The officer is told the same whether or not the email already has an account, so the form cannot be used to
+    find out who has one. A new email gets an invitation; an existing account gets an offer to accept by a link.
+    """
     errors: dict[str, str] = {}
     setting = session.get(Setting, (urn or "").strip()) if urn else None
     if setting is None or setting.la_code not in officer.la_codes:
@@ -70,8 +74,11 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     email = (email or "").strip()
     if not email:
         errors["invite-email"] = "Enter their email address"
-    elif "@" not in email or len(email) > 254 or " " in email:
-        errors["invite-email"] = "Enter an email address in the correct format, like name@school.example.sch.uk"
+    else:
+        try:
+            email = checked_email(email)
+        except ValueError:
+            errors["invite-email"] = "Enter an email address in the correct format, like name@school.example.sch.uk"
     if not (display_name or "").strip():
         errors["invite-name"] = "Enter their full name"
     elif len(display_name.strip()) > 120:
@@ -81,33 +88,29 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     if errors:
         raise FormInvalid(errors)
     try:
-        invitation = administration.invite_user(
+        administration.invite_user(
             session, email=email, display_name=display_name.strip(), kind="setting_staff", now=utcnow(), by=officer.actor,
-            urns=(setting.urn,), role=role,
+            urns=(setting.urn,), role=role, offer_to_existing=True, offered_by=officer.id,
         )
     except ValueError as problem:
-        # The accounts service's words are for operators; an officer sees the likely cause.
-        other_kind = "another kind" in str(problem)
-        raise FormInvalid({"invite-email": "This email address belongs to a local authority or administrator account"
-                          if other_kind else "Enter an email address in the correct format"}) from problem
-    return Invited(email=accounts_service.normalise_email(email), setting_label=f"{setting.name} (URN {setting.urn})",
-                   link_sent=invitation.link is not None)
+        # An LA or admin account has this email. Saying so would tell the officer who has an account: it is audited
+        # and nothing is sent, and the officer sees the same answer as for anyone else.
+        audit_service.record(session, officer.actor, "user.invite_refused", "setting", setting.urn,
+                             reason="another_kind" if "another kind" in str(problem) else "refused")
+    return Invited(email=email, setting_label=f"{setting.name} (URN {setting.urn})")
 
 
 def deactivate(session: Session, officer: Officer, user_id: int) -> str:
-    """Stops a setting's staff member signing in. Only for someone whose every setting is in the officer's LAs."""
+    """Removes a setting's staff member from every setting in the officer's LAs, whoever else they work for; the
+    account is deactivated only when no membership is left. Someone with no setting in the officer's LAs is 404."""
     user = session.get(User, user_id)
     if user is None or user.kind != "setting_staff":
         raise NotFound("No such person.")
-    la_codes = set(session.exec(
-        select(Setting.la_code).join(SettingMembership, SettingMembership.urn == Setting.urn)
-        .where(SettingMembership.user_id == user.id)
+    own_urns = set(session.exec(
+        select(SettingMembership.urn).join(Setting, Setting.urn == SettingMembership.urn)
+        .where(SettingMembership.user_id == user.id, Setting.la_code.in_(sorted(officer.la_codes)))
     ))
-    if not la_codes & officer.la_codes:
+    if not own_urns:
         raise NotFound("No such person.")
-    if not la_codes <= officer.la_codes:
-        raise FormInvalid({"staff": f"{user.email} also works for settings in another local authority. "
-                                   "Ask the service administrator to deactivate them."})
-    if user.is_active:
-        administration.deactivate_user(session, email=user.email, by=officer.actor)
+    administration.remove_from_settings(session, user=user, urns=own_urns, by=officer.actor)
     return user.email

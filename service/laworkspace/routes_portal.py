@@ -18,6 +18,7 @@ from service.localauthorities import service as la_service
 from service.dates import london_date
 from service.web.flash import flash
 from service.web.forms import on_invalid
+from service.web.params import RowId
 from service.web.templates import render
 
 # Authenticated by each route's LaOfficer dependency (anyone else gets 404); CSRF checked on every POST.
@@ -227,14 +228,15 @@ def invite_key_adult(request: Request, session: SessionDep, user: LaOfficer, urn
             "setting_search": setting_search}
     on_invalid(request, lambda session, errors: _key_adults_page(request, session, user, errors=errors, form=form))
     invited = keyadults.invite(session, _officer(user), urn=urn, email=email, display_name=display_name, role=role)
-    flash(request, f"Invitation sent to {invited.email} for {invited.setting_label}." if invited.link_sent
-          else f"{invited.email} already has an account: they can now see {invited.setting_label}.")
+    # The same words whether or not the email has an account: the form must not tell who has one.
+    flash(request, f"We have emailed {invited.email} a link to accept the role at {invited.setting_label}. "
+                   "The link lasts 7 days.")
     return RedirectResponse("/la/key-adults", status_code=303)
 
 
 @router.post("/key-adults/{user_id}/deactivate")
-def deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer, user_id: int) -> Response:
+def deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer, user_id: RowId) -> Response:
     on_invalid(request, lambda session, errors: _key_adults_page(request, session, user, errors=errors))
     email = keyadults.deactivate(session, _officer(user), user_id)
-    flash(request, f"{email} can no longer sign in.")
+    flash(request, f"{email} no longer has access to settings in your area.")
     return RedirectResponse("/la/key-adults", status_code=303)

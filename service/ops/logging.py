@@ -103,6 +103,16 @@ def route_template(scope: Scope) -> str:
     return path if isinstance(path, str) and path else "(unmatched)"
 
 
+def actor_of(state: dict) -> str | None:
+    """Who made the request, as an id: a police client ("police_client:…", set by its key) or a portal user
+    ("user:42", from the session the portal's dependencies loaded). Never a name or an email address."""
+    if state.get("actor_id"):
+        return state["actor_id"]
+    user = state.get("portal_user")
+    user_id = getattr(user, "id", None)
+    return f"user:{user_id}" if user_id is not None else None
+
+
 class RequestLogging:
     """Gives each request an id (the caller's X-Request-ID if it is sane), echoes it, and writes one access line.
 
@@ -136,7 +146,7 @@ class RequestLogging:
                 "method": scope["method"], "path": route_template(scope), "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }
-            actor = (scope.get("state") or {}).get("actor_id")
+            actor = actor_of(scope.get("state") or {})
             if actor:
                 fields["actor"] = actor
             access_logger.info("%s %s %s", fields["method"], fields["path"], status, extra={"fields": fields})

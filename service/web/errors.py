@@ -1,10 +1,13 @@
 """HTML error pages for the portal; the police API keeps its problem+json answers."""
 
 import logging
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
+from sqlmodel import col, func, select
 from starlette.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -74,18 +77,72 @@ def _show_form_again(page, exc: FormInvalid) -> Response:
     return response
 
 
-def _audit_lost_access(request: Request, exc: NoLongerYours) -> None:
-    """The request's own transaction was rolled back with the error, so the attempt is recorded in one of its own."""
-    from service.audit import service as audit_service
-    from service.audit.service import Actor
-    from service.db import unit_of_work
+# Denied access on these URLs by a signed-in user is audited as `access.denied`, at most DENIALS_AUDITED times per
+# user in DENIAL_WINDOW, then once as `access.denied_limited`, so a scan cannot flood the trail; the rest are logged.
+AUDITED_DENIAL_PREFIXES = ("/notifications", "/la", "/admin")
+DENIALS_AUDITED = 20
+DENIAL_WINDOW = timedelta(minutes=10)
+# What a route's path parameter names, for the audit row's object type.
+PATH_PARAMETER_OBJECTS = {"notification_id": "notification", "user_id": "user_account", "message_id": "outbox_message",
+                          "la_code": "local_authority", "queue": "la_queue", "token": "account_token"}
+
+
+def _is_audited_denial(request: Request, status: int) -> bool:
+    path = request.url.path
+    return status in (403, 404) and any(path == prefix or path.startswith(prefix + "/") for prefix in AUDITED_DENIAL_PREFIXES)
+
+
+def _signed_in_user_id(session, request: Request) -> int | None:
+    """The portal user, known to the request once its dependencies ran; before that (a forged form is refused first,
+    an unknown path matches no route) the session cookie says who it is."""
+    from service.accounts import sessions
+    from service.web.cookies import SESSION_COOKIE
 
     user = getattr(request.state, "portal_user", None)
-    actor = Actor(type="user", id=str(user.id), source="portal") if user else Actor(type="anonymous", id="-", source="portal")
-    route = getattr(request.scope.get("route"), "path", "?")
+    if user is not None:
+        return user.id
+    row = sessions.find(session, request.cookies.get(SESSION_COOKIE))
+    return row.user_id if row is not None and row.stage == "signed_in" else None
+
+
+def _audit_refusal(request: Request, status: int, lost: NoLongerYours | None = None) -> None:
+    """The request's own transaction was rolled back with the error, so the refusal is recorded in one of its own:
+    `notification.access_refused` for an owner that lost a notification, `access.denied` for any other 403 or 404."""
+    from service.audit import service as audit_service
+    from service.audit.models import AuditEvent
+    from service.audit.service import Actor
+    from service.db import unit_of_work, utcnow
+
+    route = getattr(request.scope.get("route"), "path", None) or "(unmatched)"
     with unit_of_work() as session:
-        audit_service.record(session, actor, "notification.access_refused", "notification", exc.notification_id,
-                             why=exc.why, route=route)
+        user_id = _signed_in_user_id(session, request)
+        actor = Actor(type="user", id=str(user_id), source="portal") if user_id else Actor(type="anonymous", id="-", source="portal")
+        if lost is not None:
+            audit_service.record(session, actor, "notification.access_refused", "notification", lost.notification_id,
+                                 why=lost.why, route=route)
+            return
+        if user_id is None:
+            return
+        recent = session.exec(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.at >= utcnow() - DENIAL_WINDOW, AuditEvent.actor_type == "user", AuditEvent.actor_id == actor.id,
+            col(AuditEvent.action).in_(("access.denied", "access.denied_limited")))).one()
+        params = {name: str(value)[:64] for name, value in request.path_params.items()}
+        object_type = next((PATH_PARAMETER_OBJECTS.get(name, "route") for name in params), "route")
+        object_id = next(iter(params.values()), "-")
+        detail = {"route": route, "method": request.method, "status": status, "params": params}
+        if recent < DENIALS_AUDITED:
+            audit_service.record(session, actor, "access.denied", object_type, object_id, **detail)
+        elif recent == DENIALS_AUDITED:
+            audit_service.record(session, actor, "access.denied_limited", object_type, object_id, **detail,
+                                 limit=DENIALS_AUDITED, window_minutes=int(DENIAL_WINDOW.total_seconds() // 60))
+        else:
+            log.warning("access denied (not audited: over the limit) user=%s %s %s", user_id, request.method, route,
+                        extra={"fields": {"actor": f"user:{user_id}", "route": route, "status": status}})
+
+
+def _is_nul_refused_by_database(exc: DataError) -> bool:
+    """psycopg refuses a NUL character in a text parameter before sending the query (SQLite stores it)."""
+    return "NUL (0x00)" in str(getattr(exc, "orig", ""))
 
 
 def install_html_errors(app: FastAPI) -> None:
@@ -97,6 +154,8 @@ def install_html_errors(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_api_path(request.url.path):
             return await api_http_error(request, exc)
+        if _is_audited_denial(request, exc.status_code):
+            await run_in_threadpool(_audit_refusal, request, exc.status_code)
         return render_error(request, exc.status_code, headers=getattr(exc, "headers", None), csrf=exc.detail == "csrf")
 
     @app.exception_handler(FormInvalid)
@@ -111,8 +170,10 @@ def install_html_errors(app: FastAPI) -> None:
         if is_api_path(request.url.path):
             return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
         if isinstance(exc, NoLongerYours):
-            await run_in_threadpool(_audit_lost_access, request, exc)
+            await run_in_threadpool(_audit_refusal, request, exc.status, exc)
             return render_error(request, exc.status, headers=exc.headers, page=NO_LONGER_YOURS_PAGES[exc.why])
+        if _is_audited_denial(request, exc.status):
+            await run_in_threadpool(_audit_refusal, request, exc.status)
         return render_error(request, exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -124,6 +185,13 @@ def install_html_errors(app: FastAPI) -> None:
     @app.exception_handler(RedirectTo)
     async def redirect(_request: Request, exc: RedirectTo) -> Response:
         return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        if _is_nul_refused_by_database(exc) and not is_api_path(request.url.path):
+            # A NUL typed into a portal URL or form (PostgreSQL cannot hold one): the request's fault, not ours.
+            return render_error(request, 400)
+        raise exc  # anything else the database refused is ours: server_error below
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

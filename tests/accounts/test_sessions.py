@@ -9,6 +9,7 @@ from sqlmodel import select
 from service.accounts.models import PortalSession
 from service.audit.models import AuditEvent
 from service.web.cookies import SESSION_COOKIE
+from tests.conftest import PORTAL_PASSWORD
 
 MORNING = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -19,7 +20,7 @@ def test_sign_out_ends_the_session_on_the_server_so_the_old_cookie_no_longer_wor
     old_cookie = client.cookies[SESSION_COOKIE]
     assert client.get("/admin").status_code == 200
 
-    response = client.get("/sign-out", follow_redirects=False)
+    response = client.get("/sign-out", headers={"Sec-Fetch-Site": "same-origin"}, follow_redirects=False)
     assert response.headers["location"] == "/sign-in?notice=signed_out"
     assert "You have signed out" in client.get(response.headers["location"]).text
     assert db.exec(select(PortalSession)).all() == []
@@ -29,11 +30,15 @@ def test_sign_out_ends_the_session_on_the_server_so_the_old_cookie_no_longer_wor
     assert "sign_out" in [e.action for e in db.exec(select(AuditEvent))]
 
 
-def test_signing_in_again_ends_the_previous_session(client, db, make_user, sign_in):
+def test_signing_in_again_ends_the_previous_session(client, db, make_user, sign_in, csrf_from):
     admin = make_user("admin")
     sign_in(client, admin)
     first = client.cookies[SESSION_COOKIE]
-    sign_in(client, admin)
+    # Signed in, /sign-in sends the browser on; any form of the signed-in session carries its token.
+    page = client.get("/account/password")
+    response = client.post("/sign-in", data={"email": admin.email, "password": PORTAL_PASSWORD, "csrf_token": csrf_from(page)},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/sign-in/two-factor"
     assert client.cookies[SESSION_COOKIE] != first
     client.cookies.set(SESSION_COOKIE, first)
     assert client.get("/admin", follow_redirects=False).status_code == 303
@@ -101,8 +106,9 @@ def test_flash_message_shows_once_after_a_redirect(client, db, make_user, sign_i
     admin = make_user("admin")
     colleague = make_user("setting_staff", urns=("112517",), display_name="Alex Morgan")
     sign_in(client, admin)
-    page = client.get("/admin")
-    response = client.post(f"/admin/users/{colleague.id}/reset-two-factor", data={"csrf_token": csrf_from(page)}, follow_redirects=False)
+    page = client.get(f"/admin/users/{colleague.id}/reset-two-factor")
+    response = client.post(f"/admin/users/{colleague.id}/reset-two-factor", data={"password": PORTAL_PASSWORD, "csrf_token": csrf_from(page)},
+                           follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/admin"
     first = client.get("/admin").text
     assert "Alex Morgan will set up a new authenticator app" in first

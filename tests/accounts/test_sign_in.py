@@ -37,7 +37,7 @@ def test_each_kind_of_user_lands_on_their_own_start_page(client, make_user, sign
     officer = make_user("la_officer", la_codes=("830",))
     sign_in(client, officer)
     assert client.get("/", follow_redirects=False).headers["location"] == "/la"
-    client.get("/sign-out")
+    client.get("/sign-out", headers={"Sec-Fetch-Site": "same-origin"})
     admin = make_user("admin")
     sign_in(client, admin)
     assert client.get("/", follow_redirects=False).headers["location"] == "/admin"

@@ -52,9 +52,9 @@ def clock():
 
 @pytest.fixture
 def make_worker(db, clock):
-    from service.alerts.senders import LoggingEmailSender
     from service.alerts.webhooks import WebhookSender
     from service.alerts.worker import OutboxWorker
+    from tests.alerts.fakes import InboxSender
 
     senders = []
 
@@ -64,7 +64,8 @@ def make_worker(db, clock):
         db.commit()
         webhook_sender = WebhookSender()
         senders.append(webhook_sender)
-        return OutboxWorker(worker_id=worker_id, email_sender=email_sender or LoggingEmailSender(keep_last=10_000),
+        # By default emails are delivered, as Notify would accept them; pass LoggingEmailSender to see it pretend.
+        return OutboxWorker(worker_id=worker_id, email_sender=email_sender or InboxSender(keep_last=10_000),
                             webhook_sender=webhook_sender, max_attempts=max_attempts, escalate_after=escalate_after,
                             clock=clock, rng=lambda: 0.5, **options)
 

@@ -11,6 +11,7 @@ import respx
 from sqlmodel import select
 
 from service.alerts import service as alerts_service
+from service.alerts import setting_webhooks
 from service.alerts.models import OutboxMessage
 from service.alerts.notify import NotifyClient
 from service.alerts.senders import TEMPLATE_SUBJECTS, NotifyEmailSender
@@ -104,7 +105,7 @@ def test_notify_busy_or_failing_is_retried_later_then_delivered(db, onboard, pos
 @pytest.fixture
 def webhook_secret(db, onboard):
     onboard(BRIMINGTON_JUNIOR)
-    secret = alerts_service.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
+    secret = setting_webhooks.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
     db.commit()
     return secret
 
@@ -145,7 +146,7 @@ def test_webhook_id_stays_the_same_across_retries_so_receivers_can_ignore_repeat
 
 def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the_new_one(db, webhook_secret, post_incident, make_worker):
     worker = make_worker()
-    new_secret = alerts_service.rotate_webhook_secret(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR, now=worker.clock(),
+    new_secret = setting_webhooks.rotate_webhook_secret(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR, now=worker.clock(),
                                                       overlap=timedelta(hours=24))
     db.commit()
     post_incident(reference="DC-ROTATE-1")
@@ -170,15 +171,15 @@ def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the_new_o
 
 def test_webhook_urls_must_be_https_and_for_a_known_setting(db):
     with pytest.raises(ValueError, match="https"):
-        alerts_service.set_webhook(db, urn=BRIMINGTON_JUNIOR, url="http://hooks.example/x", actor=OPERATOR)
+        setting_webhooks.set_webhook(db, urn=BRIMINGTON_JUNIOR, url="http://hooks.example/x", actor=OPERATOR)
     with pytest.raises(ValueError, match="no setting"):
-        alerts_service.set_webhook(db, urn="999999999", url="https://hooks.example/x", actor=OPERATOR)
+        setting_webhooks.set_webhook(db, urn="999999999", url="https://hooks.example/x", actor=OPERATOR)
     with pytest.raises(ValueError, match="no webhook"):
-        alerts_service.rotate_webhook_secret(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR)
+        setting_webhooks.rotate_webhook_secret(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR)
 
 
 def test_disabled_webhook_gets_no_new_alerts(db, webhook_secret, post_incident, make_worker):
-    alerts_service.disable_webhook(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR)
+    setting_webhooks.disable_webhook(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR)
     db.commit()
     post_incident()
     assert db.exec(select(OutboxMessage).where(OutboxMessage.audience == "webhook")).all() == []

@@ -24,18 +24,21 @@ def test_every_template_the_service_uses_has_a_plain_subject():
         "rerouted_to_you",
         "invitation",
         "password_reset",
+        "password_changed",
+        "membership_offer",
     }
     assert all(subject.strip() for subject in TEMPLATE_SUBJECTS.values())
 
 
-def test_logging_sender_logs_template_reference_and_link_but_never_the_address(caplog):
+def test_logging_sender_logs_template_and_reference_but_never_the_address_or_the_link(caplog):
     sender = LoggingEmailSender()
     with caplog.at_level(logging.INFO, logger="service.alerts.senders"):
         sender.send(email_address=ADDRESS, template="deadline_missed_deputies", link=LINK, reference="outbox-9")
 
     assert len(caplog.records) == 1
     line = caplog.records[0].getMessage()
-    assert "deadline_missed_deputies" in line and "outbox-9" in line and LINK in line
+    assert "deadline_missed_deputies" in line and "outbox-9" in line
+    assert LINK not in caplog.text and "/notifications/" not in caplog.text  # an invitation's link is a credential
     assert ADDRESS not in caplog.text
     assert "deputy.dsl" not in caplog.text
 

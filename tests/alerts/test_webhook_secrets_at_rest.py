@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from service.alerts import service as alerts_service
+from service.alerts import setting_webhooks
 from service.alerts.models import OutboxMessage
 from service.alerts.webhooks import generate_secret, verify
 from service.audit.service import Actor
@@ -19,6 +20,7 @@ from service.cli import main
 from service.config import Settings
 from service.crypto import SecretUnreadable
 from service.migrations import alembic_config, upgrade_to_head
+from tests.alerts.fakes import NOTIFY_SETTINGS
 
 BRIMINGTON_JUNIOR = "112517"
 HOOK_URL = "https://hooks.brimington.example/encompass"
@@ -48,12 +50,12 @@ def stored_secrets(engine) -> str:
 
 def test_the_database_never_holds_a_secret_in_plain_text_after_set_or_rotate(db, engine, onboard):
     onboard(BRIMINGTON_JUNIOR)
-    first = alerts_service.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
+    first = setting_webhooks.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
     db.commit()
     dump = stored_secrets(engine)
     assert "secret_encrypted" in dump and first not in dump and first.removeprefix("whsec_") not in dump
 
-    second = alerts_service.rotate_webhook_secret(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR)
+    second = setting_webhooks.rotate_webhook_secret(db, urn=BRIMINGTON_JUNIOR, actor=OPERATOR)
     db.commit()
     dump = stored_secrets(engine)
     assert dump.count("secret_encrypted") == 2
@@ -63,7 +65,7 @@ def test_the_database_never_holds_a_secret_in_plain_text_after_set_or_rotate(db,
 
 def test_webhooks_are_signed_with_the_secret_the_setting_was_given(db, onboard, post_incident, make_worker):
     onboard(BRIMINGTON_JUNIOR)
-    secret = alerts_service.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
+    secret = setting_webhooks.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
     db.commit()
     post_incident()
     worker = make_worker()
@@ -83,7 +85,7 @@ def test_a_new_key_in_front_keeps_old_secrets_readable_and_reencrypt_lets_the_ol
 ):
     encryption_keys(OLD_KEY)
     onboard(BRIMINGTON_JUNIOR)
-    secret = alerts_service.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
+    secret = setting_webhooks.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
     db.commit()
     written_with_old_key = stored_secrets(engine)
 
@@ -101,7 +103,7 @@ def test_a_new_key_in_front_keeps_old_secrets_readable_and_reencrypt_lets_the_ol
 def test_reencrypt_with_the_old_key_missing_changes_nothing_and_says_why(db, engine, onboard, encryption_keys, capsys):
     encryption_keys(OLD_KEY)
     onboard(BRIMINGTON_JUNIOR)
-    alerts_service.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
+    setting_webhooks.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
     db.commit()
     before = stored_secrets(engine)
 
@@ -116,7 +118,7 @@ def test_a_wrong_key_dead_letters_the_webhook_with_a_clear_reason_and_a_retry_se
 ):
     encryption_keys(OLD_KEY)
     onboard(BRIMINGTON_JUNIOR)
-    secret = alerts_service.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
+    secret = setting_webhooks.set_webhook(db, urn=BRIMINGTON_JUNIOR, url=HOOK_URL, actor=OPERATOR)
     db.commit()
     post_incident()
 
@@ -202,7 +204,7 @@ def test_the_downgrade_with_the_wrong_key_stops_without_losing_secrets(fresh_eng
 def test_without_encryption_keys_the_secret_key_is_used_and_production_refuses_weak_ones():
     production = {"environment": "production", "database_url": "postgresql://encompass@db.internal:5432/encompass",
                   "secret_key": "k3T9-long-random-production-secret-value-0001",
-                  "base_url": "https://encompass.example.gov.uk"}
+                  "base_url": "https://encompass.example.gov.uk", **NOTIFY_SETTINGS}
     assert Settings(**production).at_rest_keys == [production["secret_key"]]
     assert Settings(**production, encryption_keys=f" {NEW_KEY} , {OLD_KEY} ").at_rest_keys == [NEW_KEY, OLD_KEY]
     with pytest.raises(ValidationError, match="ENCRYPTION_KEYS"):

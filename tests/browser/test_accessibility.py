@@ -63,6 +63,13 @@ def item_search(page, world: PortalWorld) -> None:
     assert "setting_search=Ashover" in page.url
 
 
+def first_reset_two_factor(page, world: PortalWorld) -> None:
+    """The page that asks for the admin's own password, reached from the first account's link on /admin."""
+    page.goto("/admin")
+    with page.expect_navigation():
+        page.locator("a[href$='/reset-two-factor']").first.click()
+
+
 def notification(which: str, suffix: str = "") -> Callable[[PortalWorld], str]:
     return lambda world: f"/notifications/{getattr(world, which)}{suffix}"
 
@@ -96,6 +103,10 @@ PAGES = [
     PortalPage("notification-action-with-errors", "key_adult", submitted_wrongly(notification("acknowledged_id"), "Save action"),
                "Noah Brookes"),
     PortalPage("notification-of-another-setting", "key_adult", go(notification("journey_id")), "Page not found"),
+    PortalPage("change-password", "key_adult", go("/account/password"), "Change your password"),
+    PortalPage("change-password-with-errors", "key_adult", submitted_wrongly("/account/password", "Change password"),
+               "Change your password"),
+    PortalPage("signed-in-sessions", "key_adult", go("/account/sessions"), "Where you are signed in"),
     # LA officer
     PortalPage("la-home", "officer", go("/la"), "Local authority workspace"),
     PortalPage("la-queue-not-in-school", "officer", go("/la/queues/not_in_school"), "Children not in school"),
@@ -117,6 +128,7 @@ PAGES = [
                submitted_wrongly("/la/key-adults?setting_search=Brimington", "Send invitation"), "Key Adults in your area"),
     # Administrator
     PortalPage("admin", "admin", go("/admin"), "Administration"),
+    PortalPage("admin-reset-two-factor", "admin", first_reset_two_factor, "Reset security codes for"),
     PortalPage("admin-failed-alerts", "admin", go("/admin/outbox"), "Failed alerts"),
     PortalPage("admin-audit-download", "admin", go("/admin/audit"), "Download the audit trail"),
     PortalPage("admin-audit-download-with-errors", "admin",

@@ -80,11 +80,20 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/invitation/{token}"): everyone(HIDDEN),
     ("GET", "/reset-password/{token}"): everyone(HIDDEN),
     ("POST", "/reset-password/{token}"): everyone(HIDDEN),
+    # A membership offer's link with a made-up token: 404 for anyone signed in; sign in first otherwise.
+    ("GET", "/membership/{token}"): only(set()),
+    ("POST", "/membership/{token}"): only(set()),
     ("GET", "/forgot-password"): everyone(),
     ("POST", "/forgot-password"): everyone(),
     ("GET", "/forgot-password/sent"): everyone(),
     ("GET", "/admin"): only({"admin"}),
-    ("POST", "/admin/users/{user_id}/reset-two-factor"): only({"admin"}),
+    ("GET", "/admin/users/{user_id}/reset-two-factor"): only({"admin"}),
+    ("POST", "/admin/users/{user_id}/reset-two-factor"): only({"admin"}),  # no password: asked for it, nothing reset
+    # Everyone's own password and sessions; signing out elsewhere ends only that person's other sessions.
+    ("GET", "/account/password"): only(PORTAL),
+    ("POST", "/account/password"): only(PORTAL),
+    ("GET", "/account/sessions"): only(PORTAL),
+    ("POST", "/account/sessions/sign-out-others"): only(PORTAL),
     ("GET", "/admin/outbox"): only({"admin"}),
     ("POST", "/admin/outbox/send-all-again"): only({"admin"}),
     ("POST", "/admin/outbox/{message_id}/send-again"): only({"admin"}),

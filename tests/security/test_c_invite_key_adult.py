@@ -1,0 +1,124 @@
+"""The LA's "invite a Key Adult" form: one answer whether or not the email has an account, addresses checked by
+email-validator, and an existing account is offered the role (accepted signed in, by a one-time link), never added."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from service.accounts import administration
+from service.accounts.models import SettingMembership
+from service.alerts.models import OutboxMessage
+from service.audit.models import AuditEvent
+from service.audit.service import Actor
+from tests.builders import BRIMINGTON_JUNIOR
+from tests.security.c_portal import NOTTINGHAM_SETTING, banners, csrf_for, outbox_link
+
+
+@pytest.fixture
+def officer_browser(client, forces, make_user, sign_in):
+    officer = make_user("la_officer", la_codes=("830",))
+    sign_in(client, officer)
+    return client, officer
+
+
+def invite(client, email: str, *, role: str = "deputy"):
+    return client.post("/la/key-adults/invite", data={
+        "csrf_token": csrf_for(client), "invite-urn": BRIMINGTON_JUNIOR, "invite-email": email, "invite-name": "Sam Person",
+        "invite-role": role}, follow_redirects=False)
+
+
+def test_the_answer_is_the_same_whether_or_not_the_email_has_an_account(officer_browser, db, make_user):
+    client, _ = officer_browser
+    other_las_key_adult = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="known@notts.example.sch.uk")
+    admin = make_user("admin", email="known.admin@example.gov.uk")
+    answers = {}
+    for email in ("new.person@brimington.example.sch.uk", other_las_key_adult.email, admin.email):
+        response = invite(client, email)
+        assert response.status_code == 303, (email, response.status_code, response.text[:300])
+        answers[email] = [text.replace(email, "EMAIL") for text in banners(client.get("/la/key-adults"))]
+    assert len(set(map(tuple, answers.values()))) == 1, answers
+    assert not any("already has an account" in text or "belongs to" in text for text in answers[admin.email])
+
+
+def test_an_existing_key_adult_from_another_la_is_offered_the_setting_not_added(officer_browser, db, make_user):
+    client, officer = officer_browser
+    person = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="dsl@notts.example.sch.uk")
+
+    assert invite(client, person.email, role="key_adult").status_code == 303
+
+    db.expire_all()
+    assert db.get(SettingMembership, (person.id, BRIMINGTON_JUNIOR)) is None, "added without the person accepting"
+    from service.accounts.models import MembershipOffer
+
+    [offer] = db.exec(select(MembershipOffer)).all()
+    assert (offer.user_id, offer.urn, offer.role, offer.offered_by, offer.accepted_at) == (
+        person.id, BRIMINGTON_JUNIOR, "key_adult", officer.id, None)
+    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
+    assert (email.audience, email.audience_ref) == ("user", str(person.id))
+    assert "/membership/" in outbox_link(email)
+
+
+def test_the_offer_is_accepted_by_its_person_signed_in_and_only_once(app, officer_browser, db, make_user, sign_in):
+    from fastapi.testclient import TestClient
+
+    client, _ = officer_browser
+    person = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="accepts@notts.example.sch.uk")
+    assert invite(client, person.email, role="deputy").status_code == 303
+    db.expire_all()
+    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
+    path = "/membership/" + outbox_link(email).rsplit("/membership/", 1)[1]
+
+    with TestClient(app, base_url="https://encompass.test") as browser:
+        signed_out = browser.get(path, follow_redirects=False)
+        assert signed_out.status_code == 303 and signed_out.headers["location"].startswith("/sign-in?next=/membership/")
+
+        sign_in(browser, make_user("setting_staff", urns=(BRIMINGTON_JUNIOR,)))  # someone else: nothing to see
+        assert browser.get(path).status_code == 404
+        assert browser.post(path, data={"csrf_token": csrf_for(browser)}).status_code == 404
+
+    with TestClient(app, base_url="https://encompass.test") as browser:
+        sign_in(browser, person)
+        page = browser.get(path)
+        assert page.status_code == 200
+        assert "Brimington" in page.text and "Deputy" in page.text and 'id="accept-offer-form"' in page.text
+        assert browser.post(path, data={}).status_code in (400, 403)  # the form needs its CSRF token
+        assert db.get(SettingMembership, (person.id, BRIMINGTON_JUNIOR)) is None
+        accepted = browser.post(path, data={"csrf_token": csrf_for(browser)}, follow_redirects=False)
+        assert accepted.status_code == 303 and accepted.headers["location"] == "/notifications"
+        db.expire_all()
+        assert db.get(SettingMembership, (person.id, BRIMINGTON_JUNIOR)).role == "deputy"
+        assert db.exec(select(AuditEvent).where(AuditEvent.action == "membership.accepted")).one().actor_id == str(person.id)
+        assert browser.get(path).status_code == 404  # one use only
+
+
+def test_a_brand_new_email_still_gets_the_normal_invitation(officer_browser, db):
+    client, _ = officer_browser
+    assert invite(client, "brand.new@brimington.example.sch.uk", role="key_adult").status_code == 303
+    db.expire_all()
+    assert [m.template for m in db.exec(select(OutboxMessage))] == ["invitation"]
+
+
+@pytest.mark.parametrize("email", ["dana@school", "dana@@school.example.sch.uk", "dana lead@school.example.sch.uk",
+                                   "dana@school..example.sch.uk", "dana@-school.example.sch.uk", "dana@localhost",
+                                   ".dana@school.example.sch.uk", "dana@school.example.sch.uk\u200b"])
+def test_the_invite_form_checks_addresses_with_email_validator(officer_browser, db, email):
+    client, _ = officer_browser
+    response = invite(client, email)
+    assert response.status_code == 400, response.status_code
+    assert 'href="#invite-email"' in response.text
+    db.expire_all()
+    assert db.exec(select(OutboxMessage)).all() == []
+
+
+@pytest.mark.parametrize("email", ["dana@school", "dana@@school.example.sch.uk", "dana@school..example.sch.uk"])
+def test_accounts_invite_user_checks_addresses_the_same_way(db, forces, email):
+    with pytest.raises(ValueError):
+        administration.invite_user(db, email=email, display_name="Dana", kind="setting_staff", now=datetime.now(UTC),
+                                   by=Actor("operator", "cli", "cli"), urns=(BRIMINGTON_JUNIOR,), role="key_adult")
+
+
+def test_the_membership_offer_email_is_a_known_template():
+    from service.alerts.senders import TEMPLATE_SUBJECTS
+
+    assert "membership_offer" in TEMPLATE_SUBJECTS
