@@ -53,14 +53,19 @@ def upgrade() -> None:
         batch.add_column(sa.Column('for_urn', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True))
         batch.add_column(sa.Column('for_la_code', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=True))
     op.execute("UPDATE notification SET owner_since = received_at")
+    # Each existing action goes to the owner its recorder belonged to: a Key Adult's to the setting that holds the
+    # notification now only if they are a member there (else to nobody but their LA), an officer's to their own LA.
     op.execute(
         "UPDATE notification_action SET "
-        "owner_la_code = (SELECT n.recipient_la_code FROM notification n WHERE n.id = notification_action.notification_id), "
-        "owner_urn = (SELECT n.recipient_urn FROM notification n, user_account u "
-        "             WHERE n.id = notification_action.notification_id AND u.id = notification_action.recorded_by "
-        "             AND u.kind = 'setting_staff')"
+        "owner_urn = (SELECT n.recipient_urn FROM notification n, setting_membership m "
+        "             WHERE n.id = notification_action.notification_id AND m.user_id = notification_action.recorded_by "
+        "             AND m.urn = n.recipient_urn), "
+        "owner_la_code = COALESCE("
+        "  (SELECT m.la_code FROM la_membership m, notification n WHERE m.user_id = notification_action.recorded_by "
+        "   AND n.id = notification_action.notification_id ORDER BY CASE WHEN m.la_code = n.recipient_la_code THEN 0 ELSE 1 END, m.la_code LIMIT 1), "
+        "  (SELECT s.la_code FROM setting s, setting_membership m WHERE m.user_id = notification_action.recorded_by "
+        "   AND s.urn = m.urn ORDER BY s.la_code LIMIT 1))"
     )
-
 
 def downgrade() -> None:
     with op.batch_alter_table('notification_action') as batch:

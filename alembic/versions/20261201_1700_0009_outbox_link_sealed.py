@@ -61,6 +61,8 @@ def upgrade() -> None:
 
     _resize(PLAIN_WIDTH, SEALED_WIDTH)
     keys = _keys()
+    # Queued reset requests are this revision's; the earlier worker would not know them.
+    op.execute("DELETE FROM outbox_message WHERE audience = 'reset_request'")
     _rewrite_credential_links(
         lambda state, link: SEALED_PREFIX + encrypt_secret(link, keys) if state in WAITING_STATES else '',
         outbox_message.c.link != '', sa.not_(outbox_message.c.link.startswith(SEALED_PREFIX)))

@@ -46,3 +46,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_membership_offer_user_id'))
     op.drop_table('membership_offer')
     op.execute("DELETE FROM account_token WHERE purpose = 'membership'")
+    # Their emails too: the earlier code neither knows the template nor could open the sealed link.
+    op.execute("DELETE FROM outbox_message WHERE template = 'membership_offer'")

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from service.accounts.models import SettingMembership, User
 from service.audit.service import Actor
-from service.notifications import lifecycle
+from service.notifications import onboarding
 
 
 def active_key_adult_urns(session: Session, urns: Iterable[str]) -> set[str]:
@@ -28,4 +28,4 @@ def hand_over_if_onboarded(session: Session, user: User, *, actor: Actor, now: d
     urns = session.exec(select(SettingMembership.urn).where(SettingMembership.user_id == user.id,
                                                             SettingMembership.role == "key_adult")).all()
     for urn in sorted(urns):
-        lifecycle.hand_over_on_onboarding(session, urn, actor=actor, now=now)
+        onboarding.hand_over_on_onboarding(session, urn, actor=actor, now=now)

@@ -284,7 +284,7 @@ def change_password(request: Request, session: SessionDep, user: CurrentUser, ro
     if change.retry_after:
         return _too_many_attempts(request, "accounts/change_password.html", change.retry_after, {}, field="current-password")
     if change.errors:
-        return render(request, "accounts/change_password.html", {"errors": change.errors})
+        return render(request, "accounts/change_password.html", {"errors": change.errors}, status_code=400)
     request.state.portal_session = change.session_row  # the flash travels in the session under its new token
     flash(request, "Your password has been changed. You have been signed out on every other device.")
     return _to(SESSIONS_PATH, session_token=change.session_token)

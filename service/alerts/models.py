@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime, utcnow
 
-OUTBOX_STATES = ("pending", "sending", "sent", "dead")
+OUTBOX_STATES = ("pending", "sending", "sent", "dead", "cancelled")  # cancelled: for an owner that lost the notification first
 
 
 class OutboxMessage(SQLModel, table=True):

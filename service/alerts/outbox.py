@@ -2,6 +2,7 @@
 
 from collections.abc import Container, Iterable
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.alerts.models import OutboxMessage, SettingWebhook
@@ -77,3 +78,15 @@ def enqueue_notification_waiting(session: Session, *, notification_id: str, reci
     elif recipient_la_code:
         enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=recipient_la_code,
                       link=notification_link(notification_id, for_la=True), notification_id=notification_id)
+
+
+def cancel_waiting_alerts(session: Session, notification_id: str, *, now) -> None:
+    """A notification changed owner: the old owner's unsent "waiting" and deadline alerts are cancelled, so nobody
+    there is sent a link they can no longer open, and no later send records a delivery the new owner never had."""
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.notification_id == notification_id, OutboxMessage.state == "pending",
+               OutboxMessage.template.in_(("notification_waiting", "deadline_missed_deputies")))
+        .values(state="cancelled", last_error="handed over before it was sent", next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -13,7 +13,6 @@ from service.notifications.models import Incident, Notification
 from service.notifications.scope import scoped_notifications
 from service.register.models import Setting
 
-
 PAGE_SIZE = 25
 # What "status" means in the inbox filter, in a Key Adult's words.
 
@@ -40,8 +39,6 @@ def status_conditions(status: str, now: datetime) -> tuple:
 
 
 @dataclass(frozen=True)
-
-
 class InboxCriteria:
     status: str = "all"
     urn: str | None = None
@@ -62,8 +59,6 @@ class InboxCriteria:
 
 
 @dataclass(frozen=True)
-
-
 class InboxRow:
     id: str
     given_name: str | None
@@ -80,8 +75,6 @@ class InboxRow:
 
 
 @dataclass(frozen=True)
-
-
 class InboxPage:
     rows: tuple[InboxRow, ...]
     total: int

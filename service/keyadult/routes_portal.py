@@ -7,13 +7,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from service.accounts.deps import CsrfChecked, PortalUser, SettingStaff
+from service.dates import london_date
 from service.db import SessionDep, utcnow
 from service.keyadult import inbox as keyadult_inbox
 from service.keyadult import service as keyadult_service
 from service.keyadult import wording
 from service.keyadult.inbox import STATUS_FILTERS, InboxCriteria
 from service.keyadult.service import ACTIONS, SEND_BACK, StaffMember
-from service.dates import london_date
 from service.web.flash import flash
 from service.web.forms import on_invalid
 from service.web.templates import render

@@ -285,7 +285,7 @@ def _refuse_if_superseded(notification: Notification) -> None:
 
 def acknowledge(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> bool:
     """Acknowledges the notification, which also stops its escalation. False if it was already acknowledged."""
-    notification = get_notification(session, staff.scope, notification_id)
+    notification = get_notification(session, staff.scope, notification_id, for_update=True)
     _refuse_if_superseded(notification)
     return lifecycle.acknowledge(session, notification, actor=staff.actor, now=now, urn=notification.recipient_urn)
 
@@ -293,7 +293,7 @@ def acknowledge(session: Session, *, staff: StaffMember, notification_id: str, n
 def record_action(session: Session, *, staff: StaffMember, notification_id: str, action: str | None, note: str,
                   now: datetime) -> NotificationAction:
     """Records what the setting did. "Not on our roll" also hands the notification back to its LA."""
-    notification = get_notification(session, staff.scope, notification_id)
+    notification = get_notification(session, staff.scope, notification_id, for_update=True)
     _refuse_if_superseded(notification)
     note = note.strip()
     problems = action_problems(action, note, acknowledged=notification.acknowledged_at is not None)
@@ -323,7 +323,7 @@ def _send_back_owner(session: Session, notification: Notification) -> lifecycle.
 
 def close(session: Session, *, staff: StaffMember, notification_id: str, now: datetime) -> bool:
     """Closes an acknowledged notification with at least one recorded action. False if it was already closed."""
-    notification = get_notification(session, staff.scope, notification_id)
+    notification = get_notification(session, staff.scope, notification_id, for_update=True)
     _refuse_if_superseded(notification)
     if notification.closed_at is not None:
         return False

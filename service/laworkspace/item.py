@@ -11,9 +11,9 @@ from service.accounts.models import LaMembership, User
 from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import la_covers_setting
+from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
 from service.laworkspace.officer import Officer
 from service.laworkspace.queues import QUEUE_TITLES, child_name
-from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
 from service.localauthorities import service as la_service
 from service.localauthorities.models import LocalAuthority
 from service.notifications import lifecycle
@@ -46,16 +46,12 @@ NOTE_MAX = 4000
 
 
 @dataclass(frozen=True)
-
-
 class OfficerChoice:
     id: int
     display_name: str
 
 
 @dataclass(frozen=True)
-
-
 class HistoryEntry:
     at: datetime
     text: str
@@ -64,8 +60,6 @@ class HistoryEntry:
 
 
 @dataclass
-
-
 class WorkItem:
     notification: Notification
     incident: Incident
@@ -248,8 +242,6 @@ def acknowledge(session: Session, officer: Officer, notification_id: str, *, now
 
 
 @dataclass(frozen=True)
-
-
 class OutcomeForm:
     outcome: str
     note: str

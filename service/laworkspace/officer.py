@@ -9,8 +9,6 @@ from service.notifications.scope import Scope
 
 
 @dataclass(frozen=True)
-
-
 class Officer:
     """The acting LA officer as plain data; every query below is narrowed by their scope."""
 

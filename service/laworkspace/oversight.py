@@ -8,15 +8,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.audit import service as audit_service
+from service.dates import months_before
 from service.db import utcnow
 from service.laworkspace.dashboard import (
     DashboardRows,
     DurationSummary,
     Period,
     median_of_middle,
-
 )
-from service.dates import months_before
 from service.laworkspace.officer import Officer
 from service.notifications.models import (
     Incident,

@@ -22,7 +22,6 @@ from service.notifications.models import (
 from service.notifications.scope import scoped_notifications
 from service.problems import NotFound
 
-
 QUEUE_TITLES = {
     "not_in_school": "Children not in school",
     "to_resolve": "Setting to be resolved",
@@ -108,8 +107,6 @@ def queue_counts(session: Session, officer: Officer) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-
-
 class QueueFilters:
     education_status: str | None = None
     la_code: str | None = None
@@ -143,8 +140,6 @@ def parse_queue_filters(params: Mapping[str, str], officer: Officer) -> QueueFil
 
 
 @dataclass(frozen=True)
-
-
 class QueueItem:
     id: str
     child_name: str
@@ -165,8 +160,6 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
-
-
 class QueuePage:
     queue: str
     items: list[QueueItem]

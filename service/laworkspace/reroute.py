@@ -22,14 +22,11 @@ from service.problems import FormInvalid
 from service.register.models import Setting
 from service.register.service import search_settings
 
-
 REROUTE_ACTION = lifecycle.HAND_OVER_REASON
 REASON_MAX = 1000
 
 
 @dataclass(frozen=True)
-
-
 class SettingChoice:
     urn: str
     name: str
@@ -60,8 +57,6 @@ def setting_choices(session: Session, text: str, *, limit: int = 20) -> list[Set
 
 
 @dataclass(frozen=True)
-
-
 class RerouteResult:
     notification_id: str
     to_urn: str | None

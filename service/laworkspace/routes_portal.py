@@ -6,16 +6,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from service.accounts.deps import CsrfChecked, LaOfficer, PortalUser
+from service.dates import london_date
 from service.db import SessionDep, utcnow
 from service.laworkspace import dashboard, keyadults
-from service.localauthorities import configuration as la_configuration
 from service.laworkspace import item as la_item
 from service.laworkspace import officer as la_officer
 from service.laworkspace import oversight as la_oversight
 from service.laworkspace import queues as la_queues
 from service.laworkspace import reroute as la_reroute
+from service.localauthorities import configuration as la_configuration
 from service.localauthorities import service as la_service
-from service.dates import london_date
 from service.web.flash import flash
 from service.web.forms import on_invalid
 from service.web.params import RowId

@@ -21,7 +21,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.alerts.outbox import enqueue_alert, enqueue_notification_waiting, notification_link
+from service.alerts.outbox import cancel_waiting_alerts, enqueue_alert, enqueue_notification_waiting, notification_link
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
@@ -34,6 +34,7 @@ from service.notifications.models import (
     NotificationEvent,
     NotificationOwnerPeriod,
 )
+from service.problems import Conflict
 
 
 class NotificationStatus(StrEnum):
@@ -106,8 +107,12 @@ RULES: dict[Transition, Rule] = {
 }
 
 
-class IllegalTransition(ValueError):
-    """A transition the table does not allow from the notification's status."""
+class IllegalTransition(Conflict):
+    """A transition the table does not allow from the notification's status, or one asked of an owner that has
+    lost the notification since it was read (a 409: the page is out of date)."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
 
 
 def status_after(transition: Transition, status: str) -> NotificationStatus:
@@ -148,6 +153,20 @@ def _write(session: Session, notification_id: str, transition: Transition, value
 def _event(session: Session, notification_id: str, status: str, actor: Actor, now: datetime, event: str, **detail) -> None:
     session.add(NotificationEvent(notification_id=notification_id, status=status, at=now, actor_type=actor.type,
                                   actor_id=actor.id[:64], detail={"event": event, **detail}))
+
+
+def _same_owner(notification: Notification):
+    """The row still has the owner the caller read: a write from a page read before a hand-over must not land on
+    the new owner's clean start."""
+    if notification.owner_since is None:
+        return Notification.owner_since.is_(None)
+    return Notification.owner_since == notification.owner_since
+
+
+def _refuse_if_owner_changed(session: Session, notification: Notification) -> None:
+    since = session.execute(select(Notification.owner_since).where(Notification.id == notification.id)).scalar_one()
+    if since != notification.owner_since:
+        raise IllegalTransition("this notification changed hands since it was read")
 
 
 def _reload(session: Session, notification: Notification) -> None:
@@ -239,8 +258,9 @@ def acknowledge(session: Session, notification: Notification, *, actor: Actor, n
     overdue = notification.acknowledge_by is not None and notification.acknowledge_by < now
     taken = _write(session, notification.id, Transition.ACKNOWLEDGE,
                    {"acknowledged_at": now, "first_viewed_at": sa.func.coalesce(Notification.first_viewed_at, now)},
-                   Notification.acknowledged_at.is_(None), Notification.superseded_by_id.is_(None))
+                   Notification.acknowledged_at.is_(None), Notification.superseded_by_id.is_(None), _same_owner(notification))
     if not taken:
+        _refuse_if_owner_changed(session, notification)
         return False
     _event(session, notification.id, S.ACKNOWLEDGED, actor, now, "acknowledged", urn=notification.recipient_urn,
            overdue=overdue)
@@ -318,14 +338,14 @@ def hand_over(session: Session, notification: Notification, *, to: NewOwner, bec
     longer read it (service.notifications.scope).
     """
     status_after(Transition.HAND_OVER, notification.status)  # refuses a closed notification
-    session.add(NotificationOwnerPeriod(
+    period = NotificationOwnerPeriod(
         notification_id=notification.id, recipient_urn=notification.recipient_urn,
         recipient_la_code=notification.recipient_la_code, la_queue=notification.la_queue,
         started_at=notification.owner_since or notification.received_at, ended_at=now, ended_by=because.value,
         acknowledge_by=notification.acknowledge_by, delivered_at=notification.delivered_at,
         first_viewed_at=notification.first_viewed_at, acknowledged_at=notification.acknowledged_at,
         deputies_alerted_at=notification.deputies_alerted_at, escalated_at=notification.escalated_at,
-    ))
+    )
     before = {"from_urn": notification.recipient_urn, "from_la_code": notification.recipient_la_code,
               "from_queue": notification.la_queue, "from_status": notification.status}
     deadline = compute_acknowledge_by(now, la_service.school_calendar(la_service.get_local_authority(session, to.la_code)))
@@ -335,8 +355,11 @@ def hand_over(session: Session, notification: Notification, *, to: NewOwner, bec
     values = {"recipient_urn": to.urn, "recipient_la_code": to.la_code, "la_queue": la_queue,
               "acknowledge_by": deadline.acknowledge_by, "covered_by": deadline.covered_by, "owner_since": now,
               "assigned_officer_id": None, **dict.fromkeys(OWNER_TIMES)}
-    if not _write(session, notification.id, Transition.HAND_OVER, values, Notification.superseded_by_id.is_(None)):
-        raise IllegalTransition("a corrected or closed notification cannot be handed over")
+    if not _write(session, notification.id, Transition.HAND_OVER, values, Notification.superseded_by_id.is_(None),
+                  _same_owner(notification)):
+        raise IllegalTransition("this notification was corrected, closed or handed over since it was read")
+    session.add(period)
+    cancel_waiting_alerts(session, notification.id, now=now)  # nobody at the old owner can open it now
     after = {"to_urn": to.urn, "to_la_code": to.la_code, "to_queue": la_queue,
              "acknowledge_by": deadline.acknowledge_by.isoformat()}
     _event(session, notification.id, S.REROUTED, actor, now, because.value, **before, **after, **detail)
@@ -392,7 +415,9 @@ def close(session: Session, notification: Notification, *, actor: Actor, now: da
     from_queue = notification.la_queue
     if leave_queue:
         values.update(la_queue=None, acknowledged_at=sa.func.coalesce(Notification.acknowledged_at, now))
-    if not _write(session, notification.id, Transition.CLOSE, values, Notification.closed_at.is_(None)):
+    if not _write(session, notification.id, Transition.CLOSE, values, Notification.closed_at.is_(None),
+                  _same_owner(notification)):
+        _refuse_if_owner_changed(session, notification)
         return False
     if leave_queue:
         detail["from_queue"] = from_queue
@@ -421,23 +446,3 @@ def record_action(session: Session, notification: Notification, *, action: str, 
     session.add(recorded)
     session.flush()
     return recorded
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Onboarding
-
-
-def hand_over_on_onboarding(session: Session, urn: str, *, actor: Actor, now: datetime) -> list[str]:
-    """A setting has an active Key Adult now: the notifications the LA was holding because it had none go to it,
-    each with its alert. Returns their ids."""
-    waiting = list(session.exec(
-        select(Notification).where(
-            Notification.intended_urn == urn, Notification.recipient_urn.is_(None),
-            Notification.routing_method == "not_onboarded", Notification.la_queue.in_(("not_onboarded", "escalated")),
-            Notification.closed_at.is_(None), Notification.superseded_by_id.is_(None),
-        ).order_by(Notification.received_at, Notification.id)
-    ))
-    for notification in waiting:
-        hand_over(session, notification, to=NewOwner(urn=urn, la_code=notification.recipient_la_code),
-                  because=HandOver.ONBOARDED, actor=actor, now=now)
-    return [n.id for n in waiting]

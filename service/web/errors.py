@@ -36,6 +36,8 @@ ERROR_PAGES: dict[int, tuple[str, tuple[str, ...]]] = {
     404: ("Page not found", ("If you typed the web address, check it is correct.",
                              "If you followed a link to a notification, it may belong to a setting or area you are not part of.")),
     405: ("Sorry, there is a problem with that request", ("Go back and try again.",)),
+    409: ("This notification changed while you had it open", ("Someone else passed it on, corrected it or closed it at the same time.",
+                                                              "Go back and refresh the page to see where it is now.")),
     429: ("Too many attempts", ("Wait a short while, then try again.",)),
     500: ("Sorry, there is a problem with the service", ("Try again later.",
                                                         "If a child is at immediate risk, call 999.")),
