@@ -14,15 +14,6 @@ from service.notifications import lifecycle
 from service.notifications.models import Notification
 
 
-def _still_open():
-    return (
-        Notification.acknowledged_at.is_(None),
-        Notification.closed_at.is_(None),
-        Notification.superseded_by_id.is_(None),
-        Notification.escalated_at.is_(None),
-    )
-
-
 def overdue_notification_ids(session: Session, *, now: datetime, escalate_after: timedelta, limit: int = 500) -> list[str]:
     """Open notifications past their deadline with a ladder step owed now (uses ix_notification_deadline)."""
     return list(session.exec(
@@ -30,7 +21,7 @@ def overdue_notification_ids(session: Session, *, now: datetime, escalate_after:
         .where(
             Notification.acknowledged_at.is_(None),
             Notification.acknowledge_by < now,
-            *_still_open(),
+            *lifecycle.still_on_the_ladder(),
             # Deputies already told: only worth looking at again once escalation is due.
             sa.or_(Notification.deputies_alerted_at.is_(None), Notification.acknowledge_by < now - escalate_after),
         )

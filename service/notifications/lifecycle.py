@@ -270,7 +270,8 @@ def acknowledge(session: Session, notification: Notification, *, actor: Actor, n
     return True
 
 
-def _still_on_the_ladder():
+def still_on_the_ladder():
+    """Open, current, not acknowledged and not yet escalated: a notification the escalation ladder still climbs."""
     return (Notification.acknowledged_at.is_(None), Notification.closed_at.is_(None),
             Notification.superseded_by_id.is_(None), Notification.escalated_at.is_(None))
 
@@ -278,7 +279,7 @@ def _still_on_the_ladder():
 def alert_deputies(session: Session, notification: Notification, *, actor: Actor, now: datetime, due_at: datetime) -> bool:
     """First rung: the deadline passed, so the setting's deputies are told."""
     if not _write(session, notification.id, Transition.ALERT_DEPUTIES, {"deputies_alerted_at": now},
-                  Notification.deputies_alerted_at.is_(None), *_still_on_the_ladder()):
+                  Notification.deputies_alerted_at.is_(None), *still_on_the_ladder()):
         return False
     enqueue_alert(session, template="deadline_missed_deputies", audience="setting_deputies",
                   audience_ref=notification.recipient_urn, link=notification_link(notification.id),
@@ -294,7 +295,7 @@ def escalate(session: Session, notification: Notification, *, actor: Actor, now:
     """Second rung: still not acknowledged, so it goes to the LA officers' escalated queue."""
     from_queue, from_status = notification.la_queue, notification.status
     if not _write(session, notification.id, Transition.ESCALATE, {"escalated_at": now, "la_queue": "escalated"},
-                  *_still_on_the_ladder()):
+                  *still_on_the_ladder()):
         return False
     la_code = notification.recipient_la_code
     # With no LA recorded the alert still goes in: it dead-letters as "no recipients" where an admin sees it.
