@@ -26,6 +26,7 @@ COPY service ./service
 COPY alembic ./alembic
 COPY templates ./templates
 COPY config ./config
+COPY static ./static
 # Editable install: the service finds alembic/, templates/ and node_modules/ beside its own source in /app.
 RUN pip install -e .
 COPY --from=assets /build/node_modules/govuk-frontend/dist ./node_modules/govuk-frontend/dist
