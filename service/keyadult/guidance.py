@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from service.localauthorities.local_guidance import LocalService, local_services
 from service.localauthorities.models import LocalAuthority
 
 EMERGENCY_NUMBER = "999"
@@ -38,6 +39,9 @@ class Guidance:
     threshold_document: LocalContact
     front_door: LocalContact
     out_of_hours_phone: str | None
+    # The LA's own practice, shown under its name after the national points above; never instead of them.
+    local_advice: tuple[str, ...] = ()
+    local_services: tuple[LocalService, ...] = ()
     helpline_phone: str = HELPLINE_PHONE
     helpline_hours: str = HELPLINE_HOURS
     training_url: str = TRAINING_URL
@@ -107,4 +111,6 @@ def guidance_for(authority: LocalAuthority | None) -> Guidance:
         threshold_document=threshold,
         front_door=front_door,
         out_of_hours_phone=authority.social_care_out_of_hours_phone if authority else None,
+        local_advice=tuple(authority.local_guidance or ()) if authority else (),
+        local_services=local_services(authority.local_services or ()) if authority else (),
     )

@@ -15,6 +15,7 @@ from service.laworkspace import oversight as la_oversight
 from service.laworkspace import queues as la_queues
 from service.laworkspace import reroute as la_reroute
 from service.localauthorities import configuration as la_configuration
+from service.localauthorities import local_guidance
 from service.localauthorities import service as la_service
 from service.web.flash import flash
 from service.web.forms import on_invalid
@@ -240,3 +241,31 @@ def deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer,
     email = keyadults.deactivate(session, _officer(user), user_id)
     flash(request, f"{email} no longer has access to settings in your area.")
     return RedirectResponse("/la/key-adults", status_code=303)
+
+
+# ---------------------------------------------------------------- the LA's local guidance for Key Adults
+
+
+def _local_guidance_page(request: Request, session, user: PortalUser, la_code: str, *, form: dict | None = None,
+                         errors: dict | None = None) -> Response:
+    authority = la_configuration.editable_authority(session, _officer(user), la_code)
+    shown = form if form is not None else local_guidance.form_values(authority.local_guidance or [],
+                                                                      authority.local_services or [])
+    return render(request, "la/local_guidance.html", _common(
+        user, authority=authority, form=shown, errors=errors or {}, limits=local_guidance))
+
+
+@router.get("/authorities/{la_code}/local-guidance")
+def local_guidance_form(request: Request, session: SessionDep, user: LaOfficer, la_code: str) -> Response:
+    return _local_guidance_page(request, session, user, la_code)
+
+
+@router.post("/authorities/{la_code}/local-guidance")
+def save_local_guidance(request: Request, session: SessionDep, user: LaOfficer, la_code: str,
+                        form: Annotated[dict[str, str], Depends(posted_form)]) -> Response:
+    on_invalid(request, lambda session, errors: _local_guidance_page(request, session, user, la_code, form=form,
+                                                                      errors=errors))
+    changed = la_configuration.update_local_guidance(session, _officer(user), la_code, form)
+    flash(request, "Local guidance saved. Key Adults see it beside every notification." if changed
+          else "Nothing was changed.")
+    return RedirectResponse(f"/la/authorities/{la_code}/local-guidance", status_code=303)

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from service.audit import service as audit_service
 from service.laworkspace.officer import Officer
+from service.localauthorities import local_guidance
 from service.localauthorities import service as la_service
 from service.localauthorities.models import LocalAuthority
 from service.problems import FormInvalid, NotFound
@@ -30,6 +31,19 @@ def update_configuration(session: Session, officer: Officer, la_code: str, form:
     if errors:
         raise FormInvalid(errors)
     changed = la_service.apply_configuration(session, authority, values)
+    if changed:
+        audit_service.record(session, officer.actor, "local_authority.configured", "local_authority", la_code, fields=changed)
+    return changed
+
+
+def update_local_guidance(session: Session, officer: Officer, la_code: str, form: Mapping[str, str]) -> list[str]:
+    """Checks and saves the officer's local guidance and local services. Returns the fields changed; audited."""
+    authority = editable_authority(session, officer, la_code)
+    paragraphs, services, errors = local_guidance.parse_form(form)
+    if errors:
+        raise FormInvalid(errors)
+    changed = la_service.apply_configuration(session, authority, {"local_guidance": paragraphs,
+                                                                  "local_services": services})
     if changed:
         audit_service.record(session, officer.actor, "local_authority.configured", "local_authority", la_code, fields=changed)
     return changed

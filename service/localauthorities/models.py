@@ -28,4 +28,8 @@ class LocalAuthority(SQLModel, table=True):
     holiday_cover: bool = False
     holiday_cover_contact: str | None = Field(default=None, max_length=200)
     early_years_notifications: bool = False
+    # Local practice, shown after the national guidance (checked by localauthorities.local_guidance)
+    local_guidance: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # [{"name": "Domestic abuse support line", "phone": "0800 ...", "url": "https://..."}]
+    local_services: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

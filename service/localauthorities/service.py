@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from service.db import utcnow
 from service.deadlines.calendar import HolidayPeriod, SchoolCalendar
+from service.localauthorities import local_guidance
 from service.localauthorities.models import LocalAuthority
 
 _FIELDS = set(LocalAuthority.model_fields) - {"updated_at"}
@@ -31,6 +32,11 @@ def parse_config(text: str) -> list[dict]:
             raise ValueError(f"local_authority {code}: name is required")
         time.fromisoformat(merged.get("school_day_start", "08:30"))
         merged["holidays"] = [_holiday(h, code) for h in merged.get("holidays", [])]
+        try:
+            merged["local_guidance"], merged["local_services"] = local_guidance.checked(
+                merged.get("local_guidance", []), merged.get("local_services", []))
+        except local_guidance.LocalGuidanceInvalid as problem:
+            raise ValueError(f"local_authority {code}: {problem}") from None
         authorities.append(merged)
     return authorities
 
