@@ -226,7 +226,7 @@ def server_env(database_url: str) -> dict:
 
 @contextmanager
 def serve(command: list[str], database_url: str, *, health_path: str = "/healthz", log: Path | None = None,
-          ready_timeout: float = 60.0):
+          ready_timeout: float = 180.0):
     """Starts a web server as a child process on a free loopback port and stops it afterwards."""
     port = free_port()
     argv = [part.replace("{port}", str(port)) for part in command]
