@@ -21,7 +21,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-VENV_BIN = Path(sys.executable).parent
 REGISTER_DIR = Path(os.environ.get("REGISTER_DIR", REPO_ROOT.parent / "shared" / "data" / "register"))
 # Its own port, so a test run stopping the test server on 55432 cannot pull the database from under a benchmark.
 BENCH_PG_PORT = int(os.environ.get("BENCH_PGPORT", "55442"))
@@ -227,7 +226,7 @@ def server_env(database_url: str) -> dict:
 
 @contextmanager
 def serve(command: list[str], database_url: str, *, health_path: str = "/healthz", log: Path | None = None,
-          ready_timeout: float = 60.0):
+          ready_timeout: float = 180.0):
     """Starts a web server as a child process on a free loopback port and stops it afterwards."""
     port = free_port()
     argv = [part.replace("{port}", str(port)) for part in command]
@@ -260,13 +259,15 @@ def serve(command: list[str], database_url: str, *, health_path: str = "/healthz
 
 
 def service_command(*, workers: int = 1) -> list[str]:
-    """The production web process: `encompass serve --no-worker` on the given port."""
-    return [str(VENV_BIN / "encompass"), "serve", "--no-worker", "--host", "127.0.0.1", "--port", "{port}",
+    """The production web process, `encompass serve --no-worker`, on the given port. Run as `python -m service.cli`
+    from this checkout (cwd is REPO_ROOT), so a worktree measures its own code, not whichever checkout the venv's
+    `encompass` script was installed from."""
+    return [sys.executable, "-m", "service.cli", "serve", "--no-worker", "--host", "127.0.0.1", "--port", "{port}",
             "--workers", str(workers)]
 
 
 def baseline_command() -> list[str]:
-    return [str(VENV_BIN / "uvicorn"), "baseline_app:app", "--app-dir", str(REPO_ROOT / "bench"), "--host", "127.0.0.1",
+    return [sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(REPO_ROOT / "bench"), "--host", "127.0.0.1",
             "--port", "{port}", "--no-access-log", "--log-level", "warning"]
 
 
