@@ -225,13 +225,17 @@ def siblings_here(session: Session, *, staff: StaffMember, notification: Notific
 
     The query goes through the staff member's scope, so a brother or sister at another school, or with the LA, is
     not found at all: not their name, not that they exist."""
-    rows = session.exec(
+    same_incident = (
         scoped_notifications(staff.scope)
-        .with_only_columns(Notification.id, Notification.given_name, Notification.family_name,
-                           Notification.recipient_urn, Setting.name)
-        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
+        .with_only_columns(Notification.id)
         .where(Notification.incident_id == notification.incident_id, Notification.id != notification.id,
                Notification.superseded_by_id.is_(None))
+        .subquery("same_incident")
+    )
+    rows = session.exec(
+        select(Notification.id, Notification.given_name, Notification.family_name, Notification.recipient_urn, Setting.name)
+        .join(same_incident, same_incident.c.id == Notification.id)
+        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
         .order_by(Notification.given_name, Notification.id)
     ).all()
     return tuple(Sibling(id=r[0], given_name=r[1], family_name=r[2], setting_name=r[4] or f"Setting {r[3]}") for r in rows)
