@@ -83,7 +83,7 @@ def test_a_sibling_only_at_another_setting_leaks_nothing_not_even_that_there_is_
         client, post_incident, key_adult, sign_in):
     key_adult(SWANWICK_PRIMARY)
     sign_in(client, key_adult(BRIMINGTON_JUNIOR))
-    alone = post_incident(child_entry("C1"))["C1"]["id"]
+    alone = post_incident(child_entry("C1", given_name="Amy"))["C1"]["id"]  # another child: no shared chronology
     sent = post_incident(child_entry("C1"), child_entry("C2", given_name="Zephyrine", family_name="Quayle", urn=SWANWICK_PRIMARY))
     assert sent["C2"]["routing"]["urn"] == SWANWICK_PRIMARY
 
