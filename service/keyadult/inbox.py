@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.keyadult.service import StaffMember, is_overdue
+from service.dates import months_before
+from service.keyadult.service import (REPEAT_THRESHOLD, REPEAT_WINDOW_MONTHS, RISK_ORDER, StaffMember, incidents_in_window,
+                                      is_overdue, risk_rank)
 from service.notifications.models import Incident, Notification
 from service.notifications.scope import scoped_notifications
 from service.register.models import Setting
@@ -72,6 +74,11 @@ class InboxRow:
     acknowledged_at: datetime | None
     status: str
     overdue: bool
+    repeat_count: int = 1  # this child's notifications at the staff member's settings in the 3 months to this one
+
+    @property
+    def repeated(self) -> bool:
+        return self.repeat_count >= REPEAT_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -92,42 +99,117 @@ def setting_names(session: Session, urns: frozenset[str]) -> dict[str, str]:
     return {urn: found.get(urn, f"Setting {urn}") for urn in sorted(urns, key=lambda u: (found.get(u, ""), u))}
 
 
+def page_slices(*, waiting: int, offset: int, size: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Which (offset, limit) of the waiting list and of the rest make up the page starting at `offset`. Pure.
+
+    The inbox is the waiting (unacknowledged) notifications in urgency order, followed by the rest newest first."""
+    if offset < waiting:
+        taken = min(size, waiting - offset)
+        return (offset, taken), (0, size - taken)
+    return (0, 0), (offset - waiting, size)
+
+
+def waiting_order(now: datetime) -> tuple:
+    """Unacknowledged work, most urgent first: overdue, then the nearest deadline, then high risk before standard."""
+    overdue_first = sa.case((Notification.acknowledge_by < now, 0), else_=1)
+    no_deadline_last = sa.case((Notification.acknowledge_by.is_(None), 1), else_=0)
+    risk = sa.case({level: risk_rank(level) for level in RISK_ORDER}, value=Incident.risk_level, else_=len(RISK_ORDER))
+    return (overdue_first, no_deadline_last, Notification.acknowledge_by, risk, Notification.received_at.desc(),
+            Notification.id.desc())
+
+
+_ROW_COLUMNS = (
+    Notification.id, Notification.given_name, Notification.family_name, Notification.recipient_urn,
+    Notification.received_at, Notification.acknowledge_by, Notification.acknowledged_at, Notification.status,
+    Incident.occurred_at, Incident.risk_level, Setting.name, Notification.child_key,
+)
+
+
+def _rows_in_order(session: Session, ids: list[str]) -> list:
+    """The inbox columns for just these notifications (a page's worth), in the order given."""
+    if not ids:
+        return []
+    found = {r[0]: r for r in session.exec(
+        select(*_ROW_COLUMNS)
+        .join(Incident, Incident.id == Notification.incident_id)
+        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
+        .where(Notification.id.in_(ids))
+    ).all()}
+    return [found[i] for i in ids if i in found]
+
+
+def _waiting_ids(session: Session, scoped, *, now: datetime, offset: int, limit: int) -> list[str]:
+    # The waiting few come from ix_notification_setting_waiting; the incident is joined for their risk level.
+    return list(session.exec(
+        scoped.with_only_columns(Notification.id)
+        .join(Incident, Incident.id == Notification.incident_id)
+        .where(Notification.acknowledged_at.is_(None))
+        .order_by(*waiting_order(now))
+        .limit(limit).offset(offset)
+    ).all())
+
+
+def _acknowledged_ids(session: Session, scoped, *, offset: int, limit: int) -> list[str]:
+    # Sorted and cut on the narrow notification rows (ix_notification_setting_current); the incident and setting
+    # are joined afterwards for just this page, so the join never runs over the setting's whole history.
+    return list(session.exec(
+        scoped.with_only_columns(Notification.id)
+        .where(Notification.acknowledged_at.is_not(None))
+        .order_by(Notification.received_at.desc(), Notification.id.desc())
+        .limit(limit).offset(offset)
+    ).all())
+
+
+def repeat_counts(session: Session, *, staff: StaffMember, children: list[tuple[str | None, datetime]]) -> list[int]:
+    """For each (child_key, occurred_at): how many notifications this child has at the staff member's settings in
+    the 3 months up to that incident, counting it, as the notification page's chronology counts them."""
+    keys = sorted({key for key, _ in children if key})
+    if not keys:
+        return [1] * len(children)
+    earliest = min(months_before(occurred.date(), REPEAT_WINDOW_MONTHS) for _, occurred in children)
+    since = datetime.combine(earliest, time.min, tzinfo=UTC) - timedelta(days=1)
+    same_children = (
+        scoped_notifications(staff.scope)
+        .with_only_columns(Notification.id)
+        .where(Notification.child_key.in_(keys), Notification.superseded_by_id.is_(None))
+        .subquery("same_children")
+    )
+    seen: dict[str, list[datetime]] = {}
+    for key, occurred in session.exec(
+        select(Notification.child_key, Incident.occurred_at)
+        .join(same_children, same_children.c.id == Notification.id)
+        .join(Incident, Incident.id == Notification.incident_id)
+        .where(Incident.occurred_at >= since)
+    ).all():
+        seen.setdefault(key, []).append(occurred)
+    return [incidents_in_window(seen.get(key, []), occurred) if key else 1 for key, occurred in children]
+
+
 def inbox(session: Session, *, staff: StaffMember, criteria: InboxCriteria, now: datetime) -> InboxPage:
-    """One page of the staff member's notifications: not yet acknowledged first, then newest first."""
+    """One page of the staff member's notifications: the waiting ones most urgent first, then the rest newest first."""
     scoped = scoped_notifications(staff.scope).where(
         Notification.superseded_by_id.is_(None), *status_conditions(criteria.status, now)
     )
     if criteria.urn is not None:
         scoped = scoped.where(Notification.recipient_urn == criteria.urn)
     total = session.exec(scoped.with_only_columns(sa.func.count(Notification.id))).one()
-
-    waiting_first = sa.case((Notification.acknowledged_at.is_(None), 0), else_=1)
-    # Sort and cut the page on the narrow notification rows (ix_notification_setting_inbox), then join the
-    # incident and setting for just those 25 rows, so the join never runs over the setting's whole history.
-    page = (
-        scoped.with_only_columns(Notification.id, waiting_first.label("waiting_rank"), Notification.received_at)
-        .order_by(waiting_first, Notification.received_at.desc(), Notification.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((criteria.page - 1) * PAGE_SIZE)
-        .subquery("page")
-    )
-    results = session.exec(
-        select(
-            Notification.id, Notification.given_name, Notification.family_name, Notification.recipient_urn,
-            Notification.received_at, Notification.acknowledge_by, Notification.acknowledged_at, Notification.status,
-            Incident.occurred_at, Incident.risk_level, Setting.name,
-        )
-        .join(page, page.c.id == Notification.id)
-        .join(Incident, Incident.id == Notification.incident_id)
-        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
-        .order_by(page.c.waiting_rank, page.c.received_at.desc(), Notification.id.desc())
-    ).all()
+    waiting = session.exec(scoped.with_only_columns(sa.func.count(Notification.id))
+                           .where(Notification.acknowledged_at.is_(None))).one()
+    (waiting_offset, waiting_limit), (rest_offset, rest_limit) = page_slices(
+        waiting=waiting, offset=(criteria.page - 1) * PAGE_SIZE, size=PAGE_SIZE)
+    ids = []
+    if waiting_limit:
+        ids += _waiting_ids(session, scoped, now=now, offset=waiting_offset, limit=waiting_limit)
+    if rest_limit and total > waiting:
+        ids += _acknowledged_ids(session, scoped, offset=rest_offset, limit=rest_limit)
+    results = _rows_in_order(session, ids)
+    repeats = repeat_counts(session, staff=staff, children=[(r[11], r[8]) for r in results])
     rows = tuple(
         InboxRow(
             id=r[0], given_name=r[1], family_name=r[2], urn=r[3], setting_name=r[10] or f"Setting {r[3]}",
             received_at=r[4], acknowledge_by=r[5], acknowledged_at=r[6], status=r[7], occurred_at=r[8],
-            risk_level=r[9], overdue=is_overdue(r[5], r[6], now),
+            risk_level=r[9], overdue=is_overdue(r[5], r[6], now), repeat_count=repeat,
         )
-        for r in results
+        for r, repeat in zip(results, repeats, strict=True)
     )
     return InboxPage(rows=rows, total=total, criteria=criteria, settings=setting_names(session, staff.urns))

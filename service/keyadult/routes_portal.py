@@ -8,12 +8,13 @@ from starlette.responses import RedirectResponse, Response
 
 from service.accounts.deps import CsrfChecked, PortalUser, SettingStaff
 from service.dates import london_date
+from service.wording import child_name
 from service.db import SessionDep, utcnow
 from service.keyadult import inbox as keyadult_inbox
 from service.keyadult import service as keyadult_service
 from service.keyadult import wording
 from service.keyadult.inbox import STATUS_FILTERS, InboxCriteria
-from service.keyadult.service import ACTIONS, SEND_BACK, StaffMember
+from service.keyadult.service import OFFERED_ACTIONS, StaffMember
 from service.web.flash import flash
 from service.web.forms import on_invalid
 from service.web.templates import render
@@ -83,7 +84,7 @@ def _notification_response(request: Request, session, user: PortalUser, notifica
     else:
         page = keyadult_service.open_notification(session, staff=staff, notification_id=notification_id, now=now)
     return render(request, "keyadult/notification.html", {
-        "page": page, "wording": wording, "actions": ACTIONS, "send_back": SEND_BACK, "errors": errors or {},
+        "page": page, "wording": wording, "actions": OFFERED_ACTIONS, "errors": errors or {},
         "form": form or {}, "today": london_date(now), "several_settings": len(user.urns) > 1,
     }, status_code=400 if errors else 200)
 
@@ -104,7 +105,7 @@ def print_page(request: Request, notification_id: str, session: SessionDep, user
     page = keyadult_service.print_notification(session, staff=staff_member(user), notification_id=notification_id, now=now)
     return render(request, "keyadult/print.html", {
         "page": page, "wording": wording, "today": london_date(now), "printed_at": now,
-        "printed_by": user.display_name,
+        "printed_by": user.display_name, "several_settings": len(user.urns) > 1,
     })
 
 
@@ -125,12 +126,34 @@ def record_action(request: Request, notification_id: str, session: SessionDep, u
                   action: Annotated[str | None, Form()] = None, note: Annotated[str, Form()] = "") -> Response:
     _on_invalid(request, user, notification_id, form={"action": action or "", "note": note})
     keyadult_service.record_action(session, staff=staff_member(user), notification_id=notification_id,
-                                   action=action, note=note, now=utcnow())
-    if action == SEND_BACK:
-        flash(request, "The notification has been sent back to the local authority. You can no longer see it.")
-        return RedirectResponse("/notifications", status_code=303)
-    flash(request, f"Action recorded: {ACTIONS[action]}.")
+                                   action=action if action in OFFERED_ACTIONS else None, note=note, now=utcnow())
+    flash(request, f"Action recorded: {OFFERED_ACTIONS[action]}.")
     return _back_to(notification_id)
+
+
+def _not_on_roll_response(request: Request, session, user: PortalUser, notification_id: str, *,
+                          errors: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Response:
+    page = keyadult_service.confirm_send_back(session, staff=staff_member(user), notification_id=notification_id,
+                                              now=utcnow(), record_as_view=not errors)
+    return render(request, "keyadult/not_on_roll.html", {"page": page, "errors": errors or {}, "form": form or {}},
+                  status_code=400 if errors else 200)
+
+
+@router.get("/notifications/{notification_id}/not-on-roll")
+def not_on_roll_page(request: Request, notification_id: str, session: SessionDep, user: SettingStaff) -> Response:
+    return _not_on_roll_response(request, session, user, notification_id)
+
+
+@router.post("/notifications/{notification_id}/not-on-roll", dependencies=[CsrfChecked])
+def send_back(request: Request, notification_id: str, session: SessionDep, user: SettingStaff,
+              reason: Annotated[str, Form()] = "") -> Response:
+    on_invalid(request, lambda session, errors: _not_on_roll_response(request, session, user, notification_id,
+                                                                       errors=errors, form={"reason": reason}))
+    sent = keyadult_service.send_back(session, staff=staff_member(user), notification_id=notification_id, reason=reason,
+                                      now=utcnow())
+    flash(request, f"{child_name(sent.given_name, sent.family_name)} has been sent back to the local authority. "
+                   "You can no longer see this notification.")
+    return RedirectResponse("/notifications", status_code=303)
 
 
 @router.post("/notifications/{notification_id}/close", dependencies=[CsrfChecked])

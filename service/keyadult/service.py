@@ -15,7 +15,7 @@ from service.dates import months_before
 from service.keyadult.guidance import Guidance, guidance_for
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
-from service.notifications.models import Incident, Notification, NotificationAction
+from service.notifications.models import Incident, Notification, NotificationAction, NotificationEvent
 from service.notifications.scope import Scope, get_notification, scoped_notifications, visible_actions
 from service.police.models import PoliceForce
 from service.problems import FormInvalid
@@ -33,12 +33,15 @@ ACTIONS: dict[str, str] = {
     "early_help": "Early help",
     "social_care_referral": "Referral to children's social care",
     "helpline_consulted": "Consulted the Operation Encompass helpline",
-    "not_on_roll": "Not on our roll \u2013 send back to the local authority",
+    "not_on_roll": "Not on our roll \u2013 sent back to the local authority",
     "other": "Other",
 }
 SEND_BACK = "not_on_roll"
+# "Record what you did" offers these. Sending back is not among them: it has its own page that names the child and
+# asks why, so nobody hands a child back to the LA by picking the wrong radio button.
+OFFERED_ACTIONS: dict[str, str] = {action: label for action, label in ACTIONS.items() if action != SEND_BACK}
 NOTE_REQUIRED = frozenset({"other"})
-
+RISK_ORDER = ("high", "medium", "not_assessed", "standard")  # unassessed risk may be high: it comes before standard
 
 
 @dataclass(frozen=True)
@@ -74,16 +77,32 @@ def incidents_in_window(occurred: list[datetime], reference: datetime, months: i
 
 def action_problems(action: str | None, note: str, *, acknowledged: bool) -> dict[str, str]:
     """Why this action cannot be recorded yet, by field id; empty when it can."""
-    if action not in ACTIONS:
+    if action not in OFFERED_ACTIONS:
         return {"action": "Select what you did"}
     problems: dict[str, str] = {}
-    if not acknowledged and action != SEND_BACK:
+    if not acknowledged:
         problems["acknowledge"] = "Acknowledge the notification before recording what you did"
     if action in NOTE_REQUIRED and not note.strip():
         problems["note"] = "Enter a note saying what you did"
     elif len(note) > NOTE_MAX_LENGTH:
         problems["note"] = f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer"
     return problems
+
+
+def send_back_problems(reason: str, *, closed: bool) -> dict[str, str]:
+    """Why this notification cannot be sent back to the LA, by field id; empty when it can."""
+    if closed:
+        return {"reason": "This notification is closed, so it can no longer be sent back"}
+    if not reason.strip():
+        return {"reason": "Enter why the child is not on your roll"}
+    if len(reason) > NOTE_MAX_LENGTH:
+        return {"reason": f"The reason must be {NOTE_MAX_LENGTH:,} characters or fewer"}
+    return {}
+
+
+def risk_rank(risk_level: str | None) -> int:
+    """Where a risk level sorts among notifications waiting with the same deadline: high first."""
+    return RISK_ORDER.index(risk_level) if risk_level in RISK_ORDER else len(RISK_ORDER)
 
 
 def close_problems(*, acknowledged: bool, action_count: int) -> dict[str, str]:
@@ -130,6 +149,16 @@ class Chronology:
 
 
 @dataclass(frozen=True)
+class Sibling:
+    """Another child from the same incident whose notification is also at one of the staff member's settings."""
+
+    id: str
+    given_name: str | None
+    family_name: str | None
+    setting_name: str
+
+
+@dataclass(frozen=True)
 class NotificationPage:
     notification: Notification
     incident: Incident
@@ -139,6 +168,8 @@ class NotificationPage:
     actions: tuple[RecordedAction, ...]
     chronology: Chronology
     overdue: bool
+    siblings: tuple[Sibling, ...] = ()  # only those at the staff member's own settings: never anyone else's
+    acknowledged_by: str | None = None  # who acknowledged it for the current owner
     newer_version_id: str | None = None  # set when police corrected this one and the correction is ours to see
     newer_version_elsewhere: bool = False  # corrected, but the correction went to someone else
     earlier_version_id: str | None = None
@@ -181,10 +212,50 @@ def notification_page(session: Session, *, staff: StaffMember, notification: Not
         actions=recorded_actions(session, staff, notification.id),
         chronology=chronology(session, staff=staff, notification=notification, occurred_at=incident.occurred_at),
         overdue=is_overdue(notification.acknowledge_by, notification.acknowledged_at, now),
+        siblings=siblings_here(session, staff=staff, notification=notification),
+        acknowledged_by=acknowledged_by(session, notification),
         newer_version_id=newer_id,
         newer_version_elsewhere=bool(newer_elsewhere),
         earlier_version_id=_earlier_version_id(session, staff, notification, incident),
     )
+
+
+def siblings_here(session: Session, *, staff: StaffMember, notification: Notification) -> tuple[Sibling, ...]:
+    """The other children of the same incident whose notifications are at the staff member's settings.
+
+    The query goes through the staff member's scope, so a brother or sister at another school, or with the LA, is
+    not found at all: not their name, not that they exist."""
+    same_incident = (
+        scoped_notifications(staff.scope)
+        .with_only_columns(Notification.id)
+        .where(Notification.incident_id == notification.incident_id, Notification.id != notification.id,
+               Notification.superseded_by_id.is_(None))
+        .subquery("same_incident")
+    )
+    rows = session.exec(
+        select(Notification.id, Notification.given_name, Notification.family_name, Notification.recipient_urn, Setting.name)
+        .join(same_incident, same_incident.c.id == Notification.id)
+        .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
+        .order_by(Notification.given_name, Notification.id)
+    ).all()
+    return tuple(Sibling(id=r[0], given_name=r[1], family_name=r[2], setting_name=r[4] or f"Setting {r[3]}") for r in rows)
+
+
+def acknowledged_by(session: Session, notification: Notification) -> str | None:
+    """The name of whoever acknowledged the notification for its current owner (an LA officer if it was escalated)."""
+    if notification.acknowledged_at is None:
+        return None
+    event = session.exec(
+        select(NotificationEvent)
+        .where(NotificationEvent.notification_id == notification.id,
+               NotificationEvent.status == lifecycle.NotificationStatus.ACKNOWLEDGED,
+               NotificationEvent.at >= (notification.owner_since or notification.received_at))
+        .order_by(NotificationEvent.at.desc(), NotificationEvent.id.desc())
+    ).first()
+    if event is None or event.actor_type != "user" or not event.actor_id.isdigit():
+        return None
+    user = session.get(User, int(event.actor_id))
+    return user.display_name if user else None
 
 
 def _visible_ids(session: Session, staff: StaffMember, ids: list[str]) -> set[str]:
@@ -292,24 +363,83 @@ def acknowledge(session: Session, *, staff: StaffMember, notification_id: str, n
 
 def record_action(session: Session, *, staff: StaffMember, notification_id: str, action: str | None, note: str,
                   now: datetime) -> NotificationAction:
-    """Records what the setting did. "Not on our roll" also hands the notification back to its LA."""
+    """Records what the setting did, once it has acknowledged the notification.
+
+    SEND_BACK is not one of the portal's choices (it has its own confirmation page), but a caller of this function
+    that passes it gets send_back() with the note as the reason, so no path hands a child over without one."""
+    if action == SEND_BACK:
+        return send_back(session, staff=staff, notification_id=notification_id, reason=note, now=now).action
     notification = get_notification(session, staff.scope, notification_id, for_update=True)
     _refuse_if_superseded(notification)
     note = note.strip()
     problems = action_problems(action, note, acknowledged=notification.acknowledged_at is not None)
-    if notification.closed_at is not None and action == SEND_BACK:
-        problems = {"action": "This notification is closed, so it can no longer be sent back"}
     if problems:
         raise FormInvalid(problems)
-    back_to = _send_back_owner(session, notification) if action == SEND_BACK else None
     recorded = lifecycle.record_action(session, notification, action=action, note=note, recorded_by=staff.user_id,
-                                       now=now, by_setting=True, for_owner=back_to)
+                                       now=now, by_setting=True)
     audit_service.record(session, staff.actor, "notification.action_recorded", "notification", notification.id,
                          urn=notification.recipient_urn, recorded_action=action, action_id=recorded.id)
-    if back_to is not None:
-        lifecycle.hand_over(session, notification, to=back_to, because=lifecycle.HandOver.SENT_BACK, actor=staff.actor,
-                            now=now, reason_action_id=recorded.id)
     return recorded
+
+
+@dataclass(frozen=True)
+class SendBackPage:
+    """The "not on our roll" confirmation: enough to be sure which child this is, and whether it can still go back."""
+
+    notification: Notification
+    setting_name: str
+
+    @property
+    def closed(self) -> bool:
+        return self.notification.closed_at is not None
+
+    @property
+    def superseded(self) -> bool:
+        return self.notification.superseded_by_id is not None
+
+
+def _send_back_page(session: Session, notification: Notification) -> SendBackPage:
+    setting = session.get(Setting, notification.recipient_urn) if notification.recipient_urn else None
+    return SendBackPage(notification=notification,
+                        setting_name=setting.name if setting else f"Setting {notification.recipient_urn}")
+
+
+def confirm_send_back(session: Session, *, staff: StaffMember, notification_id: str, now: datetime,
+                      record_as_view: bool = True) -> SendBackPage:
+    """The confirmation page. It names the child, so opening it is audited as a view like the notification page;
+    shown again around its form's errors it only reads."""
+    if record_as_view:
+        notification = _view(session, staff, notification_id, now, "notification.viewed")
+    else:
+        notification = get_notification(session, staff.scope, notification_id)
+    return _send_back_page(session, notification)
+
+
+@dataclass(frozen=True)
+class SentBack:
+    action: NotificationAction
+    given_name: str | None
+    family_name: str | None
+
+
+def send_back(session: Session, *, staff: StaffMember, notification_id: str, reason: str, now: datetime) -> SentBack:
+    """"This child is not on our roll": records the reason, addressed to the LA too, and hands the notification back
+    to the LA's "sent back" queue with a fresh deadline (lifecycle.hand_over). Refused once it is closed."""
+    notification = get_notification(session, staff.scope, notification_id, for_update=True)
+    _refuse_if_superseded(notification)
+    reason = reason.strip()
+    problems = send_back_problems(reason, closed=notification.closed_at is not None)
+    if problems:
+        raise FormInvalid(problems)
+    back_to = _send_back_owner(session, notification)
+    recorded = lifecycle.record_action(session, notification, action=SEND_BACK, note=reason, recorded_by=staff.user_id,
+                                       now=now, by_setting=True, for_owner=back_to)
+    audit_service.record(session, staff.actor, "notification.action_recorded", "notification", notification.id,
+                         urn=notification.recipient_urn, recorded_action=SEND_BACK, action_id=recorded.id)
+    given_name, family_name = notification.given_name, notification.family_name
+    lifecycle.hand_over(session, notification, to=back_to, because=lifecycle.HandOver.SENT_BACK, actor=staff.actor,
+                        now=now, reason_action_id=recorded.id)
+    return SentBack(action=recorded, given_name=given_name, family_name=family_name)
 
 
 def _send_back_owner(session: Session, notification: Notification) -> lifecycle.NewOwner:

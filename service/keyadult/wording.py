@@ -13,10 +13,11 @@ STATUS_LABELS = {
     "escalated": "Escalated",
 }
 
-# govuk-tag colour modifiers. Colour only repeats what the tag's words already say.
+# govuk-tag colour modifiers. Colour only repeats what the tag's words already say. "New" (nobody has opened it) and
+# "Viewed" (opened, not yet acknowledged) are far apart in colour as well as in words.
 STATUS_TAG_CLASSES = {
     "New": "govuk-tag--blue",
-    "Viewed": "govuk-tag--light-blue",
+    "Viewed": "govuk-tag--purple",
     "Acknowledged": "govuk-tag--green",
     "Closed": "govuk-tag--grey",
     "Escalated": "govuk-tag--orange",
@@ -33,3 +34,21 @@ def status_label(status: str, *, overdue: bool) -> str:
 def risk_label(risk_level: str | None) -> str:
     return RISK_LABELS.get(risk_level or "", "Not given")
 
+
+
+def risk_tag_class(risk_level: str | None) -> str:
+    return RISK_TAG_CLASSES.get(risk_level or "", "govuk-tag--grey")
+
+
+def risk_tag_text(risk_level: str | None) -> str:
+    """The risk as a tag says it: "High risk", "Risk not assessed", "Risk not given"."""
+    if risk_level == "not_assessed":
+        return "Risk not assessed"
+    if risk_level not in RISK_LABELS:
+        return "Risk not given"
+    return f"{RISK_LABELS[risk_level]} risk"
+
+
+def repeat_flag(count: int) -> str:
+    """The inbox's and the page's short flag for a child in 3 or more notifications in 3 months."""
+    return f"{count} notifications in 3 months"

@@ -317,3 +317,92 @@ def describe_violations(violations: list[dict]) -> str:
 def assert_no_axe_violations(page) -> None:
     violations = axe_violations(page)
     assert not violations, f"{len(violations)} WCAG violation(s) on {page.url}:\n{describe_violations(violations)}"
+
+
+# ---------------------------------------------------------------- the Key Adult's morning (tests/browser/test_keyadult_morning.py)
+
+BAMFORD_PRIMARY = "112504"  # an open Derbyshire (830) primary nobody else's browser tests use
+
+
+@dataclass(frozen=True)
+class MorningWorld:
+    """A Key Adult at Bamford Primary with a morning's mixed notifications, and a browser signed in as them."""
+
+    key_adult: Account
+    ids: dict[str, str]  # given name -> notification id
+    waiting_order: tuple[str, ...]  # the given names of the waiting ones, most urgent first
+
+
+@pytest.fixture(scope="package")
+def morning_world(engine, portal_world) -> MorningWorld:
+    """Built after portal_world (whose tear-down empties the tables) and on top of it, at a setting of its own."""
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from service.accounts.models import SettingMembership, User
+    from service.accounts.passwords import hash_password
+    from service.accounts.service import sealed_totp_secret
+    from service.keyadult import service as keyadult_service
+    from service.notifications.intake import receive_incident
+    from service.notifications.models import Notification
+    from service.notifications.schemas import IncidentSubmission
+    from service.police.models import ApiClient
+    from service.police.service import AuthenticatedClient
+
+    with Session(engine, expire_on_commit=False) as session:
+        client = session.exec(sa.select(ApiClient).where(ApiClient.force_id == "derbyshire")).scalars().first()
+        police = AuthenticatedClient(client_id=client.id, force_id="derbyshire", scopes=frozenset({"incidents:write"}))
+        secret = pyotp.random_base32()
+        user = User(email=f"morning-dsl.{uuid.uuid4().hex[:6]}@example.sch.uk", display_name="Morgan Dsl", kind="setting_staff",
+                    password_hash=hash_password(PASSWORD), totp_secret=sealed_totp_secret(secret))
+        session.add(user)
+        session.flush()
+        session.add(SettingMembership(user_id=user.id, urn=BAMFORD_PRIMARY, role="key_adult"))
+        session.commit()
+
+        now = datetime.now(UTC)
+        ids: dict[str, str] = {}
+
+        def receive(*names: str, received_at: datetime, risk_level: str = "standard") -> None:
+            children = [_child(f"C{i}", name, "Morningside", setting_urn=BAMFORD_PRIMARY) for i, name in enumerate(names, 1)]
+            body = incident_body(*children, occurred_at=received_at - timedelta(hours=8), risk_level=risk_level)
+            result = receive_incident(session, client=police, submission=IncidentSubmission.model_validate(body),
+                                      idempotency_key=None, now=received_at)
+            for name, notification in zip(names, result.body["notifications"], strict=True):
+                ids.setdefault(name, notification["id"])
+
+        receive("Ivy", received_at=now - timedelta(days=40))  # Ivy's earlier two: three in three months
+        ids["Ivy-40"] = ids.pop("Ivy")
+        receive("Ivy", received_at=now - timedelta(days=20))
+        ids["Ivy-20"] = ids.pop("Ivy")
+        receive("Dana", received_at=now - timedelta(days=2))
+        receive("Ivy", received_at=now - timedelta(hours=20))
+        receive("Finn", "Faye", received_at=now - timedelta(hours=3), risk_level="high")
+        receive("Gail", received_at=now - timedelta(hours=2))
+        receive("Hana", received_at=now - timedelta(hours=2), risk_level="high")
+        receive("Olly", received_at=now - timedelta(hours=1))  # sent back at desktop width ...
+        receive("Oona", received_at=now - timedelta(hours=1))  # ... and at phone width
+
+        staff = keyadult_service.StaffMember(user_id=user.id, urns=frozenset({BAMFORD_PRIMARY}))
+        for name in ("Ivy-40", "Ivy-20", "Dana", "Faye"):
+            keyadult_service.acknowledge(session, staff=staff, notification_id=ids[name], now=now)
+        soon = (now + timedelta(hours=2)).replace(microsecond=0)
+        deadlines = {"Ivy": now - timedelta(hours=3), "Hana": soon, "Gail": soon, "Finn": now + timedelta(days=1),
+                     "Olly": now + timedelta(days=3), "Oona": now + timedelta(days=4)}
+        for name, deadline in deadlines.items():
+            session.exec(sa.update(Notification).where(Notification.id == ids[name]).values(acknowledge_by=deadline))
+        keyadult_service.open_notification(session, staff=staff, notification_id=ids["Gail"], now=now)  # Viewed
+        session.commit()
+    return MorningWorld(key_adult=Account(user.email, secret), ids=ids,
+                        waiting_order=("Ivy", "Hana", "Gail", "Finn", "Olly", "Oona"))
+
+
+@pytest.fixture(scope="package")
+def morning_context(browser, live_server, morning_world) -> Iterator[object]:
+    """A browser context signed in once as the Bamford Key Adult (codes are single use)."""
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    sign_in(page, morning_world.key_adult)
+    page.close()
+    yield context
+    context.close()

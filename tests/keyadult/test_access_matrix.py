@@ -16,7 +16,8 @@ SETTING_A, SETTING_B, SETTING_C = BRIMINGTON_JUNIOR, SWANWICK_PRIMARY, ASHOVER_P
 def _every_url(notification_id: str, token: str) -> list[tuple[str, str, dict | None]]:
     base = f"/notifications/{notification_id}"
     urls = [("GET", base, None), ("GET", f"{base}/print", None),
-            ("POST", f"{base}/acknowledge", {"csrf_token": token}), ("POST", f"{base}/close", {"csrf_token": token})]
+            ("POST", f"{base}/acknowledge", {"csrf_token": token}), ("POST", f"{base}/close", {"csrf_token": token}),
+            ("GET", f"{base}/not-on-roll", None), ("POST", f"{base}/not-on-roll", {"csrf_token": token, "reason": "Not ours"})]
     for action in ("observed_no_concerns", "support_in_school", "early_help", "social_care_referral",
                    "helpline_consulted", "not_on_roll", "other"):
         urls.append(("POST", f"{base}/actions", {"csrf_token": token, "action": action, "note": "Note"}))

@@ -5,6 +5,7 @@ from sqlmodel import select
 from service.alerts.models import OutboxMessage
 from service.audit.models import AuditEvent
 from service.notifications.models import Notification, NotificationAction, NotificationEvent
+from tests.builders import child_entry
 from tests.keyadult.conftest import BRIMINGTON_JUNIOR, soup_of, text_of
 
 
@@ -55,7 +56,9 @@ def test_acknowledging_once_records_it_and_the_page_then_offers_actions(client, 
     assert page.find("form", id="action-form") is not None
     labels = [text_of(label) for label in page.find("form", id="action-form").find_all("label", class_="govuk-radios__label")]
     assert labels == ["Observed, no concerns", "Support in school", "Early help", "Referral to children's social care",
-                      "Consulted the Operation Encompass helpline", "Not on our roll – send back to the local authority", "Other"]
+                      "Consulted the Operation Encompass helpline", "Other"]
+    assert page.find("input", attrs={"name": "action", "value": "not_on_roll"}) is None, "sending back has its own page"
+    assert page.find("a", id="not-on-roll-link")["href"] == f"/notifications/{notification_id}/not-on-roll"
 
 
 def test_recording_an_action_redirects_and_shows_it_with_its_note(client, db, post_incident, key_adult, sign_in, csrf):
@@ -124,16 +127,36 @@ def test_a_post_without_the_csrf_token_is_refused(client, db, post_incident, key
     assert db.get(Notification, notification_id).acknowledged_at is None
 
 
-def test_not_on_our_roll_sends_it_back_to_the_la_and_the_setting_loses_sight_of_it(client, db, post_incident, key_adult, sign_in, csrf):
+def test_not_on_our_roll_asks_first_naming_the_child_then_sends_it_back_and_the_setting_loses_sight_of_it(
+        client, db, post_incident, key_adult, sign_in, csrf, check_page):
     user = key_adult(BRIMINGTON_JUNIOR)
     sign_in(client, user)
-    notification_id = post_incident()["C1"]["id"]
+    notification_id = post_incident(child_entry(given_name="Poppy", family_name="Marsh"))["C1"]["id"]
     token = csrf(notification_id)
     # Straight from the unacknowledged page: a child who is not ours need not be acknowledged first.
-    response = client.post(f"/notifications/{notification_id}/actions", follow_redirects=False, data={
-        "csrf_token": token, "action": "not_on_roll", "note": "Left for another school in July."})
+    link = soup_of(client.get(f"/notifications/{notification_id}")).find("a", id="not-on-roll-link")
+    confirm = check_page(client.get(link["href"]))
+    assert text_of(confirm.find("h1")) == "Is Poppy Marsh not on your roll?"
+    assert "Poppy" not in confirm.find("title").get_text(), "the child's name stays out of the browser history"
+    assert confirm.find("textarea", id="reason") is not None
+    assert confirm.find("a", id="cancel")["href"] == f"/notifications/{notification_id}"
+    db.expire_all()
+    assert db.get(Notification, notification_id).recipient_urn == BRIMINGTON_JUNIOR, "asking changes nothing"
+
+    missing = client.post(f"/notifications/{notification_id}/not-on-roll", data={"csrf_token": token, "reason": "  "})
+    assert missing.status_code == 400
+    page = check_page(missing)
+    assert page.find("title").get_text().startswith("Error:")
+    assert text_of(page.find(class_="govuk-error-summary").find("a", href="#reason")) == "Enter why the child is not on your roll"
+    assert page.find(id="reason-error") is not None and text_of(page.find("h1")) == "Is Poppy Marsh not on your roll?"
+    db.expire_all()
+    assert db.get(Notification, notification_id).recipient_urn == BRIMINGTON_JUNIOR
+
+    response = client.post(f"/notifications/{notification_id}/not-on-roll", follow_redirects=False,
+                           data={"csrf_token": token, "reason": "Left for another school in July."})
     assert response.status_code == 303 and response.headers["location"] == "/notifications"
-    assert "sent back to the local authority" in text_of(soup_of(client.get("/notifications")).find(class_="govuk-notification-banner"))
+    banner = text_of(soup_of(client.get("/notifications")).find(class_="govuk-notification-banner"))
+    assert "Poppy Marsh has been sent back to the local authority" in banner
 
     db.expire_all()
     notification = db.get(Notification, notification_id)
@@ -141,13 +164,50 @@ def test_not_on_our_roll_sends_it_back_to_the_la_and_the_setting_loses_sight_of_
     assert (notification.la_queue, notification.status, notification.recipient_la_code) == ("sent_back", "rerouted", "830")
     assert _statuses(db, notification_id)[-1] == "rerouted"
     assert "notification.sent_back" in _audit_actions(db, notification_id)
+    [reason] = db.exec(select(NotificationAction).where(NotificationAction.notification_id == notification_id)).all()
+    assert (reason.action, reason.note, reason.for_la_code) == ("not_on_roll", "Left for another school in July.", "830")
     [alert] = db.exec(select(OutboxMessage).where(OutboxMessage.audience == "local_authority")).all()
     assert (alert.audience_ref, alert.link) == ("830", f"https://encompass.test/la/notifications/{notification_id}")
 
-    for url in (f"/notifications/{notification_id}", f"/notifications/{notification_id}/print"):
+    for url in (f"/notifications/{notification_id}", f"/notifications/{notification_id}/print",
+                f"/notifications/{notification_id}/not-on-roll"):
         assert client.get(url).status_code == 404
     assert client.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": token}).status_code == 404
     assert soup_of(client.get("/notifications")).find("table", id="inbox") is None
+
+
+def test_not_on_roll_is_not_a_way_round_the_confirmation_through_record_what_you_did(
+        client, db, post_incident, key_adult, sign_in, csrf):
+    sign_in(client, key_adult(BRIMINGTON_JUNIOR))
+    notification_id = post_incident()["C1"]["id"]
+    token = csrf(notification_id)
+    client.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": token})
+    response = client.post(f"/notifications/{notification_id}/actions",
+                           data={"csrf_token": token, "action": "not_on_roll", "note": "Left in July."})
+    assert response.status_code == 400
+    assert soup_of(response).find(class_="govuk-error-summary").find("a", href="#action") is not None
+    db.expire_all()
+    assert db.get(Notification, notification_id).recipient_urn == BRIMINGTON_JUNIOR
+    assert db.exec(select(NotificationAction)).all() == []
+
+
+def test_a_closed_notification_cannot_be_sent_back(client, db, post_incident, key_adult, sign_in, csrf):
+    sign_in(client, key_adult(BRIMINGTON_JUNIOR))
+    notification_id = post_incident()["C1"]["id"]
+    token = csrf(notification_id)
+    client.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": token})
+    client.post(f"/notifications/{notification_id}/actions", data={"csrf_token": token, "action": "observed_no_concerns", "note": ""})
+    client.post(f"/notifications/{notification_id}/close", data={"csrf_token": token})
+
+    assert soup_of(client.get(f"/notifications/{notification_id}")).find("a", id="not-on-roll-link") is None
+    confirm = soup_of(client.get(f"/notifications/{notification_id}/not-on-roll"))
+    assert confirm.find("form", id="not-on-roll-form") is None
+    assert "closed, so it can no longer be sent back" in text_of(confirm.find(id="cannot-send-back"))
+    refused = client.post(f"/notifications/{notification_id}/not-on-roll", data={"csrf_token": token, "reason": "Not ours."})
+    assert refused.status_code == 400
+    db.expire_all()
+    notification = db.get(Notification, notification_id)
+    assert (notification.recipient_urn, notification.status) == (BRIMINGTON_JUNIOR, "closed")
 
 
 def test_closing_needs_an_action_then_closes_it(client, db, post_incident, key_adult, sign_in, csrf):

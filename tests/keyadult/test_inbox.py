@@ -24,23 +24,85 @@ def _make_overdue(db, notification_id: str) -> None:
     db.commit()
 
 
-def test_inbox_lists_waiting_notifications_first_then_newest_with_overdue_marked_in_words(
+def _set_deadline(db, notification_id: str, acknowledge_by: datetime) -> None:
+    db.exec(sa.update(Notification).where(Notification.id == notification_id).values(acknowledge_by=acknowledge_by))
+    db.commit()
+
+
+def _cells(row) -> dict[str, str]:
+    return {cell["data-label"]: text_of(cell) for cell in row.find_all(["th", "td"]) if cell.has_attr("data-label")}
+
+
+def test_inbox_puts_overdue_first_then_the_nearest_deadline_then_high_risk_then_the_rest_newest_first(
         client, db, post_incident, key_adult, sign_in, csrf, check_page):
     sign_in(client, key_adult(BRIMINGTON_JUNIOR))
-    oldest = post_incident(child_entry(given_name="Amy"))["C1"]["id"]
-    middle = post_incident(child_entry(given_name="Ben"))["C1"]["id"]
-    newest = post_incident(child_entry(given_name="Cara"))["C1"]["id"]
-    client.post(f"/notifications/{newest}/acknowledge", data={"csrf_token": csrf(newest)})
-    _make_overdue(db, oldest)
+    now = datetime.now(UTC)
+    done_first = post_incident(child_entry(given_name="Dana"))["C1"]["id"]
+    done_later = post_incident(child_entry(given_name="Eli"))["C1"]["id"]
+    later_high = post_incident(child_entry(given_name="Finn"), risk_level="high")["C1"]["id"]
+    soon_standard = post_incident(child_entry(given_name="Gail"), risk_level="standard")["C1"]["id"]
+    soon_high = post_incident(child_entry(given_name="Hana"), risk_level="high")["C1"]["id"]
+    overdue = post_incident(child_entry(given_name="Ivy"), risk_level="standard")["C1"]["id"]  # received last of all
+    for notification_id in (done_first, done_later):
+        client.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": csrf(notification_id)})
+    soon = (now + timedelta(hours=2)).replace(microsecond=0)
+    _set_deadline(db, overdue, now - timedelta(hours=3))
+    _set_deadline(db, soon_standard, soon)
+    _set_deadline(db, soon_high, soon)
+    _set_deadline(db, later_high, now + timedelta(days=1))
 
     response = client.get("/notifications")
     check_page(response)
-    assert _names(response) == ["Ben Brookes", "Amy Brookes", "Cara Brookes"]
-    statuses = {row["data-notification-id"]: text_of(row.find_all("td")[-1]) for row in _rows(response)}
-    assert statuses[oldest] == "Overdue"
-    assert statuses[middle] == "New"
-    assert statuses[newest] == "Acknowledged"
+    assert _names(response) == ["Ivy Brookes", "Hana Brookes", "Gail Brookes", "Finn Brookes", "Eli Brookes", "Dana Brookes"]
+    cells = {row["data-notification-id"]: _cells(row) for row in _rows(response)}
+    assert cells[overdue]["Status"] == "Overdue"
+    assert cells[soon_high]["Status"] == "New"
+    assert cells[done_later]["Status"] == "Acknowledged"
     assert soup_of(response).find("strong", class_="govuk-tag", string="Overdue") is not None
+
+
+def test_risk_is_a_tag_red_for_high_and_new_and_viewed_look_different(client, post_incident, key_adult, sign_in):
+    sign_in(client, key_adult(BRIMINGTON_JUNIOR))
+    high = post_incident(child_entry(given_name="Hana"), risk_level="high")["C1"]["id"]
+    standard = post_incident(child_entry(given_name="Sid"), risk_level="standard")["C1"]["id"]
+    client.get(f"/notifications/{standard}")  # opened: Viewed; the other stays New
+
+    rows = {row["data-notification-id"]: row for row in _rows(client.get("/notifications"))}
+    high_risk = rows[high].find("td", attrs={"data-label": "Risk"}).find("strong", class_="govuk-tag")
+    standard_risk = rows[standard].find("td", attrs={"data-label": "Risk"}).find("strong", class_="govuk-tag")
+    assert text_of(high_risk) == "High" and "govuk-tag--red" in high_risk["class"]
+    assert text_of(standard_risk) == "Standard" and "govuk-tag--red" not in standard_risk["class"]
+    new = rows[high].find("td", attrs={"data-label": "Status"}).find("strong", class_="govuk-tag")
+    viewed = rows[standard].find("td", attrs={"data-label": "Status"}).find("strong", class_="govuk-tag")
+    assert (text_of(new), text_of(viewed)) == ("New", "Viewed")
+    assert set(new["class"]) != set(viewed["class"]), "New and Viewed have different colours as well as words"
+
+
+def test_each_row_of_a_child_with_three_notifications_in_three_months_carries_the_flag(
+        client, post_incident, key_adult, sign_in):
+    sign_in(client, key_adult(BRIMINGTON_JUNIOR))
+    now = datetime.now(UTC)
+    oldest = post_incident(child_entry(), occurred_at=now - timedelta(days=70))["C1"]["id"]
+    middle = post_incident(child_entry(), occurred_at=now - timedelta(days=30))["C1"]["id"]
+    latest = post_incident(child_entry(), occurred_at=now - timedelta(hours=8))["C1"]["id"]
+    other = post_incident(child_entry(given_name="Someone", family_name="Else"), occurred_at=now - timedelta(hours=8))["C1"]["id"]
+
+    rows = {row["data-notification-id"]: row for row in _rows(client.get("/notifications"))}
+    flag = rows[latest].find(class_="repeat-flag")
+    assert flag is not None and text_of(flag) == "3 notifications in 3 months"
+    # Counted up to each incident, as the notification page counts: the oldest and the middle had fewer then.
+    assert rows[oldest].find(class_="repeat-flag") is None and rows[middle].find(class_="repeat-flag") is None
+    assert rows[other].find(class_="repeat-flag") is None
+
+
+def test_the_inbox_stacks_on_a_narrow_screen_with_every_cell_labelled(client, post_incident, key_adult, sign_in):
+    sign_in(client, key_adult(BRIMINGTON_JUNIOR))
+    post_incident()
+    table = soup_of(client.get("/notifications")).find("table", id="inbox")
+    assert "app-table--stacked" in table["class"]
+    headings = [text_of(th) for th in table.thead.find_all("th")]
+    [row] = table.tbody.find_all("tr")
+    assert [cell["data-label"] for cell in row.find_all(["th", "td"])] == headings
 
 
 def test_inbox_is_paginated_25_to_a_page(client, post_incident, key_adult, sign_in):
@@ -105,7 +167,7 @@ def test_a_user_of_one_setting_gets_no_setting_filter(client, post_incident, key
     page = soup_of(client.get("/notifications"))
     assert page.find("select", id="setting") is None
     assert [th.get_text(strip=True) for th in page.find("table", id="inbox").thead.find_all("th")] == [
-        "Child", "Incident", "Risk level", "Acknowledge by", "Status"]
+        "Child", "Incident", "Risk", "Acknowledge by", "Status"]
 
 
 def test_a_corrected_notification_shows_once_in_the_inbox(client, post_incident, key_adult, sign_in):

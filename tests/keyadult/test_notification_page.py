@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from sqlmodel import select
 
 from service.audit.models import AuditEvent
@@ -61,10 +62,17 @@ def test_deadline_is_given_in_london_time_and_marked_overdue_once_passed(client,
     assert text_of(page.find(id="status")) == "Overdue"
 
 
+def _guidance(page):
+    """Both parts of the guidance panel: the first (999, do not ask) and the rest, as one piece of soup."""
+    first, more = page.find("aside", id="guidance"), page.find("aside", id="more-guidance")
+    assert first is not None and more is not None
+    return BeautifulSoup(str(first) + str(more), "html.parser")
+
+
 def test_guidance_sits_beside_the_facts_with_this_las_contacts(client, post_incident, key_adult, sign_in):
     sign_in(client, key_adult(BRIMINGTON_JUNIOR))
     notification_id = post_incident()["C1"]["id"]
-    guidance = soup_of(client.get(f"/notifications/{notification_id}")).find("aside", id="guidance")
+    guidance = _guidance(soup_of(client.get(f"/notifications/{notification_id}")))
     text = text_of(guidance)
     assert "Do not ask the child, or their parents or carers, about what happened" in text
     for heading in ("do-not-ask", "watch-for", "support", "if-worried", "helpline"):
@@ -92,7 +100,7 @@ def test_guidance_falls_back_when_the_la_has_no_contacts_configured(client, db, 
     db.commit()
     sign_in(client, key_adult(BRIMINGTON_JUNIOR))
     notification_id = post_incident()["C1"]["id"]
-    guidance = soup_of(client.get(f"/notifications/{notification_id}")).find("aside", id="guidance")
+    guidance = _guidance(soup_of(client.get(f"/notifications/{notification_id}")))
     assert guidance.find("a", id="threshold-link") is None
     assert "threshold document" in text_of(guidance.find(id="threshold"))
     assert "Children's social care at Derbyshire council" in text_of(guidance.find(id="front-door"))

@@ -8,7 +8,9 @@ from service import wording
 from service.dates import months_before
 from service.keyadult.guidance import guidance_for
 from service.keyadult.routes_portal import pagination_items
-from service.keyadult.service import action_problems, close_problems, incidents_in_window, is_overdue
+from service.keyadult.inbox import page_slices
+from service.keyadult.service import (action_problems, close_problems, incidents_in_window, is_overdue, risk_rank,
+                                      send_back_problems)
 from service.localauthorities.models import LocalAuthority
 
 
@@ -61,10 +63,36 @@ def test_an_action_needs_a_choice_and_other_needs_a_note():
     assert "note" in action_problems("support_in_school", "x" * 4001, acknowledged=True)
 
 
-def test_actions_wait_for_acknowledgement_but_a_child_not_on_roll_can_be_sent_back_at_once():
+def test_actions_wait_for_acknowledgement_and_not_on_roll_is_not_one_of_them():
     assert action_problems("support_in_school", "", acknowledged=False) == {
         "acknowledge": "Acknowledge the notification before recording what you did"}
-    assert action_problems("not_on_roll", "", acknowledged=False) == {}
+    assert action_problems("support_in_school", "", acknowledged=True) == {}
+    # Sending back has its own page that names the child and asks why; it is not a choice among the actions.
+    assert action_problems("not_on_roll", "Left in July", acknowledged=True) == {"action": "Select what you did"}
+
+
+def test_sending_back_needs_a_reason_and_an_open_notification():
+    assert send_back_problems("  ", closed=False) == {"reason": "Enter why the child is not on your roll"}
+    assert send_back_problems("Left in July", closed=False) == {}
+    assert send_back_problems("x" * 4001, closed=False) == {"reason": "The reason must be 4,000 characters or fewer"}
+    assert send_back_problems("Left in July", closed=True) == {
+        "reason": "This notification is closed, so it can no longer be sent back"}
+
+
+def test_high_risk_sorts_before_medium_unassessed_and_standard():
+    levels = ["standard", "not_assessed", "high", None, "medium"]
+    assert sorted(levels, key=risk_rank) == ["high", "medium", "not_assessed", "standard", None]
+
+
+@pytest.mark.parametrize(("waiting", "offset", "expected"), [
+    (0, 0, ((0, 0), (0, 25))),  # nothing waiting: the page is all the rest
+    (3, 0, ((0, 3), (0, 22))),  # three waiting, then the newest 22 of the rest
+    (30, 0, ((0, 25), (0, 0))),
+    (30, 25, ((25, 5), (0, 20))),  # page 2 finishes the waiting list and starts the rest
+    (30, 50, ((0, 0), (20, 25))),  # page 3: the rest, after the 20 page 2 showed
+])
+def test_a_page_is_the_waiting_list_then_the_rest(waiting, offset, expected):
+    assert page_slices(waiting=waiting, offset=offset, size=25) == expected
 
 
 def test_closing_needs_acknowledgement_and_an_action():

@@ -27,8 +27,8 @@ def _derbyshire_starts_at_nine_with_half_an_hour_grace(db) -> None:
 
 def _send_back(db, user, notification_id: str, now: datetime) -> Notification:
     staff = StaffMember(user_id=user.id, urns=frozenset({BRIMINGTON_JUNIOR}))
-    keyadult_service.record_action(db, staff=staff, notification_id=notification_id, action="not_on_roll",
-                                   note="Moved to a school in Sheffield at half term.", now=now)
+    keyadult_service.send_back(db, staff=staff, notification_id=notification_id,
+                               reason="Moved to a school in Sheffield at half term.", now=now)
     db.commit()
     db.expire_all()
     return db.get(Notification, notification_id)

@@ -105,7 +105,7 @@ def test_officer_saves_local_guidance_and_key_adults_see_it_after_the_national_p
     sign_in(client, key_adult_of(BRIMINGTON_JUNIOR))
     [notification] = post_incident()
     notification_id = notification["id"]
-    guidance = soup_of(client.get(f"/notifications/{notification_id}")).find("aside", id="guidance")
+    guidance = soup_of(client.get(f"/notifications/{notification_id}")).find("main")
     local = guidance.find(id="local-guidance")
     assert text_of(local.find("h3")) == "Local guidance from Derbyshire"
     assert LOCAL_ADVICE in text_of(local)
@@ -115,7 +115,7 @@ def test_officer_saves_local_guidance_and_key_adults_see_it_after_the_national_p
     assert local.find("a", href=SERVICE["url"]) is not None
     # After every national point: nothing local comes before the 999 line or "do not ask".
     order = [element.get("id") for element in guidance.find_all(id=True)]
-    for national in ("do-not-ask", "watch-for", "support", "if-worried", "helpline"):
+    for national in ("emergency", "do-not-ask", "watch-for", "support", "if-worried", "helpline"):
         assert order.index(national) < order.index("local-guidance"), national
 
 
@@ -123,5 +123,5 @@ def test_a_key_adult_in_an_la_without_local_guidance_sees_no_empty_section(clien
     sign_in(client, key_adult_of(BRIMINGTON_JUNIOR))
     [notification] = post_incident()
     notification_id = notification["id"]
-    guidance = soup_of(client.get(f"/notifications/{notification_id}")).find("aside", id="guidance")
-    assert guidance.find(id="local-guidance") is None
+    page = soup_of(client.get(f"/notifications/{notification_id}"))
+    assert page.find(id="more-guidance") is not None and page.find(id="local-guidance") is None

@@ -105,6 +105,8 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/notifications/{notification_id}/acknowledge"): only(STAFF_A),
     ("POST", "/notifications/{notification_id}/actions"): only(STAFF_A),
     ("POST", "/notifications/{notification_id}/close"): only(STAFF_A),
+    ("GET", "/notifications/{notification_id}/not-on-roll"): only(STAFF_A),
+    ("POST", "/notifications/{notification_id}/not-on-roll"): only(STAFF_A),  # no reason given: asked again (400)
     ("GET", "/la"): only({"officer_la_a", "officer_la_b"}),
     ("GET", "/la/queues/{queue}"): only({"officer_la_a", "officer_la_b"}),
     ("GET", "/la/notifications/{notification_id}"): only({"officer_la_a"}),
