@@ -67,7 +67,7 @@ def _item_page(request: Request, session, user: PortalUser, notification_id: str
     choices = la_reroute.setting_choices(session, search) if search else []
     return render(request, "la/item.html", _common(
         user, item=item, n=item.notification, setting_search=search, setting_choices=choices,
-        outcomes=la_item.OUTCOMES, errors=errors or {}, form=form or {},
+        errors=errors or {}, form=form or {},
     ), status_code=status_code)
 
 

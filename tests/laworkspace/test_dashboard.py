@@ -43,7 +43,7 @@ def small_area(db, receive_at, as_officer, onboard):
                                                education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR))
     la_item.acknowledge(db, officer, n1, now=at(2, 10) + timedelta(minutes=30))
     la_item.acknowledge(db, officer, n2, now=at(4, 12))
-    la_item.record_outcome(db, officer, n1, la_item.OutcomeForm("contacted_home_education_officer", "", False), now=at(4, 13))
+    la_item.record_outcome(db, officer, n1, la_item.OutcomeForm("missing_education_enquiries_started", "", False), now=at(4, 13))
     la_item.record_outcome(db, officer, n2, la_item.OutcomeForm("no_further_action", "", False), now=at(4, 14))
     db.commit()
     return officer
@@ -55,7 +55,7 @@ def test_figures_match_the_hand_computed_values(db, small_area):
     figures = dashboard.oversight_figures(rows, period, outcome_label=la_item.action_label)
     assert figures.total == 4
     assert {(bar.label, bar.value) for bar in figures.by_outcome} == {
-        ("No outcome recorded yet", 2), ("Contacted the family's home education officer", 1), ("No further action", 1)}
+        ("No outcome recorded yet", 2), ("Children missing education enquiries started", 1), ("No further action", 1)}
     assert [(bar.label, bar.value) for bar in figures.by_setting] == [("Brimington Junior School (URN 112517)", 1)]
     assert figures.held_by_la == 3
     assert figures.police_count == 4
@@ -90,7 +90,7 @@ def test_dashboard_page_shows_the_figures_with_accessible_charts_and_tables(db, 
         for label_id in chart["aria-labelledby"].split():
             assert chart.find(id=label_id) is not None
     outcome_table = {row.th.get_text(strip=True): row.td.get_text(strip=True) for row in soup.select("#table-outcome tbody tr")}
-    assert outcome_table == {"No outcome recorded yet": "2", "Contacted the family's home education officer": "1", "No further action": "1"}
+    assert outcome_table == {"No outcome recorded yet": "2", "Children missing education enquiries started": "1", "No further action": "1"}
     assert "Quillfeather" not in soup.get_text() and "Marchbanks" not in soup.get_text()
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "oversight.viewed")).first()
 
