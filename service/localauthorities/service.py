@@ -114,8 +114,10 @@ _HOLIDAY_LINE = re.compile(
 
 
 def holidays_text(holidays: list[dict]) -> str:
-    """Holidays as the lines an officer edits: '2026-12-21 to 2027-01-01, Christmas holiday'."""
-    return "\n".join(f"{h['first_day']} to {h['last_day']}" + (f", {h['name']}" if h.get("name") else "") for h in holidays)
+    """Holidays as the lines an officer edits: '2026-12-21 to 2027-01-01, Christmas holiday', '2026-11-27, INSET day'."""
+    return "\n".join(
+        (h["first_day"] if h["first_day"] == h["last_day"] else f"{h['first_day']} to {h['last_day']}")
+        + (f", {h['name']}" if h.get("name") else "") for h in holidays)
 
 
 def config_form_values(authority: LocalAuthority) -> dict[str, str]:
