@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from urllib.parse import urlencode
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from markupsafe import Markup, escape
 
-from service.dates import london_days
+from service.dates import london_days, months_before
 from service.wording import short_date
 
 MAX_PERIOD_DAYS = 731
@@ -36,6 +37,11 @@ class Period:
 
 
 
+def repeat_window_start(period: Period) -> date:
+    """The first day of the three months, to the period's end, in which three notifications make a repeat child."""
+    return months_before(period.end, 3)
+
+
 def default_period(today: date) -> Period:
     return Period(today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today)
 
@@ -45,6 +51,8 @@ def default_period(today: date) -> Period:
 EARLIEST_DAY = date(2000, 1, 1)
 _ISO_DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 _UK_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+DATE_PARTS = ("day", "month", "year")
+PERIOD_ENDS = {"from": "start date", "to": "end date"}
 
 
 def _parse_day(text: str) -> date | None:
@@ -61,33 +69,95 @@ def _parse_day(text: str) -> date | None:
     return None
 
 
-def _parse_day_in_range(text: str) -> date | None:
-    day = _parse_day(text)
-    return day if day is not None and day >= EARLIEST_DAY else None
+@dataclass(frozen=True)
+class PeriodForm:
+    """The period's two GOV.UK date inputs as typed, what is wrong with them (by the id of the part to link to, in page
+    order) and every part to outline in red."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
+    wrong_fields: frozenset[str] = frozenset()
 
 
-def parse_period(from_text: str | None, to_text: str | None, today: date) -> tuple[Period, dict[str, str]]:
-    """The period asked for in the query string; with errors keyed by field id, and the default period to fall back on."""
+
+def period_query(period: Period) -> str:
+    """The period as the dashboard's query string, for links that keep it (the CSV, the children counted)."""
+    return urlencode(period_values(period))
+
+
+def period_values(period: Period) -> dict[str, str]:
+    values = {}
+    for name, day in (("from", period.start), ("to", period.end)):
+        values.update({f"{name}-day": str(day.day), f"{name}-month": str(day.month), f"{name}-year": str(day.year)})
+    return values
+
+
+def _typed_day(params: Mapping[str, str], name: str) -> tuple[date | None, str | None, list[str], bool]:
+    """(the date, an error message, the parts it concerns, whether anything was typed), GOV.UK date input rules.
+    An old-style bookmark (?from=2026-09-01) is read too."""
+    what = PERIOD_ENDS[name]
+    every = [f"{name}-{part}" for part in DATE_PARTS]
+    parts = {part: (params.get(f"{name}-{part}") or "").strip()[:10] for part in DATE_PARTS}
+    if not any(parts.values()):
+        legacy = (params.get(name) or "").strip()
+        if not legacy:
+            return None, None, [], False
+        day = _parse_day(legacy[:20])
+        if day is None:
+            return None, f"The {what} must be a real date", every, True
+        return day, None, [], True
+    missing = [part for part in DATE_PARTS if not parts[part]]
+    if missing:
+        return None, f"The {what} must include a {' and a '.join(missing)}", [f"{name}-{part}" for part in missing], True
+    if not all(parts[part].isdigit() for part in DATE_PARTS) or len(parts["year"]) != 4:
+        wrong = [f"{name}-{part}" for part in DATE_PARTS if not parts[part].isdigit()] or [f"{name}-year"]
+        return None, f"The {what} must be a real date", wrong, True
+    try:
+        return date(int(parts["year"]), int(parts["month"]), int(parts["day"])), None, [], True
+    except (ValueError, OverflowError):
+        return None, f"The {what} must be a real date", every, True
+
+
+def parse_period(params: Mapping[str, str], today: date) -> tuple[Period, PeriodForm]:
+    """The period asked for in the query string, and the form to show again. With errors, the default period is
+    shown beside them. Nothing typed at all is the default period. Pure."""
     fallback = default_period(today)
-    if not from_text and not to_text:
-        return fallback, {}
     errors: dict[str, str] = {}
-    start = _parse_day_in_range(from_text) if from_text else fallback.start
-    end = _parse_day_in_range(to_text) if to_text else today
-    if start is None:
-        errors["from"] = "Enter the start date as a real date from 2000 onwards, for example 2026-09-01"
-    if end is None:
-        errors["to"] = "Enter the end date as a real date from 2000 onwards, for example 2026-09-30"
-    if start and end:
-        if end > today:
-            errors["to"] = "The end date must be today or in the past"
-        elif start > end:
-            errors["from"] = "The start date must be the same as or before the end date"
-        elif (end - start).days >= MAX_PERIOD_DAYS:
-            errors["from"] = "Choose a period of 2 years or less"
+    wrong: set[str] = set()
+    days: dict[str, date] = {}
+    typed_any = False
+    for name, default in (("from", fallback.start), ("to", today)):
+        day, message, parts, typed = _typed_day(params, name)
+        typed_any = typed_any or typed
+        if message:
+            errors[parts[0]] = message
+            wrong.update(parts)
+        elif day is not None and day < EARLIEST_DAY:
+            errors[f"{name}-day"] = f"The {PERIOD_ENDS[name]} must be in 2000 or later"
+            wrong.update(f"{name}-{part}" for part in DATE_PARTS)
+        elif day is not None and day > today:
+            errors[f"{name}-day"] = f"The {PERIOD_ENDS[name]} must be today or in the past"
+            wrong.update(f"{name}-{part}" for part in DATE_PARTS)
+        else:
+            days[name] = day or default
+    if not typed_any:
+        return fallback, PeriodForm(values=period_values(fallback), errors={})
+    if not errors:
+        to_every = {f"to-{part}" for part in DATE_PARTS}
+        if days["from"] > days["to"]:
+            errors["to-day"] = "The end date must be the same as or after the start date"
+            wrong.update(to_every)
+        elif (days["to"] - days["from"]).days >= MAX_PERIOD_DAYS:
+            errors["to-day"] = "Choose a period of 2 years or less"
+            wrong.update(to_every)
     if errors:
-        return fallback, errors
-    return Period(start, end), {}
+        typed_values = {f"{name}-{part}": (params.get(f"{name}-{part}") or "").strip()[:10]
+                        for name in PERIOD_ENDS for part in DATE_PARTS}
+        if not any(typed_values.values()):
+            typed_values = period_values(fallback)
+        return fallback, PeriodForm(values=typed_values, errors=errors, wrong_fields=frozenset(wrong))
+    period = Period(days["from"], days["to"])
+    return period, PeriodForm(values=period_values(period), errors={})
 
 
 def median_of_middle(middle: Sequence[float]) -> float | None:
@@ -111,7 +181,7 @@ class DashboardRows:
 
     total: int
     by_outcome: list[tuple[str | None, int]]
-    by_setting: list[tuple[str, str | None, int]]  # urn, name, count
+    by_setting: list[tuple[str, str | None, int]]  # urn, name, count: the top settings only
     held_by_la: int
     police: DurationSummary
     acknowledgement: DurationSummary
@@ -120,6 +190,9 @@ class DashboardRows:
     overdue_now: int
     repeat_children: int
     repeat_window_start: date
+    other_settings: int = 0  # notifications at settings beyond the top ones
+    not_routed: int = 0  # outside the scheme (18 or over): in the total, held by nobody
+    hand_overs: list[tuple[str, int]] = field(default_factory=list)  # (sent_back / rerouted / onboarded, how many)
 
 
 @dataclass(frozen=True)
@@ -147,6 +220,10 @@ class Figures:
     overdue_now: int
     repeat_children: int
     repeat_window_start: date
+    by_holder: list[Bar] = field(default_factory=list)  # every notification once: top settings, other settings, LA, nobody
+    other_settings: int = 0
+    not_routed: int = 0
+    hand_overs: list[Bar] = field(default_factory=list)
 
 
 NO_OUTCOME = "No outcome recorded yet"
@@ -156,17 +233,32 @@ def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+OTHER_SETTINGS = "Other settings"
+HELD_BY_LA = "Held by the local authority"
+NOT_ROUTED = "Not routed: outside the scheme (18 or over)"
+HAND_OVER_LABELS = {"sent_back": "Sent back by a setting", "rerouted": "Re-routed by an officer",
+                    "onboarded": "Handed to a setting's new Key Adult"}
+
+
 def oversight_figures(rows: DashboardRows, period: Period, *, outcome_label: Callable[[str], str]) -> Figures:
-    """Figures in the reader's words, largest first; no outcome recorded is its own bar."""
+    """Figures in the reader's words, largest first; no outcome recorded is its own bar. Who holds them adds up to
+    the total: the top settings, then the rest of the settings, the LA, and those outside the scheme."""
     by_outcome: dict[str, int] = {}
     for action, count in rows.by_outcome:
         label = outcome_label(action) if action else NO_OUTCOME
         by_outcome[label] = by_outcome.get(label, 0) + count
+    by_setting = [Bar(f"{name or 'Unknown setting'} (URN {urn})", count) for urn, name, count in rows.by_setting]
+    by_holder = [*by_setting]
+    for label, count in ((OTHER_SETTINGS, rows.other_settings), (HELD_BY_LA, rows.held_by_la), (NOT_ROUTED, rows.not_routed)):
+        if count or label == HELD_BY_LA:
+            by_holder.append(Bar(label, count))
     return Figures(
         period=period, total=rows.total,
         by_outcome=[Bar(label, count) for label, count in sorted(by_outcome.items(), key=lambda item: (-item[1], item[0]))],
-        by_setting=[Bar(f"{name or 'Unknown setting'} (URN {urn})", count) for urn, name, count in rows.by_setting],
-        held_by_la=rows.held_by_la,
+        by_setting=by_setting, held_by_la=rows.held_by_la, by_holder=by_holder,
+        other_settings=rows.other_settings, not_routed=rows.not_routed,
+        hand_overs=[Bar(HAND_OVER_LABELS.get(kind, kind), count) for kind, count in sorted(
+            rows.hand_overs, key=lambda item: list(HAND_OVER_LABELS).index(item[0]) if item[0] in HAND_OVER_LABELS else 99)],
         police_count=rows.police.count, police_median_seconds=rows.police.median_seconds,
         police_within_24h=rows.police.within, police_within_24h_share=share(rows.police.within, rows.police.count),
         acknowledged_count=rows.acknowledgement.count, acknowledge_median_seconds=rows.acknowledgement.median_seconds,
@@ -199,21 +291,39 @@ def duration_text(seconds: float | None) -> str:
 
 # ---------------------------------------------------------------- charts
 
-CHART_WIDTH = 680
-LABEL_WIDTH = 270
-BAR_AREA = 330
-ROW_HEIGHT = 34
+CHART_WIDTH = 480  # narrow, so the text stays readable when a phone shrinks the chart to fit
+BAR_AREA = 420  # room left after the bar for its count
+LINE_HEIGHT = 20
 BAR_HEIGHT = 22
-LABEL_CHARS = 34
+ROW_GAP = 14
+LABEL_CHARS = 46  # a line of label at 16px in the chart's width; longer labels wrap, never cut
 TEXT = "#0b0c0c"
 BLUE = "#1d70b8"
 GREY = "#b1b4b6"
 FONT = 'font-family="GDS Transport, arial, sans-serif" font-size="16"'
 
 
-def _short(label: str) -> str:
-    # The table under the chart carries the full label; the chart only has room for the start of it.
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+def label_lines(label: str, width: int = LABEL_CHARS) -> list[str]:
+    """A label wrapped at spaces into lines of at most `width` characters; a longer word is split. Pure."""
+    lines: list[str] = []
+    line = ""
+    for word in label.split():
+        while len(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines or [""]
 
 
 def _frame(chart_id: str, title: str, description: str, height: int, body: str) -> Markup:
@@ -226,24 +336,29 @@ def _frame(chart_id: str, title: str, description: str, height: int, body: str) 
     )
 
 
-def bar_chart_svg(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
-    """Horizontal bars, one a row, with the count written at the end of each so no axis needs reading."""
-    description = "; ".join(f"{bar.label}: {bar.value}" for bar in bars) or "No notifications in this period."
+def bar_chart_svg(chart_id: str, title: str, bars: Sequence[Bar], *, empty: str = "No notifications in this period") -> Markup:
+    """Horizontal bars, each under its whole label (wrapped, never cut off), with the count written at the end of
+    the bar so no axis needs reading."""
+    description = "; ".join(f"{bar.label}: {bar.value}" for bar in bars) or f"{empty}."
     if not bars:
-        body = f'<text x="0" y="24" fill="{TEXT}" {FONT}>No notifications in this period</text>'
+        body = f'<text x="0" y="24" fill="{TEXT}" {FONT}>{escape(empty)}</text>'
         return _frame(chart_id, title, description, 40, body)
     largest = max(bar.value for bar in bars) or 1
     parts = []
-    for row, bar in enumerate(bars):
-        top = 8 + row * ROW_HEIGHT
+    top = 4
+    for bar in bars:
+        lines = label_lines(bar.label)
+        tspans = "".join(f'<tspan x="0" dy="{0 if i == 0 else LINE_HEIGHT}">{escape(line)}</tspan>'
+                         for i, line in enumerate(lines))
+        parts.append(f'<text class="la-chart__label" x="0" y="{top + 15}" fill="{TEXT}" {FONT}>{tspans}</text>')
+        bar_top = top + len(lines) * LINE_HEIGHT + 2
         width = max(2, round(BAR_AREA * bar.value / largest)) if bar.value else 0
-        middle = top + BAR_HEIGHT / 2 + 5
         parts.append(
-            f'<text x="{LABEL_WIDTH - 10}" y="{middle}" text-anchor="end" fill="{TEXT}" {FONT}>{escape(_short(bar.label))}</text>'
-            f'<rect x="{LABEL_WIDTH}" y="{top}" width="{width}" height="{BAR_HEIGHT}" fill="{BLUE}"/>'
-            f'<text x="{LABEL_WIDTH + width + 8}" y="{middle}" fill="{TEXT}" {FONT} font-weight="bold">{bar.value}</text>'
+            f'<rect x="0" y="{bar_top}" width="{width}" height="{BAR_HEIGHT}" fill="{BLUE}"/>'
+            f'<text x="{width + 8}" y="{bar_top + BAR_HEIGHT / 2 + 5}" fill="{TEXT}" {FONT} font-weight="bold">{bar.value}</text>'
         )
-    return _frame(chart_id, title, description, 16 + len(bars) * ROW_HEIGHT, "".join(parts))
+        top = bar_top + BAR_HEIGHT + ROW_GAP
+    return _frame(chart_id, title, description, top, "".join(parts))
 
 
 def proportion_chart_svg(chart_id: str, title: str, part: Bar, rest: Bar) -> Markup:
@@ -291,7 +406,9 @@ def csv_rows(figures: Figures, la_codes: Sequence[str]) -> list[list[str]]:
     rows += [["by outcome", bar.label, bar.value] for bar in figures.by_outcome]
     rows += [["by setting", bar.label, bar.value] for bar in figures.by_setting]
     rows += [
+        ["by setting", "other settings", figures.other_settings],
         ["by setting", "held by the local authority", figures.held_by_la],
+        ["by setting", "not routed: outside the scheme", figures.not_routed],
         ["police timeliness", "notifications", figures.police_count],
         ["police timeliness", "median minutes from incident to receipt", _minutes(figures.police_median_seconds)],
         ["police timeliness", "received within 24 hours", figures.police_within_24h],
@@ -301,6 +418,7 @@ def csv_rows(figures: Figures, la_codes: Sequence[str]) -> list[list[str]]:
         ["acknowledgement", "deadline passed or acknowledged", figures.due],
         ["acknowledgement", "acknowledged by the deadline", figures.met],
         ["acknowledgement", "share acknowledged by the deadline (%)", _percent(figures.met_share)],
+        *(["hand-overs", bar.label, bar.value] for bar in figures.hand_overs),
         ["now", "overdue now", figures.overdue_now],
         ["children", f"with 3 or more notifications since {figures.repeat_window_start.isoformat()}", figures.repeat_children],
     ]

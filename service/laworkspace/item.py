@@ -12,6 +12,7 @@ from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import la_covers_setting
 from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
+from service.laworkspace.handovers import LatestHandOver, latest_hand_overs
 from service.laworkspace.officer import Officer
 from service.laworkspace.queues import QUEUE_TITLES, child_name
 from service.localauthorities import service as la_service
@@ -29,17 +30,54 @@ from service.police.models import PoliceForce
 from service.problems import FormInvalid
 from service.register.models import Setting
 
-# What an officer records having done. Stored as NotificationAction.action.
-
-
-OUTCOMES = {
-    "contacted_home_education_officer": "Contacted the family's home education officer",
+# What an officer records having done, in words. Stored as NotificationAction.action. Values are never removed:
+# an outcome recorded under an older list must still read properly on the case page and the dashboard.
+OUTCOME_LABELS = {
+    # children at, or meant for, a setting
     "child_located_at_setting": "Child located at a setting",
-    "passed_to_another_la": "Passed to another local authority",
+    "setting_safeguarding_lead_contacted": "Contacted the setting's designated safeguarding lead",
+    # home education
+    "contacted_home_education_officer": "Contacted the family's home education officer",
+    "home_education_visit_arranged": "Home education visit or review arranged",
+    # missing education
+    "missing_education_enquiries_started": "Children missing education enquiries started",
+    "child_moved_out_of_area": "Child found to have moved out of the area",
+    # no school place
+    "in_year_admission_under_way": "School place being arranged (in-year admission)",
+    "school_place_offered": "School place offered",
+    "fair_access_referral": "Referred to the fair access panel",
+    # 16 and 17 year olds not in education or training
+    "post16_participation_team_contacted": "Post-16 participation team contacted the young person",
+    "post16_support_offered": "Offered careers or participation support",
+    "young_person_in_education_or_training": "Young person found to be in education, training or work with training",
+    # any child
     "education_welfare_contacted_family": "Education welfare contacted the family",
+    "passed_to_another_la": "Passed to another local authority",
     "no_further_action": "No further action",
     "other": "Other",
 }
+
+_EVERY_CHILD = ("education_welfare_contacted_family", "passed_to_another_la", "no_further_action", "other")
+_AT_A_SETTING = ("child_located_at_setting", "setting_safeguarding_lead_contacted")
+
+# The outcomes offered for each kind of child (the notification's education status); any other status gets the
+# setting list, since the LA holds it to find or reach the child's setting.
+OUTCOMES_BY_EDUCATION_STATUS = {
+    "elective_home_education": ("contacted_home_education_officer", "home_education_visit_arranged",
+                                "child_located_at_setting", *_EVERY_CHILD),
+    "missing_education": ("missing_education_enquiries_started", "child_located_at_setting", "child_moved_out_of_area",
+                          *_EVERY_CHILD),
+    "no_school_place": ("in_year_admission_under_way", "school_place_offered", "fair_access_referral", *_EVERY_CHILD),
+    "not_in_education_employment_training": ("post16_participation_team_contacted", "post16_support_offered",
+                                             "young_person_in_education_or_training", "child_moved_out_of_area",
+                                             *_EVERY_CHILD),
+}
+SETTING_OUTCOMES = (*_AT_A_SETTING, *_EVERY_CHILD)
+
+
+def outcome_choices(education_status: str | None) -> dict[str, str]:
+    """The outcomes an officer may record for this kind of child, in the order the form offers them. Pure."""
+    return {value: OUTCOME_LABELS[value] for value in OUTCOMES_BY_EDUCATION_STATUS.get(education_status, SETTING_OUTCOMES)}
 
 
 NOTE_MAX = 4000
@@ -80,6 +118,43 @@ class WorkItem:
     holiday_cover: bool = False  # a closed setting's notification that the LA's holiday cover team works
     la_contacts: LocalAuthority | None = None
     other_las: list[LocalAuthority] = field(default_factory=list)
+    outcome_choices: dict[str, str] = field(default_factory=dict)
+    hand_over: LatestHandOver | None = None
+    other_children: list[OtherChild] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OtherChild:
+    """Another child of the same incident, with who holds them. Named and linked only where this officer may see them."""
+
+    notification_id: str | None  # set only when the officer may open it
+    name: str | None
+    age: int | None
+    owner_label: str
+
+
+def other_children(session: Session, officer: Officer, notification: Notification) -> list[OtherChild]:
+    """The incident's other children, in the order police listed them. Outside the officer's scope a child is shown
+    by age and owner only: enough to know someone else holds them, nothing more."""
+    siblings = list(session.exec(
+        select(Notification).where(Notification.incident_id == notification.incident_id, Notification.id != notification.id)
+        .order_by(Notification.child_reference, Notification.id)
+    ))
+    children = []
+    for sibling in siblings:
+        visible = officer.scope.holds(urn=sibling.recipient_urn, la_code=sibling.recipient_la_code)
+        children.append(OtherChild(
+            notification_id=sibling.id if visible else None, name=child_name(sibling) if visible else None,
+            age=sibling.age_at_incident, owner_label=owner_label(session, sibling),
+        ))
+    return children
+
+
+def owner_label(session: Session, notification: Notification) -> str:
+    """Who holds a notification, in words: the setting, the LA, or nobody when it is outside the scheme."""
+    if notification.recipient_urn is None and notification.recipient_la_code is None:
+        return "Nobody: outside the scheme" if notification.routing_outcome == "not_routed" else "Nobody yet"
+    return setting_label(session, notification.recipient_urn) or la_label(session, notification.recipient_la_code)
 
 
 def locked(session: Session, officer: Officer, notification_id: str) -> Notification:
@@ -155,14 +230,16 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         queue_title=QUEUE_TITLES.get(notification.la_queue) if is_open else None,
         holiday_cover=holiday_cover,
         la_contacts=la_service.get_local_authority(session, notification.recipient_la_code),
-        other_las=la_choices(session),
+        other_las=la_choices(session), outcome_choices=outcome_choices(notification.education_status),
+        hand_over=latest_hand_overs(session, officer.scope, [notification.id]).get(notification.id),
+        other_children=other_children(session, officer, notification),
     )
 
 
 def action_label(action: str) -> str:
     """Words for a recorded action, whoever recorded it (an officer, or a Key Adult with their own list)."""
-    if action in OUTCOMES:
-        return OUTCOMES[action]
+    if action in OUTCOME_LABELS:
+        return OUTCOME_LABELS[action]
     if action == lifecycle.HAND_OVER_REASON:
         return "Re-routed"
     return SETTING_ACTIONS.get(action) or action.replace("_", " ").capitalize()
@@ -248,9 +325,10 @@ class OutcomeForm:
     close: bool
 
 
-def check_outcome_form(form: OutcomeForm) -> dict[str, str]:
+def check_outcome_form(form: OutcomeForm, education_status: str | None) -> dict[str, str]:
+    """Errors by field id. Only the outcomes offered for this kind of child are accepted. Pure."""
     errors = {}
-    if form.outcome not in OUTCOMES:
+    if form.outcome not in outcome_choices(education_status):
         errors["outcome"] = "Select what happened"
     if form.outcome == "other" and not form.note.strip():
         errors["outcome-note"] = "Enter a note saying what happened"
@@ -265,7 +343,7 @@ def record_outcome(session: Session, officer: Officer, notification_id: str, for
     notification = locked(session, officer, notification_id)
     if notification.superseded_by_id is not None:
         raise FormInvalid({"outcome": "Police sent a corrected version of this notification. Work the corrected version instead."})
-    errors = check_outcome_form(form)
+    errors = check_outcome_form(form, notification.education_status)
     if form.close and notification.closed_at is not None:
         errors.setdefault("outcome-close", "This notification is already closed")
     elif form.close and notification.recipient_urn is not None and notification.la_queue is None:

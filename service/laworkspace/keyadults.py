@@ -59,6 +59,10 @@ class Invited:
     setting_label: str
 
 
+# The invite form's fields top to bottom: the error summary lists problems in this order.
+INVITE_FORM_ORDER = ("invite-urn", "invite-name", "invite-email", "invite-role")
+
+
 def invite(session: Session, officer: Officer, *, urn: str, email: str, display_name: str, role: str) -> Invited:
     """Invites someone as Key Adult or deputy of a setting in the officer's LA, through the accounts service.
 
@@ -86,7 +90,7 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     if role not in SETTING_ROLES:
         errors["invite-role"] = "Select whether they are the Key Adult or a deputy"
     if errors:
-        raise FormInvalid(errors)
+        raise FormInvalid({field_id: errors[field_id] for field_id in INVITE_FORM_ORDER if field_id in errors})
     try:
         administration.invite_user(
             session, email=email, display_name=display_name.strip(), kind="setting_staff", now=utcnow(), by=officer.actor,

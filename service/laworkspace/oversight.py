@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.audit import service as audit_service
-from service.dates import months_before
 from service.db import utcnow
 from service.laworkspace.dashboard import (
     DashboardRows,
     DurationSummary,
     Period,
     median_of_middle,
+    repeat_window_start,
 )
 from service.laworkspace.officer import Officer
+from service.laworkspace.queues import child_name
+from service.keyadult.service import SEND_BACK
+from service.notifications import lifecycle
 from service.notifications.models import (
     Incident,
     Notification,
     NotificationAction,
+    NotificationOwnerPeriod,
 )
 from service.notifications.scope import Scope, scoped_notifications
 from service.register.models import Setting
+
+
+# Rows written with a hand-over (an officer's re-route reason, a setting's "not on our roll"): events, not outcomes.
+HAND_OVER_ACTIONS = (lifecycle.HAND_OVER_REASON, SEND_BACK)
 
 
 def _seconds_between(session: Session, start, end):
@@ -56,8 +65,10 @@ def oversight_rows(session: Session, officer: Officer, period: Period, *, now: d
 
     total = session.exec(in_period.with_only_columns(sa.func.count()).select_from(Notification)).one()
 
+    # The latest outcome: what someone did, not the reason rows written with a hand-over (counted apart below).
     latest_action = (
-        select(sa.func.max(NotificationAction.id)).where(NotificationAction.notification_id == Notification.id)
+        select(sa.func.max(NotificationAction.id)).where(NotificationAction.notification_id == Notification.id,
+                                                         NotificationAction.action.not_in(HAND_OVER_ACTIONS))
         .correlate(Notification).scalar_subquery()
     )
     outcome = (
@@ -75,10 +86,23 @@ def oversight_rows(session: Session, officer: Officer, period: Period, *, now: d
         .group_by(Notification.recipient_urn, Setting.name)
         .order_by(sa.desc("n"), Notification.recipient_urn).limit(top_settings)
     )]
+    at_settings = session.exec(
+        in_period.where(Notification.recipient_urn.is_not(None)).with_only_columns(sa.func.count()).select_from(Notification)
+    ).one()
     held_by_la = session.exec(
         in_period.where(Notification.recipient_urn.is_(None), Notification.routing_outcome != "not_routed")
         .with_only_columns(sa.func.count()).select_from(Notification)
     ).one()
+    not_routed = session.exec(
+        in_period.where(Notification.recipient_urn.is_(None), Notification.routing_outcome == "not_routed")
+        .with_only_columns(sa.func.count()).select_from(Notification)
+    ).one()
+    in_period_ids = in_period.with_only_columns(Notification.id).select_from(Notification).subquery()
+    hand_overs = [(row[0], row[1]) for row in session.execute(
+        select(NotificationOwnerPeriod.ended_by, sa.func.count())
+        .where(NotificationOwnerPeriod.notification_id.in_(select(in_period_ids.c.id)))
+        .group_by(NotificationOwnerPeriod.ended_by)
+    )]
 
     police_delay = _seconds_between(session, Incident.occurred_at, Notification.received_at)
     police = _duration_summary(session, in_period.join(Incident, Incident.id == Notification.incident_id), police_delay,
@@ -94,25 +118,104 @@ def oversight_rows(session: Session, officer: Officer, period: Period, *, now: d
     met = sa.func.sum(sa.case((Notification.acknowledged_at <= Notification.acknowledge_by, 1), else_=0))
     due_count, met_count = session.execute(due.with_only_columns(sa.func.count(), met).select_from(Notification)).one()
 
-    overdue_now = session.exec(
-        live.where(Notification.closed_at.is_(None), Notification.acknowledged_at.is_(None),
-                   Notification.acknowledge_by < now)
-        .with_only_columns(sa.func.count()).select_from(Notification)
-    ).one()
-
-    window_start = Period(months_before(period.end, 3), period.end).utc_bounds()[0]
-    repeated = (
-        live.where(Notification.child_key.is_not(None), Notification.received_at >= window_start, Notification.received_at < end)
-        .with_only_columns(Notification.child_key).select_from(Notification)
-        .group_by(Notification.child_key).having(sa.func.count() >= 3).subquery()
-    )
+    overdue_now = session.exec(_overdue(live, now).with_only_columns(sa.func.count()).select_from(Notification)).one()
+    repeated = _repeated_children(live, period).subquery()
     repeat_children = session.exec(select(sa.func.count()).select_from(repeated)).one()
 
     return DashboardRows(
         total=total, by_outcome=by_outcome, by_setting=by_setting, held_by_la=held_by_la, police=police,
         acknowledgement=acknowledgement, due=due_count or 0, met=int(met_count or 0), overdue_now=overdue_now,
-        repeat_children=repeat_children, repeat_window_start=months_before(period.end, 3),
+        repeat_children=repeat_children, repeat_window_start=repeat_window_start(period),
+        other_settings=at_settings - sum(count for _, _, count in by_setting), not_routed=not_routed, hand_overs=hand_overs,
     )
+
+
+def _overdue(live, now: datetime):
+    """Open, unacknowledged and past the deadline: the "overdue now" count and the list behind it."""
+    return live.where(Notification.closed_at.is_(None), Notification.acknowledged_at.is_(None), Notification.acknowledge_by < now)
+
+
+def _repeated_children(live, period: Period):
+    """The child keys with three or more notifications in the three months to the period's end."""
+    window_start = Period(repeat_window_start(period), period.end).utc_bounds()[0]
+    end = period.utc_bounds()[1]
+    return (
+        live.where(Notification.child_key.is_not(None), Notification.received_at >= window_start, Notification.received_at < end)
+        .with_only_columns(Notification.child_key).select_from(Notification)
+        .group_by(Notification.child_key).having(sa.func.count() >= 3)
+    )
+
+
+@dataclass(frozen=True)
+class CountedNotification:
+    """One notification behind a dashboard figure, as the list page shows it."""
+
+    id: str
+    child_name: str
+    received_at: datetime
+    acknowledge_by: datetime | None
+    held_by: str
+
+
+@dataclass(frozen=True)
+class RepeatChild:
+    child_name: str
+    notifications: list[CountedNotification]
+
+
+LIST_LIMIT = 500  # far more than an LA has overdue at once; the page says when there are more
+
+
+def overdue_notifications(session: Session, officer: Officer, *, now: datetime | None = None) -> tuple[list[CountedNotification], int]:
+    """The notifications counted as "overdue now", most overdue first, and how many there are. Audited."""
+    now = now or utcnow()
+    live = scoped_notifications(officer.scope).where(Notification.superseded_by_id.is_(None))
+    query = _overdue(live, now)
+    total = session.exec(query.with_only_columns(sa.func.count()).select_from(Notification)).one()
+    rows = list(session.exec(query.order_by(Notification.acknowledge_by, Notification.id).limit(LIST_LIMIT)))
+    counted = _counted(session, rows)
+    audit_service.record(session, officer.actor, "oversight.overdue_listed", "local_authority", ",".join(sorted(officer.la_codes)),
+                         notification_ids=[n.id for n in counted])
+    return counted, total
+
+
+def repeat_children_notifications(session: Session, officer: Officer, period: Period) -> list[RepeatChild]:
+    """The children counted as having three or more notifications in the three months to the period's end, each with
+    those notifications, newest first. Audited."""
+    live = scoped_notifications(officer.scope).where(Notification.superseded_by_id.is_(None))
+    keys = [row for row in session.exec(_repeated_children(live, period).limit(LIST_LIMIT))]
+    if not keys:
+        rows = []
+    else:
+        window_start = Period(repeat_window_start(period), period.end).utc_bounds()[0]
+        rows = list(session.exec(
+            live.where(Notification.child_key.in_(keys), Notification.received_at >= window_start,
+                       Notification.received_at < period.utc_bounds()[1])
+            .order_by(Notification.received_at.desc(), Notification.id)
+        ))
+    counted = dict(zip((n.id for n in rows), _counted(session, rows), strict=True))
+    children: dict[str, list[CountedNotification]] = {}
+    for n in rows:
+        children.setdefault(n.child_key, []).append(counted[n.id])
+    result = [RepeatChild(child_name=items[0].child_name, notifications=items) for items in children.values()]
+    result.sort(key=lambda child: (-len(child.notifications), child.child_name))
+    audit_service.record(session, officer.actor, "oversight.repeat_children_listed", "local_authority",
+                         ",".join(sorted(officer.la_codes)), notification_ids=[n.id for n in rows],
+                         last_day=period.end.isoformat())
+    return result
+
+
+def _counted(session: Session, rows: list[Notification]) -> list[CountedNotification]:
+    urns = sorted({n.recipient_urn for n in rows if n.recipient_urn})
+    names = {s.urn: s.name for s in session.exec(select(Setting).where(Setting.urn.in_(urns)))} if urns else {}
+    return [
+        CountedNotification(
+            id=n.id, child_name=child_name(n), received_at=n.received_at, acknowledge_by=n.acknowledge_by,
+            held_by=(f"{names.get(n.recipient_urn, 'Setting')} (URN {n.recipient_urn})" if n.recipient_urn
+                     else f"Local authority {n.recipient_la_code}"),
+        )
+        for n in rows
+    ]
 
 
 def record_dashboard_view(session: Session, officer: Officer, period: Period, *, export: bool) -> None:

@@ -14,6 +14,7 @@ from service.accounts.models import User
 from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import LA_HOLIDAY_COVER
+from service.laworkspace.handovers import LatestHandOver, latest_hand_overs
 from service.laworkspace.officer import Officer
 from service.notifications.models import (
     LA_QUEUES,
@@ -157,6 +158,7 @@ class QueueItem:
     intended_urn: str | None
     recipient_urn: str | None
     assigned_to: str | None
+    hand_over: LatestHandOver | None = None  # why it is here when it came by a send-back or re-route, not by routing
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def queue_page(session: Session, officer: Officer, queue: str, filters: QueueFil
         query.order_by(Notification.received_at, Notification.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ))
     names = _officer_names(session, {n.assigned_officer_id for n in rows if n.assigned_officer_id})
+    hand_overs = latest_hand_overs(session, officer.scope, [n.id for n in rows])
     items = [
         QueueItem(
             id=n.id, child_name=child_name(n), age=n.age_at_incident, education_status=n.education_status,
@@ -200,7 +203,7 @@ def queue_page(session: Session, officer: Officer, queue: str, filters: QueueFil
             overdue=bool(n.acknowledge_by and n.acknowledged_at is None and n.acknowledge_by < now),
             routing_method=n.routing_method, routing_reason=n.routing_reason, routing_score=n.routing_score,
             candidates=tuple(n.routing_candidates or ()), intended_urn=n.intended_urn, recipient_urn=n.recipient_urn,
-            assigned_to=names.get(n.assigned_officer_id),
+            assigned_to=names.get(n.assigned_officer_id), hand_over=hand_overs.get(n.id),
         )
         for n in rows
     ]

@@ -68,7 +68,7 @@ def _item_page(request: Request, session, user: PortalUser, notification_id: str
     choices = la_reroute.setting_choices(session, search) if search else []
     return render(request, "la/item.html", _common(
         user, item=item, n=item.notification, setting_search=search, setting_choices=choices,
-        outcomes=la_item.OUTCOMES, errors=errors or {}, form=form or {},
+        errors=errors or {}, form=form or {},
     ), status_code=status_code)
 
 
@@ -135,22 +135,21 @@ def record_outcome(request: Request, session: SessionDep, user: LaOfficer, notif
 def _figures(request: Request, session, user: PortalUser):
     officer = _officer(user)
     today = london_date(utcnow())
-    period, errors = dashboard.parse_period(request.query_params.get("from"), request.query_params.get("to"), today)
+    period, period_form = dashboard.parse_period(request.query_params, today)
     rows = la_oversight.oversight_rows(session, officer, period, top_settings=dashboard.TOP_SETTINGS)
     figures = dashboard.oversight_figures(rows, period, outcome_label=la_item.action_label)
-    return officer, period, errors, figures
+    return officer, period, period_form, figures
 
 
 @router.get("/dashboard")
 def oversight(request: Request, session: SessionDep, user: LaOfficer) -> Response:
-    officer, period, errors, figures = _figures(request, session, user)
+    officer, period, period_form, figures = _figures(request, session, user)
     la_oversight.record_dashboard_view(session, officer, period, export=False)
-    form = {"from": request.query_params.get("from") or period.start.isoformat(),
-            "to": request.query_params.get("to") or period.end.isoformat()}
     charts = {
         "outcome": dashboard.bar_chart_svg("chart-outcome", "Notifications by latest recorded outcome", figures.by_outcome),
-        "setting": dashboard.bar_chart_svg("chart-setting", f"Top {dashboard.TOP_SETTINGS} settings by notifications",
-                                           figures.by_setting),
+        "setting": dashboard.bar_chart_svg("chart-setting", "Who holds the notifications", figures.by_holder),
+        "hand_overs": dashboard.bar_chart_svg("chart-hand-overs", "Hand-overs of notifications received in the period",
+                                              figures.hand_overs, empty="No hand-overs in this period"),
         "police": dashboard.proportion_chart_svg(
             "chart-police", "Notifications police sent within 24 hours of the incident",
             dashboard.Bar("Within 24 hours", figures.police_within_24h),
@@ -159,17 +158,17 @@ def oversight(request: Request, session: SessionDep, user: LaOfficer) -> Respons
             "chart-deadline", "Notifications acknowledged by the deadline",
             dashboard.Bar("By the deadline", figures.met), dashboard.Bar("Late or not yet", figures.due - figures.met)),
     }
-    csv_query = f"from={period.start.isoformat()}&to={period.end.isoformat()}"
     return render(request, "la/dashboard.html", _common(
-        user, figures=figures, charts=charts, errors=errors, form=form, csv_query=csv_query,
+        user, figures=figures, charts=charts, errors=period_form.errors, period_form=period_form,
+        period_query=dashboard.period_query(period), top_settings=dashboard.TOP_SETTINGS,
         duration_text=dashboard.duration_text, percent_text=dashboard.percent_text,
-    ), status_code=400 if errors else 200)
+    ), status_code=400 if period_form.errors else 200)
 
 
 @router.get("/dashboard.csv")
 def oversight_csv(request: Request, session: SessionDep, user: LaOfficer) -> Response:
-    officer, period, errors, figures = _figures(request, session, user)
-    if errors:
+    officer, period, period_form, figures = _figures(request, session, user)
+    if period_form.errors:
         return RedirectResponse("/la/dashboard?" + str(request.query_params), status_code=303)
     la_oversight.record_dashboard_view(session, officer, period, export=True)
     filename = f"oversight-{'-'.join(sorted(user.la_codes))}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
@@ -269,3 +268,21 @@ def save_local_guidance(request: Request, session: SessionDep, user: LaOfficer, 
     flash(request, "Local guidance saved. Key Adults see it beside every notification." if changed
           else "Nothing was changed.")
     return RedirectResponse(f"/la/authorities/{la_code}/local-guidance", status_code=303)
+
+
+# ---------------------------------------------------------------- the children behind the dashboard's counts
+
+
+@router.get("/dashboard/overdue")
+def overdue_now(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    counted, total = la_oversight.overdue_notifications(session, _officer(user))
+    return render(request, "la/counted.html", _common(user, kind="overdue", counted=counted, total=total))
+
+
+@router.get("/dashboard/repeat-children")
+def repeat_children(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    period, period_form = dashboard.parse_period(request.query_params, london_date(utcnow()))
+    children = la_oversight.repeat_children_notifications(session, _officer(user), period)
+    return render(request, "la/counted.html", _common(
+        user, kind="repeat", children=children, period=period, period_query=dashboard.period_query(period),
+        window_start=dashboard.repeat_window_start(period)))

@@ -114,12 +114,16 @@ MAX_GRACE_MINUTES = 240
 MAX_HOLIDAY_DAYS = 70  # longer than any school holiday: a longer period is almost certainly a typing mistake
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,40}$")
-_HOLIDAY_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:to|-|–)\s*(\d{4}-\d{2}-\d{2})\s*[,:]?\s*(.*)$", re.IGNORECASE)
+# A day, or a first and last day ("to", a hyphen or a dash between), then an optional name after a comma or colon.
+_HOLIDAY_LINE = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2})(?:\s*(?:to|-|–)\s*(\d{4}-\d{1,2}-\d{1,2}))?(?:\s*[,:]\s*|\s+|$)(.*)$", re.IGNORECASE)
 
 
 def holidays_text(holidays: list[dict]) -> str:
-    """Holidays as the lines an officer edits: '2026-12-21 to 2027-01-01, Christmas holiday'."""
-    return "\n".join(f"{h['first_day']} to {h['last_day']}" + (f", {h['name']}" if h.get("name") else "") for h in holidays)
+    """Holidays as the lines an officer edits: '2026-12-21 to 2027-01-01, Christmas holiday', '2026-11-27, INSET day'."""
+    return "\n".join(
+        (h["first_day"] if h["first_day"] == h["last_day"] else f"{h['first_day']} to {h['last_day']}")
+        + (f", {h['name']}" if h.get("name") else "") for h in holidays)
 
 
 def config_form_values(authority: LocalAuthority) -> dict[str, str]:
@@ -192,24 +196,51 @@ def parse_config_form(form) -> tuple[dict, dict[str, str]]:
 
 
 def parse_holidays_text(text: str) -> tuple[list[dict], str | None]:
-    """One holiday a line: first day, last day, then an optional name. Returns (holidays, the first problem)."""
+    """One holiday a line: a day, or a first and last day, then an optional name ('2026-11-27, INSET day',
+    '2026-12-21 to 2027-01-01, Christmas holiday'). Returns (holidays, None), or ([], every bad line's problem, one
+    a line of the message)."""
     holidays = []
+    problems = []
     for number, line in enumerate((line.strip() for line in text.splitlines()), start=1):
         if not line:
             continue
-        match = _HOLIDAY_LINE.match(line)
-        try:
-            first, last = (date.fromisoformat(match[1]), date.fromisoformat(match[2])) if match else (None, None)
-        except ValueError:
-            first = last = None
-        if first is None:
-            return [], f"Line {number} of the holidays must start with two dates, like 2026-12-21 to 2027-01-01"
-        if last < first:
-            return [], f"On line {number} of the holidays the last day must be the same as or after the first day"
-        if (last - first).days >= MAX_HOLIDAY_DAYS:
-            return [], f"Line {number} of the holidays is longer than {MAX_HOLIDAY_DAYS} days: check the dates"
-        holidays.append({"first_day": first.isoformat(), "last_day": last.isoformat(), "name": match[3].strip()[:100]})
+        holiday, problem = _holiday_line(line)
+        if problem:
+            problems.append(f"Line {number}: {problem}")
+        else:
+            holidays.append(holiday)
+    if problems:
+        return [], "\n".join(problems)
     return sorted(holidays, key=lambda h: h["first_day"]), None
+
+
+def _holiday_day(text: str) -> tuple[date | None, str | None]:
+    year, month, day = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        return None, f"{month:02d} is not a month. Write the month as a number from 01 to 12, like {year}-11-27"
+    try:
+        return date(year, month, day), None
+    except ValueError:
+        return None, f"{text} is not a real date: that month has no day {day}"
+
+
+def _holiday_line(line: str) -> tuple[dict | None, str | None]:
+    """One holiday line checked: (the holiday, None) or (None, what is wrong with it). Pure."""
+    match = _HOLIDAY_LINE.match(line)
+    if not match:
+        return None, ("start with the date, like 2026-11-27, INSET day, or with the first and last days, "
+                      "like 2026-12-21 to 2027-01-01, Christmas holiday")
+    first, problem = _holiday_day(match[1])
+    if problem:
+        return None, problem
+    last, problem = _holiday_day(match[2]) if match[2] else (first, None)
+    if problem:
+        return None, problem
+    if last < first:
+        return None, "the last day must be the same as or after the first day"
+    if (last - first).days >= MAX_HOLIDAY_DAYS:
+        return None, f"the holiday is longer than {MAX_HOLIDAY_DAYS} days: check the dates"
+    return {"first_day": first.isoformat(), "last_day": last.isoformat(), "name": match[3].strip()[:100]}, None
 
 
 def apply_configuration(session: Session, authority: LocalAuthority, values: dict) -> list[str]:

@@ -134,7 +134,7 @@ def test_acknowledging_and_closing_an_la_item(db, post_incident, as_officer):
         la_item.record_outcome(db, officer, sent["id"], la_item.OutcomeForm("other", "", close=True))
     assert "outcome-note" in refused.value.errors
     closed = la_item.record_outcome(db, officer, sent["id"], la_item.OutcomeForm(
-        "contacted_home_education_officer", "Spoke to the EHE adviser.", close=True))
+        "missing_education_enquiries_started", "Checked the CME register.", close=True))
     db.commit()
     assert closed
     n = db.get(Notification, sent["id"])

@@ -116,6 +116,8 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/la/notifications/{notification_id}/outcome"): only({"officer_la_a"}),
     ("GET", "/la/dashboard"): only({"officer_la_a", "officer_la_b"}),
     ("GET", "/la/dashboard.csv"): only({"officer_la_a", "officer_la_b"}),
+    ("GET", "/la/dashboard/overdue"): only({"officer_la_a", "officer_la_b"}),
+    ("GET", "/la/dashboard/repeat-children"): only({"officer_la_a", "officer_la_b"}),
     ("GET", "/la/authorities/{la_code}/configuration"): only({"officer_la_a"}),
     ("POST", "/la/authorities/{la_code}/configuration"): only({"officer_la_a"}),
     ("GET", "/la/key-adults"): only({"officer_la_a", "officer_la_b"}),

@@ -1,0 +1,148 @@
+"""The case page and queues as an officer reads them: the child's name first, one primary action a section, the
+incident's other children, why an item is here after a hand-over, and outcomes that fit the child."""
+
+from datetime import UTC, datetime
+
+import pytest
+from bs4 import BeautifulSoup
+
+from service.keyadult.service import SEND_BACK, StaffMember, record_action
+from service.laworkspace import item as la_item
+from tests.laworkspace.conftest import AMBIGUOUS_NAME, BRIMINGTON_JUNIOR, child_entry
+
+
+def _primary_buttons(section) -> list[str]:
+    return [b.get_text(strip=True) for b in section.select(".govuk-button")
+            if not {"govuk-button--secondary", "govuk-button--warning"} & set(b.get("class", []))]
+
+
+def _sections(soup) -> dict[str, list]:
+    """The main column cut at each h2: {heading: the tags up to the next h2}."""
+    column = soup.select_one("main .govuk-grid-column-two-thirds")
+    sections: dict[str, list] = {}
+    current = None
+    for tag in column.children:
+        if getattr(tag, "name", None) == "h2":
+            current = tag.get_text(strip=True)
+            sections[current] = []
+        elif current is not None and getattr(tag, "name", None):
+            sections[current].append(tag)
+    return sections
+
+
+def test_the_case_page_is_headed_with_the_child_and_each_section_has_one_primary_action(
+        officer_client, post_incident, check_page):
+    [sent] = post_incident(child_entry("C1", given_name="Rowan", family_name="Ashby", education_status="attends_setting",
+                                       setting_name=AMBIGUOUS_NAME))
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{sent['id']}", params={"setting_search": "Ashover"}))
+    assert soup.h1.get_text(strip=True) == "Rowan Ashby"
+    sections = _sections(soup)
+    assert {"Acknowledge", "Record an outcome", "Assign"} <= set(sections)
+    for heading, tags in sections.items():
+        primaries = [text for tag in tags for text in _primary_buttons(BeautifulSoup(str(tag), "html.parser"))]
+        # The re-route section holds two sub-sections (a setting, another LA), each with its own one primary.
+        assert len(primaries) <= (2 if heading == "Send it somewhere else" else 1), (heading, primaries)
+    assert _primary_buttons(soup.find("form", id="assign-form")) == []
+
+
+def test_the_other_children_of_the_incident_are_listed_with_their_owners_and_linked_only_where_the_officer_may_see_them(
+        officer_client, post_incident, onboard, check_page):
+    onboard(BRIMINGTON_JUNIOR)
+    sent = post_incident(
+        child_entry("C1", given_name="Ellie", education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR),
+        child_entry("C2", given_name="Noah"),
+        child_entry("C3", given_name="Otto", home_la_code="891"),
+    )
+    ellie, noah, otto = (n["id"] for n in sent)
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{noah}"))
+    rows = soup.select("#other-children-table tr.other-child")
+    assert len(rows) == 2
+    by_owner = {row.select("td")[1].get_text(strip=True): row.select("td")[0] for row in rows}
+    ellie_cell = by_owner["Brimington Junior School (URN 112517)"]
+    assert ellie_cell.find("a")["href"] == f"/la/notifications/{ellie}" and "Ellie" in ellie_cell.get_text()
+    [otto_owner] = [owner for owner in by_owner if owner.startswith("Nottinghamshire")]
+    otto_cell = by_owner[otto_owner]
+    assert otto_cell.find("a") is None and "Otto" not in soup.get_text() and otto not in soup.decode()
+    assert "age 9" in otto_cell.get_text()
+
+
+def _sent_back(db, onboard, post_incident, note: str) -> dict:
+    key_adult = onboard(BRIMINGTON_JUNIOR)
+    [sent] = post_incident(child_entry("C1", given_name="Ivy", education_status="attends_setting", setting_urn=BRIMINGTON_JUNIOR))
+    record_action(db, staff=StaffMember(user_id=key_adult.id, urns=frozenset({BRIMINGTON_JUNIOR})), notification_id=sent["id"],
+                  action=SEND_BACK, note=note, now=datetime.now(UTC))
+    db.commit()
+    return sent
+
+
+def test_the_sent_back_queue_says_who_sent_it_back_when_and_why(officer_client, post_incident, onboard, check_page, db):
+    sent = _sent_back(db, onboard, post_incident, "Left us in July for a school in Derby.")
+    client, _ = officer_client("830")
+    [row] = check_page(client.get("/la/queues/sent_back")).select("tr.queue-item")
+    why = row.select_one(".routing-reason")
+    assert why.select_one(".hand-over-who").get_text(strip=True) == "Sent back by Brimington Junior School"
+    assert why.select_one(".hand-over-when").get_text(strip=True)
+    assert "Left us in July for a school in Derby." in why.select_one(".hand-over-why").get_text()
+    # The original routing reason (the URN police gave) is not what explains it now.
+    assert "URN" not in why.get_text()
+
+    page = check_page(client.get(f"/la/notifications/{sent['id']}"))
+    latest = page.find(id="latest-hand-over")
+    assert "Sent back by Brimington Junior School" in latest.get_text(" ", strip=True)
+    assert "Left us in July" in latest.get_text()
+
+
+def test_a_re_routed_item_says_where_it_came_from_and_the_officers_reason(
+        db, officer_client, as_officer, post_incident, check_page):
+    from service.laworkspace import reroute
+
+    [sent] = post_incident(child_entry("C1", given_name="Kit", home_la_code="831"))
+    derby_officer, _ = as_officer("831", name="Derby officer")
+    reroute.reroute(db, derby_officer, sent["id"], target="la", urn=None, la_code="830",
+                    reason="The family moved to Chesterfield last month.")
+    db.commit()
+    client, _ = officer_client("830")
+    [row] = check_page(client.get("/la/queues/not_in_school")).select("tr.queue-item")
+    why = row.select_one(".routing-reason").get_text(" ", strip=True)
+    assert "Re-routed from Derby" in why and "The family moved to Chesterfield last month." in why
+
+
+@pytest.mark.parametrize("education_status, offered, not_offered", [
+    ("not_in_education_employment_training", "post16_participation_team_contacted", "contacted_home_education_officer"),
+    ("missing_education", "missing_education_enquiries_started", "post16_participation_team_contacted"),
+    ("no_school_place", "in_year_admission_under_way", "contacted_home_education_officer"),
+    ("elective_home_education", "contacted_home_education_officer", "in_year_admission_under_way"),
+])
+def test_outcome_choices_fit_the_kind_of_child(officer_client, post_incident, form_token, check_page,
+                                               education_status, offered, not_offered):
+    [sent] = post_incident(child_entry("C1", age=16, education_status=education_status))
+    client, _ = officer_client("830")
+    page = client.get(f"/la/notifications/{sent['id']}")
+    choices = [i["value"] for i in check_page(page).select("#outcome-form input[name=outcome]")]
+    assert offered in choices and not_offered not in choices
+    assert {"no_further_action", "other"} <= set(choices)
+
+    refused = client.post(f"/la/notifications/{sent['id']}/outcome", data={
+        "csrf_token": form_token(page, "outcome-form"), "outcome": not_offered, "outcome-note": ""})
+    assert refused.status_code == 400
+    assert check_page(refused).select_one(".govuk-error-summary a[href='#outcome']")
+    recorded = client.post(f"/la/notifications/{sent['id']}/outcome", data={
+        "csrf_token": form_token(page, "outcome-form"), "outcome": offered, "outcome-note": ""})
+    assert recorded.status_code == 200
+    assert la_item.OUTCOME_LABELS[offered] in check_page(recorded).find(id="outcome-list").get_text()
+
+
+def test_an_outcome_stored_under_an_older_list_still_reads_in_words(db, officer_client, post_incident, check_page):
+    from service.notifications import lifecycle
+    from service.notifications.models import Notification
+
+    [sent] = post_incident(child_entry("C1", age=16, education_status="not_in_education_employment_training"))
+    client, user = officer_client("830")
+    notification = db.get(Notification, sent["id"])
+    lifecycle.record_action(db, notification, action="contacted_home_education_officer", note="Recorded last year.",
+                            recorded_by=user.id, now=datetime.now(UTC), by_setting=False)
+    db.commit()
+    outcomes = check_page(client.get(f"/la/notifications/{sent['id']}")).find(id="outcome-list").get_text(" ", strip=True)
+    assert "Contacted the family's home education officer" in outcomes and "contacted_home" not in outcomes
