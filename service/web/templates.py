@@ -68,11 +68,11 @@ def _signed_in_as(request: Request) -> SignedInAs | None:
         return known
     try:
         session = getattr(request.state, "db_session", None)
-        if session is None:
-            with Session(get_engine()) as session:
-                known = identity_of(session, user)
-        else:
+        if session is not None and session.in_transaction():
             known = identity_of(session, user)
+        else:  # an error page after the request's transaction ended: reusing its session would leak a connection
+            with Session(get_engine()) as own_session:
+                known = identity_of(own_session, user)
     except Exception:  # an error page while the database is failing still shows the person's own name
         log.warning("Could not look up the names of the signed-in user's settings or LAs", exc_info=True)
         known = SignedInAs(name=user.display_name, acting_for="")
