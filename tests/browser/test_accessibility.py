@@ -1,4 +1,5 @@
-"""axe-core finds no WCAG 2.2 A or AA failure on any portal page, for anyone signed out, Key Adults, LA officers and admins."""
+"""axe-core finds no WCAG 2.2 A or AA failure on any portal page, for anyone signed out, Key Adults, LA officers and admins,
+on a desktop screen (1280 px) and on a phone 320 px wide, where no page may scroll sideways either."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,6 +94,9 @@ PAGES = [
     PortalPage("invitation-link-not-valid", None, go("/invitation/not-a-real-token"), "This link does not work"),
     PortalPage("session-ended", None, go("/session-ended"), "You have been signed out"),
     PortalPage("page-not-found", None, go("/no-such-page"), "Page not found"),
+    PortalPage("accessibility-statement", None, go("/accessibility"), "Accessibility statement"),
+    PortalPage("privacy-notice", None, go("/privacy"), "Privacy notice"),
+    PortalPage("cookies", None, go("/cookies"), "Cookies"),
     # Key Adult
     PortalPage("inbox", "key_adult", go("/notifications"), "Notifications"),
     PortalPage("inbox-filtered", "key_adult", go("/notifications?status=overdue"), "Notifications"),
@@ -107,6 +111,7 @@ PAGES = [
     PortalPage("change-password-with-errors", "key_adult", submitted_wrongly("/account/password", "Change password"),
                "Change your password"),
     PortalPage("signed-in-sessions", "key_adult", go("/account/sessions"), "Where you are signed in"),
+    PortalPage("privacy-notice-signed-in", "key_adult", go("/privacy"), "Privacy notice"),
     # LA officer
     PortalPage("la-home", "officer", go("/la"), "Local authority workspace"),
     PortalPage("la-queue-not-in-school", "officer", go("/la/queues/not_in_school"), "Children not in school"),
@@ -136,10 +141,36 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("portal_page", PAGES, ids=[p.name for p in PAGES])
-def test_page_has_no_wcag_violations(portal_page, signed_in, signed_out, portal_world):
+WIDTHS = {"desktop": 1280, "phone": 320}
+# Key Adult and LA pages still too wide at 320 px on this branch; their templates are fixed on other branches.
+NARROW_ELSEWHERE: dict[str, str] = {}
+
+
+def _cases():
+    for portal_page in PAGES:
+        for width_name, width in WIDTHS.items():
+            marks = ()
+            if width_name == "phone" and portal_page.name in NARROW_ELSEWHERE:
+                marks = (pytest.mark.xfail(strict=False, reason=f"fixed on {NARROW_ELSEWHERE[portal_page.name]}"),)
+            yield pytest.param(portal_page, width, id=f"{portal_page.name}-{width_name}", marks=marks)
+
+
+def assert_no_sideways_scrolling(page) -> None:
+    """The page fits the window: nothing makes the whole page scroll left and right."""
+    widths = page.evaluate("() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})")
+    if widths["page"] > widths["window"]:
+        culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined
+              ? '.' + String(e.className).trim().split(/\\s+/).join('.') : ''))""")
+        pytest.fail(f"{page.url} is {widths['page']} px wide in a {widths['window']} px window; too wide: {culprits}")
+
+
+@pytest.mark.parametrize(("portal_page", "width"), list(_cases()))
+def test_page_has_no_wcag_violations(portal_page, width, signed_in, signed_out, portal_world):
     context = signed_in(portal_page.role) if portal_page.role else signed_out
     page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
     try:
         problems = watch(page)
         portal_page.open(page, portal_world)
@@ -148,6 +179,7 @@ def test_page_has_no_wcag_violations(portal_page, signed_in, signed_out, portal_
         # GOV.UK Frontend marks the body once its scripts ran: proof the CSP nonce lets the page's own scripts through.
         assert "govuk-frontend-supported" in page.get_attribute("body", "class")
         assert_no_axe_violations(page)
+        assert_no_sideways_scrolling(page)
         # A page whose scripts the CSP refused, or which failed to load a file, is broken for its users too.
         problems.assert_none()
     finally:
