@@ -142,8 +142,14 @@ PAGES = [
 
 
 WIDTHS = {"desktop": 1280, "phone": 320}
-# Key Adult and LA pages still too wide at 320 px on this branch; their templates are fixed on other branches.
-NARROW_ELSEWHERE: dict[str, str] = {}
+# Key Adult and LA pages whose tables are still too wide at 320 px on this branch (their axe scans pass); their
+# templates are made narrow on other branches. Remove an entry once its page fits.
+NARROW_ELSEWHERE: dict[str, str] = {
+    "inbox": "wt-ka", "inbox-filtered": "wt-ka",
+    **dict.fromkeys(("la-queue-not-in-school", "la-queue-to-resolve", "la-queue-not-onboarded", "la-queue-sent-back",
+                     "la-queue-escalated", "la-key-adults-and-invite", "la-key-adults-setting-search",
+                     "la-key-adults-invite-with-errors"), "wt-la"),
+}
 
 
 def _cases():
@@ -197,3 +203,35 @@ def test_the_scan_reports_what_it_finds(signed_out):
     violations = {v["id"]: v for v in axe_violations(page)}
     assert {"label", "image-alt"} <= set(violations)
     assert "#unlabelled" in describe_violations([violations["label"]])
+
+
+@pytest.mark.parametrize("width", list(WIDTHS.values()), ids=list(WIDTHS))
+def test_every_page_shows_the_beta_banner_the_footer_links_and_who_is_signed_in(width, signed_in, signed_out):
+    """What a Key Adult sees on a phone and a desktop: the banner, the footer's pages, and their own name and setting."""
+    for context, path, identity in ((signed_in("key_adult"), "/notifications", "Brimington Junior School"),
+                                    (signed_out, "/sign-in", None)):
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        try:
+            page.goto(path)
+            banner = page.locator("#phase-banner")
+            assert banner.is_visible() and banner.get_by_text("Beta").is_visible()
+            assert banner.get_by_role("link", name="Tell us what you think").is_visible()
+            footer = page.locator("footer")
+            for name in ("Accessibility statement", "Privacy notice", "Cookies"):
+                link = footer.get_by_role("link", name=name)
+                box = link.bounding_box()
+                assert link.is_visible() and box["x"] + box["width"] <= width, f"{name} is off the screen at {width} px"
+            assert page.locator("header").get_by_text("Operation Encompass").first.is_visible()
+            assert page.locator("header svg").count() == 0, "no crown or logotype for a service not on GOV.UK"
+            if identity:
+                line = page.locator("#signed-in-as")
+                assert line.is_visible() and identity in line.inner_text() and "112517" not in line.inner_text()
+            else:
+                assert page.locator("#signed-in-as").count() == 0
+            with page.expect_navigation():
+                footer.get_by_role("link", name="Privacy notice").click()
+            assert page.inner_text("h1") == "Privacy notice"
+            assert_no_sideways_scrolling(page)
+        finally:
+            page.close()
