@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -138,6 +139,20 @@ def base_url_for_serving(settings: Settings, environ: Mapping[str, str], *, host
     if settings.environment != "development" or environ.get("BASE_URL"):
         return None
     return listening_address(host, port)
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def link_as_served(link: str, settings: Settings) -> str:
+    """The link to send: in development, a link built for another port on this machine (by `encompass demo load`, say,
+    before `serve --port 8183` started) points where the service is served now. Elsewhere links go as they were built."""
+    if settings.environment != "development" or not link:
+        return link
+    built, served = urlsplit(link), urlsplit(settings.base_url)
+    if built.scheme != "http" or built.hostname not in LOOPBACK_HOSTS or served.hostname not in LOOPBACK_HOSTS:
+        return link
+    return urlunsplit(built._replace(scheme=served.scheme, netloc=served.netloc))
 
 
 @lru_cache

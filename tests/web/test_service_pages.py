@@ -285,3 +285,36 @@ def test_outside_development_base_url_is_never_guessed():
     development = Settings.model_construct(environment="development")
     assert base_url_for_serving(development, {}, host="0.0.0.0", port=9000) == "http://127.0.0.1:9000"
     assert base_url_for_serving(development, {}, host="::1", port=9000) == "http://[::1]:9000"
+
+
+def test_in_development_a_link_built_for_another_local_port_is_sent_for_the_port_served():
+    from service.config import Settings, link_as_served
+
+    demo_loaded = "http://127.0.0.1:8000/notifications/abc?from=email"  # built by `demo load` before serve started
+    served = Settings.model_construct(environment="development", base_url="http://127.0.0.1:8183")
+    assert link_as_served(demo_loaded, served) == "http://127.0.0.1:8183/notifications/abc?from=email"
+    assert link_as_served("http://localhost:8000/sign-in", served) == "http://127.0.0.1:8183/sign-in"
+    assert link_as_served("https://encompass.example.gov.uk/sign-in", served) == "https://encompass.example.gov.uk/sign-in"
+    for environment in ("test", "production"):
+        elsewhere = Settings.model_construct(environment=environment, base_url="http://127.0.0.1:8183")
+        assert link_as_served(demo_loaded, elsewhere) == demo_loaded
+    behind_a_name = Settings.model_construct(environment="development", base_url="https://encompass.dev.example.gov.uk")
+    assert link_as_served(demo_loaded, behind_a_name) == demo_loaded, "only ever one local address for another"
+
+
+def test_the_worker_sends_a_demo_loaded_link_for_the_port_served(db, configure, make_user):
+    """`demo load` queues its alerts with links for port 8000; `serve --port 8183` then sends them for 8183."""
+    from service.alerts import service as alerts_service
+    from service.alerts.models import OutboxMessage
+    from service.alerts.outbox import enqueue_alert
+
+    key_adult = make_user("setting_staff", urns=(BRIMINGTON_JUNIOR,))
+    configure(ENVIRONMENT="development", BASE_URL="http://127.0.0.1:8000")
+    enqueue_alert(db, template="notification_waiting", audience="user", audience_ref=str(key_adult.id),
+                  link="http://127.0.0.1:8000/notifications/abc")
+    db.commit()
+    configure(BASE_URL="http://127.0.0.1:8183")
+    alert = alerts_service.ClaimedAlert.of(db.exec(select(OutboxMessage)).one())
+    delivery = alerts_service.plan_delivery(db, alert, worker_id="test", now=datetime.now(UTC))
+    assert (delivery.email_address, delivery.link) == (key_adult.email, "http://127.0.0.1:8183/notifications/abc")
+    assert alerts_service.webhook_payload(alert)["link"] == "http://127.0.0.1:8183/notifications/abc"
