@@ -82,4 +82,6 @@ def signed_in_as(*, display_name: str, kind: str, setting_names: Mapping[str, st
         acting_for = ADMIN_DESCRIPTION
     else:
         acting_for = ""
+    if acting_for.casefold() == display_name.casefold():  # "Service administrator, service administrator"
+        acting_for = ""
     return SignedInAs(name=display_name, acting_for=acting_for)

@@ -318,3 +318,15 @@ def test_the_worker_sends_a_demo_loaded_link_for_the_port_served(db, configure, 
     delivery = alerts_service.plan_delivery(db, alert, worker_id="test", now=datetime.now(UTC))
     assert (delivery.email_address, delivery.link) == (key_adult.email, "http://127.0.0.1:8183/notifications/abc")
     assert alerts_service.webhook_payload(alert)["link"] == "http://127.0.0.1:8183/notifications/abc"
+
+
+def test_the_admin_accounts_table_names_settings_and_local_authorities(client, forces, make_user, sign_in):
+    make_user("setting_staff", urns=(BRIMINGTON_JUNIOR,), role="deputy", email="deputy.names@example.sch.uk")
+    make_user("la_officer", la_codes=("830",), email="officer.names@example.gov.uk")
+    sign_in(client, make_user("admin"))
+    rows = {text_of(row.find("td")): row for row in soup_of(client.get("/admin")).find(id="accounts").tbody.find_all("tr")}
+    places = {email: text_of(row.find("td", attrs={"data-label": "Settings or local authorities"}))
+              for email in ("deputy.names@example.sch.uk", "officer.names@example.gov.uk")
+              for name, row in rows.items() if email in name}
+    assert places == {"deputy.names@example.sch.uk": "Brimington Junior School (deputy)",
+                      "officer.names@example.gov.uk": "Derbyshire"}
