@@ -330,3 +330,15 @@ def test_the_admin_accounts_table_names_settings_and_local_authorities(client, f
               for name, row in rows.items() if email in name}
     assert places == {"deputy.names@example.sch.uk": "Brimington Junior School (deputy)",
                       "officer.names@example.gov.uk": "Derbyshire"}
+
+
+def test_the_header_keeps_a_long_list_of_places_short_and_periods_read_as_people_say_them():
+    from service.servicepages.content import signed_in_as
+    from service.wording import days_in_words
+
+    many = {str(urn): f"School {letter}" for urn, letter in zip(range(5), "EDCBA")}
+    assert signed_in_as(display_name="Sam", kind="setting_staff", setting_names=many, la_names={}).acting_for == (
+        "School A, School B and 3 other settings")
+    assert signed_in_as(display_name="Sam", kind="la_officer", setting_names={},
+                        la_names={"830": "Derbyshire", "831": "Derby"}).acting_for == "Derby and Derbyshire"
+    assert [days_in_words(days) for days in (1, 30, 365, 730, 400)] == ["1 day", "30 days", "1 year", "2 years", "400 days"]
