@@ -25,10 +25,17 @@ def cmd_migrate(_args) -> int:
 
 def cmd_serve(args) -> int:
     """The web app, and (unless --no-worker) the alert worker in the same process: the embedded default."""
+    import os
     import threading
 
     import uvicorn
 
+    from service.config import base_url_for_serving
+
+    base_url = base_url_for_serving(get_settings(), os.environ, host=args.host, port=args.port)
+    if base_url:  # the worker below and the web processes (which inherit the environment) build links from it
+        os.environ["BASE_URL"] = base_url
+        get_settings.cache_clear()
     if not args.no_migrate:
         upgrade_to_head(get_engine())
     stop = threading.Event()

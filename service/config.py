@@ -1,8 +1,10 @@
 """Service settings, read from the environment, with refusal of unsafe production values."""
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +54,14 @@ class Settings(BaseSettings):
     # How long a police Idempotency-Key replays its first answer. Police clients retry within minutes or hours; a month
     # covers an outage on their side too. After it, the same body still gets the stored incident's answer.
     idempotency_replay_days: int = Field(default=30, ge=1)
+
+    # Service pages (header, footer, phase banner, accessibility, privacy and cookies pages). GOV.UK's crown, logotype
+    # and crown copyright belong only to services on GOV.UK: leave this false unless the service is on GOV.UK.
+    service_on_govuk: bool = False
+    feedback_url: str = "mailto:feedback@encompass.example.gov.uk?subject=Operation%20Encompass%20portal%20feedback"
+    service_operator: str = "the Operation Encompass notification service team"  # who runs it: the data controller
+    contact_email: str = "help@encompass.example.gov.uk"  # help with the portal, and accessibility problems
+    data_protection_email: str = "dpo@encompass.example.gov.uk"  # questions about personal data
 
     # Logs: JSON lines on stdout at this level (DEBUG, INFO, WARNING, ERROR)
     log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(lambda level: str(level).upper())] = "INFO"
@@ -112,6 +122,37 @@ def settings_problem(error: ValidationError) -> str:
         where = ".".join(str(part) for part in problem["loc"]).upper()
         reasons.append(f"{where}: {message}" if where else message)
     return "; ".join(reasons)
+
+
+def listening_address(host: str, port: int) -> str:
+    """The http:// address a browser on this machine reaches `serve --host H --port P` at."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+
+
+def base_url_for_serving(settings: Settings, environ: Mapping[str, str], *, host: str, port: int) -> str | None:
+    """The BASE_URL `serve` runs with, or None to keep the configured one.
+
+    Links in emails are built from BASE_URL. In development, with BASE_URL not set, they follow the address actually
+    served, so `serve --port 8183` does not email links to port 8000. Anywhere else BASE_URL is the operator's to set.
+    """
+    if settings.environment != "development" or environ.get("BASE_URL"):
+        return None
+    return listening_address(host, port)
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def link_as_served(link: str, settings: Settings) -> str:
+    """The link to send: in development, a link built for another port on this machine (by `encompass demo load`, say,
+    before `serve --port 8183` started) points where the service is served now. Elsewhere links go as they were built."""
+    if settings.environment != "development" or not link:
+        return link
+    built, served = urlsplit(link), urlsplit(settings.base_url)
+    if built.scheme != "http" or built.hostname not in LOOPBACK_HOSTS or served.hostname not in LOOPBACK_HOSTS:
+        return link
+    return urlunsplit(built._replace(scheme=served.scheme, netloc=served.netloc))
 
 
 @lru_cache

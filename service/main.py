@@ -12,11 +12,12 @@ from service.admin.routes_portal import router as admin_router
 from service.config import get_settings
 from service.keyadult.routes_portal import router as keyadult_router
 from service.laworkspace.routes_portal import router as la_workspace_router
-from service.middleware import BodySizeLimit
+from service.middleware import BodySizeLimit, HeadAsGet
 from service.notifications.routes_api import router as police_api_router
 from service.ops.health import router as health_router
 from service.ops.logging import RequestLogging, configure_logging
 from service.problems import Problem, install_problem_handlers
+from service.servicepages.routes_portal import router as service_pages_router
 from service.web.assets import mount_assets
 from service.web.errors import install_html_errors
 from service.web.security import SecurityHeaders
@@ -68,6 +69,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
     )
+    app.add_middleware(HeadAsGet)  # innermost: the access log and security headers see the HEAD as it came
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # added last, so it wraps the rest and every answer gets the headers
     app.add_middleware(RequestLogging)  # outermost: the request id and access line cover every answer, 413s too
@@ -80,6 +82,7 @@ def create_app() -> FastAPI:
     app.include_router(admin_router)
     app.include_router(keyadult_router)
     app.include_router(la_workspace_router)
+    app.include_router(service_pages_router)
     mount_assets(app)
     _declare_problem_schema(app)
     return app

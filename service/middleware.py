@@ -1,4 +1,4 @@
-"""ASGI middleware that must see raw requests: the API body-size limit."""
+"""ASGI middleware that must see raw requests: the API body-size limit, and HEAD answered as GET."""
 
 import json
 
@@ -59,3 +59,26 @@ class BodySizeLimit:
         except _TooLarge:
             if not started:
                 await _send_problem(send, 413, "Request body too large", detail)
+
+
+class HeadAsGet:
+    """Answers HEAD exactly as GET (status and headers, Content-Length included) but without the body.
+
+    FastAPI routes declared with GET refuse HEAD with 405; monitors, link checkers and mail scanners use HEAD. The
+    request reaches the app as a GET on a copy of the scope, so the server still knows it was HEAD.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

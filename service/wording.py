@@ -1,4 +1,4 @@
-"""How every page says the things they share: London dates and times in GOV.UK style, and what the purge removed.
+"""How every page says the things they share: one London date and time format, periods of time, and what the purge removed.
 
 Registered once as Jinja filters (service.web.templates), so a template writes `{{ n.received_at | time_on_day }}`.
 """
@@ -18,29 +18,29 @@ def clock_time(moment: datetime) -> str:
     return f"{hour}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
 
 
-def long_date(day: date) -> str:
-    """'Tuesday 24 November 2026'."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def short_date(day: date) -> str:
+# The one way every page writes a day and a moment, whatever it is about (a deadline, a date of birth, a table cell):
+# '24 November 2026' and '24 November 2026 at 10:00am', London time. Every date filter below is one of these two.
+def date_shown(day: date) -> str:
     """'24 November 2026'."""
     return f"{day.day} {day:%B %Y}"
 
 
-def time_on_day(moment: datetime) -> str:
-    """'10:00am on Tuesday 24 November 2026', the form the acknowledge-by deadline is given in."""
-    return f"{clock_time(moment)} on {long_date(in_london(moment).date())}"
+def date_and_time(moment: datetime) -> str:
+    """'24 November 2026 at 10:00am', in London time."""
+    return f"{date_shown(in_london(moment).date())} at {clock_time(moment)}"
 
 
-def day_at_time(moment: datetime) -> str:
-    """'Tuesday 24 November 2026 at 10:00am', for when something happened."""
-    return f"{long_date(in_london(moment).date())} at {clock_time(moment)}"
+# The names templates already use; each gives the one format above.
+long_date = short_date = date_shown
+time_on_day = day_at_time = short_day_at_time = date_and_time
 
 
-def short_day_at_time(moment: datetime) -> str:
-    """'24 November 2026 at 10:00am', for tables."""
-    return f"{short_date(in_london(moment).date())} at {clock_time(moment)}"
+def days_in_words(days: int) -> str:
+    """How long a retention period is: '2 years', '1 year', '30 days'."""
+    if days % 365 == 0:
+        years = days // 365
+        return f"{years} year{'s' if years != 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
 
 
 def yes_no_unknown(value: bool | None) -> str:
@@ -54,8 +54,9 @@ def child_name(given_name: str | None, family_name: str | None) -> str:
 
 
 FILTERS = {
-    "clock_time": clock_time, "long_date": long_date, "short_date": short_date, "time_on_day": time_on_day,
-    "day_at_time": day_at_time, "short_day_at_time": short_day_at_time, "london_date": london_date,
-    "yes_no_unknown": yes_no_unknown, "age_on": age_on,
+    "date_shown": date_shown, "date_and_time": date_and_time, "clock_time": clock_time,
+    "long_date": long_date, "short_date": short_date, "time_on_day": time_on_day, "day_at_time": day_at_time,
+    "short_day_at_time": short_day_at_time, "london_date": london_date, "yes_no_unknown": yes_no_unknown, "age_on": age_on,
+    "days_in_words": days_in_words,
 }
 GLOBALS = {"child_name": child_name, "DETAILS_REMOVED": DETAILS_REMOVED}

@@ -29,6 +29,8 @@ from service.alerts.outbox import enqueue_alert
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
+from service.localauthorities.models import LocalAuthority
+from service.register.models import Setting
 
 # --- Administration ----------------------------------------------------------------------------------------------
 
@@ -187,16 +189,20 @@ class UserSummary:
     is_active: bool
     has_password: bool
     has_two_factor: bool
-    places: tuple[str, ...]  # "112517 (key_adult)" or "LA 830"
+    places: tuple[str, ...]  # "Brimington Junior School (key adult)" or "Derbyshire", by name (the code if unknown)
     last_sign_in_at: datetime | None
 
 
 def list_users(session: Session) -> list[UserSummary]:
     places: dict[int, list[str]] = {}
-    for m in session.exec(select(SettingMembership).order_by(SettingMembership.urn)):
-        places.setdefault(m.user_id, []).append(f"{m.urn} ({m.role.replace('_', ' ')})")
-    for m in session.exec(select(LaMembership).order_by(LaMembership.la_code)):
-        places.setdefault(m.user_id, []).append(f"LA {m.la_code}")
+    for m, setting_name in session.exec(select(SettingMembership, Setting.name)
+                                        .join(Setting, Setting.urn == SettingMembership.urn, isouter=True)
+                                        .order_by(SettingMembership.urn)):
+        places.setdefault(m.user_id, []).append(f"{setting_name or 'URN ' + m.urn} ({m.role.replace('_', ' ')})")
+    for m, la_name in session.exec(select(LaMembership, LocalAuthority.name)
+                                   .join(LocalAuthority, LocalAuthority.code == LaMembership.la_code, isouter=True)
+                                   .order_by(LaMembership.la_code)):
+        places.setdefault(m.user_id, []).append(la_name or f"LA {m.la_code}")
     return [
         UserSummary(u.id, u.email, u.display_name, u.kind, u.is_active, u.password_hash is not None, u.totp_secret is not None,
                     tuple(places.get(u.id, ())), u.last_sign_in_at)

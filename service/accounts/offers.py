@@ -57,6 +57,7 @@ class OpenOffer:
     link: AccountToken
     setting_name: str
     setting_la_code: str
+    setting_la_name: str  # what the page says: people know their LA by name, not by code
 
 
 def open_offer(session: Session, *, token: str, user_id: int, now: datetime) -> OpenOffer | None:
@@ -72,7 +73,8 @@ def open_offer(session: Session, *, token: str, user_id: int, now: datetime) -> 
     setting = session.get(Setting, offer.urn) if offer else None
     if offer is None or setting is None:
         return None
-    return OpenOffer(offer=offer, link=link, setting_name=setting.name, setting_la_code=setting.la_code)
+    return OpenOffer(offer=offer, link=link, setting_name=setting.name, setting_la_code=setting.la_code,
+                     setting_la_name=setting.la_name)
 
 
 def accept_offer(session: Session, found: OpenOffer, *, now: datetime) -> None:

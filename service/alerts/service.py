@@ -18,6 +18,7 @@ from service.alerts.notify import DeliveryError, PermanentDeliveryError, Tempora
 from service.alerts.outbox import CREDENTIAL_TEMPLATES, RESET_REQUEST, SEALED_PREFIX, open_link, seal_link
 from service.audit import service as audit_service
 from service.audit.service import Actor
+from service.config import get_settings, link_as_served
 from service.crypto import (
     OUTBOX_LINKS_LABEL,
     WEBHOOK_SECRETS_LABEL,
@@ -211,7 +212,8 @@ def signing_secrets(secrets: Sequence[dict], now: datetime, *, keys: MultiFernet
 
 def webhook_payload(alert: ClaimedAlert) -> dict:
     """What a setting's system is told: that a notification waits, and where. Never anything about the child."""
-    return {"type": "notification.waiting", "notification_id": alert.notification_id, "link": alert.link}
+    return {"type": "notification.waiting", "notification_id": alert.notification_id,
+            "link": link_as_served(alert.link, get_settings())}
 
 
 def plan_delivery(session: Session, alert: ClaimedAlert, *, worker_id: str, now: datetime) -> Delivery | None:
@@ -253,7 +255,7 @@ def plan_delivery(session: Session, alert: ClaimedAlert, *, worker_id: str, now:
 def _email(session: Session, alert: ClaimedAlert, email_address: str, *, worker_id: str) -> EmailDelivery | None:
     """The email with its link opened; a link the keys cannot open is a dead letter that keeps its sealed link."""
     try:
-        return EmailDelivery(email_address, open_link(alert.link))
+        return EmailDelivery(email_address, link_as_served(open_link(alert.link), get_settings()))
     except SecretUnreadable as error:
         # Kept sealed, not blanked: once the operator puts the key back, retrying the dead letter sends it.
         _settle(session, alert, worker_id, state="dead", last_error=str(error)[:300], link=alert.link)

@@ -1,4 +1,5 @@
-"""axe-core finds no WCAG 2.2 A or AA failure on any portal page, for anyone signed out, Key Adults, LA officers and admins."""
+"""axe-core finds no WCAG 2.2 A or AA failure on any portal page, for anyone signed out, Key Adults, LA officers and admins,
+on a desktop screen (1280 px) and on a phone 320 px wide, where no page may scroll sideways either."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,6 +94,9 @@ PAGES = [
     PortalPage("invitation-link-not-valid", None, go("/invitation/not-a-real-token"), "This link does not work"),
     PortalPage("session-ended", None, go("/session-ended"), "You have been signed out"),
     PortalPage("page-not-found", None, go("/no-such-page"), "Page not found"),
+    PortalPage("accessibility-statement", None, go("/accessibility"), "Accessibility statement"),
+    PortalPage("privacy-notice", None, go("/privacy"), "Privacy notice"),
+    PortalPage("cookies", None, go("/cookies"), "Cookies"),
     # Key Adult
     PortalPage("inbox", "key_adult", go("/notifications"), "Notifications"),
     PortalPage("inbox-filtered", "key_adult", go("/notifications?status=overdue"), "Notifications"),
@@ -107,6 +111,7 @@ PAGES = [
     PortalPage("change-password-with-errors", "key_adult", submitted_wrongly("/account/password", "Change password"),
                "Change your password"),
     PortalPage("signed-in-sessions", "key_adult", go("/account/sessions"), "Where you are signed in"),
+    PortalPage("privacy-notice-signed-in", "key_adult", go("/privacy"), "Privacy notice"),
     # LA officer
     PortalPage("la-home", "officer", go("/la"), "Local authority workspace"),
     PortalPage("la-queue-not-in-school", "officer", go("/la/queues/not_in_school"), "Children not in school"),
@@ -136,10 +141,42 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("portal_page", PAGES, ids=[p.name for p in PAGES])
-def test_page_has_no_wcag_violations(portal_page, signed_in, signed_out, portal_world):
+WIDTHS = {"desktop": 1280, "phone": 320}
+# Key Adult and LA pages whose tables are still too wide at 320 px on this branch (their axe scans pass); their
+# templates are made narrow on other branches. Remove an entry once its page fits.
+NARROW_ELSEWHERE: dict[str, str] = {
+    "inbox": "wt-ka", "inbox-filtered": "wt-ka",
+    **dict.fromkeys(("la-queue-not-in-school", "la-queue-to-resolve", "la-queue-not-onboarded", "la-queue-sent-back",
+                     "la-queue-escalated", "la-key-adults-and-invite", "la-key-adults-setting-search",
+                     "la-key-adults-invite-with-errors"), "wt-la"),
+}
+
+
+def _cases():
+    for portal_page in PAGES:
+        for width_name, width in WIDTHS.items():
+            marks = ()
+            if width_name == "phone" and portal_page.name in NARROW_ELSEWHERE:
+                marks = (pytest.mark.xfail(strict=False, reason=f"fixed on {NARROW_ELSEWHERE[portal_page.name]}"),)
+            yield pytest.param(portal_page, width, id=f"{portal_page.name}-{width_name}", marks=marks)
+
+
+def assert_no_sideways_scrolling(page) -> None:
+    """The page fits the window: nothing makes the whole page scroll left and right."""
+    widths = page.evaluate("() => ({page: document.documentElement.scrollWidth, window: window.innerWidth})")
+    if widths["page"] > widths["window"]:
+        culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined
+              ? '.' + String(e.className).trim().split(/\\s+/).join('.') : ''))""")
+        pytest.fail(f"{page.url} is {widths['page']} px wide in a {widths['window']} px window; too wide: {culprits}")
+
+
+@pytest.mark.parametrize(("portal_page", "width"), list(_cases()))
+def test_page_has_no_wcag_violations(portal_page, width, signed_in, signed_out, portal_world):
     context = signed_in(portal_page.role) if portal_page.role else signed_out
     page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
     try:
         problems = watch(page)
         portal_page.open(page, portal_world)
@@ -148,6 +185,7 @@ def test_page_has_no_wcag_violations(portal_page, signed_in, signed_out, portal_
         # GOV.UK Frontend marks the body once its scripts ran: proof the CSP nonce lets the page's own scripts through.
         assert "govuk-frontend-supported" in page.get_attribute("body", "class")
         assert_no_axe_violations(page)
+        assert_no_sideways_scrolling(page)
         # A page whose scripts the CSP refused, or which failed to load a file, is broken for its users too.
         problems.assert_none()
     finally:
@@ -165,3 +203,35 @@ def test_the_scan_reports_what_it_finds(signed_out):
     violations = {v["id"]: v for v in axe_violations(page)}
     assert {"label", "image-alt"} <= set(violations)
     assert "#unlabelled" in describe_violations([violations["label"]])
+
+
+@pytest.mark.parametrize("width", list(WIDTHS.values()), ids=list(WIDTHS))
+def test_every_page_shows_the_beta_banner_the_footer_links_and_who_is_signed_in(width, signed_in, signed_out):
+    """What a Key Adult sees on a phone and a desktop: the banner, the footer's pages, and their own name and setting."""
+    for context, path, identity in ((signed_in("key_adult"), "/notifications", "Brimington Junior School"),
+                                    (signed_out, "/sign-in", None)):
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        try:
+            page.goto(path)
+            banner = page.locator("#phase-banner")
+            assert banner.is_visible() and banner.get_by_text("Beta").is_visible()
+            assert banner.get_by_role("link", name="Tell us what you think").is_visible()
+            footer = page.locator("footer")
+            for name in ("Accessibility statement", "Privacy notice", "Cookies"):
+                link = footer.get_by_role("link", name=name)
+                box = link.bounding_box()
+                assert link.is_visible() and box["x"] + box["width"] <= width, f"{name} is off the screen at {width} px"
+            assert page.locator("header").get_by_text("Operation Encompass").first.is_visible()
+            assert page.locator("header svg").count() == 0, "no crown or logotype for a service not on GOV.UK"
+            if identity:
+                line = page.locator("#signed-in-as")
+                assert line.is_visible() and identity in line.inner_text() and "112517" not in line.inner_text()
+            else:
+                assert page.locator("#signed-in-as").count() == 0
+            with page.expect_navigation():
+                footer.get_by_role("link", name="Privacy notice").click()
+            assert page.inner_text("h1") == "Privacy notice"
+            assert_no_sideways_scrolling(page)
+        finally:
+            page.close()

@@ -15,10 +15,10 @@ from service.localauthorities.models import LocalAuthority
 
 
 def test_deadline_is_said_in_london_time_in_winter_and_summer():
-    assert wording.time_on_day(datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) == "10:00am on Tuesday 24 November 2026"
+    assert wording.time_on_day(datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) == "24 November 2026 at 10:00am"
     # British Summer Time: 09:00 UTC is 10:00 in London.
-    assert wording.time_on_day(datetime(2026, 6, 16, 9, 0, tzinfo=UTC)) == "10:00am on Tuesday 16 June 2026"
-    assert wording.day_at_time(datetime(2026, 11, 23, 21, 5, tzinfo=UTC)) == "Monday 23 November 2026 at 9:05pm"
+    assert wording.time_on_day(datetime(2026, 6, 16, 9, 0, tzinfo=UTC)) == "16 June 2026 at 10:00am"
+    assert wording.day_at_time(datetime(2026, 11, 23, 21, 5, tzinfo=UTC)) == "23 November 2026 at 9:05pm"
     assert wording.clock_time(datetime(2026, 11, 23, 12, 0, tzinfo=UTC)) == "12:00pm"
     assert wording.clock_time(datetime(2026, 11, 23, 0, 30, tzinfo=UTC)) == "12:30am"
 

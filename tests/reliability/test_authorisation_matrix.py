@@ -75,6 +75,10 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/sign-out"): everyone(SIGN_IN),
     ("GET", "/sign-out"): everyone(SIGN_IN),
     ("GET", "/session-ended"): signed_out_pages(),
+    # The footer's service pages: open to everyone, signed in or not.
+    ("GET", "/accessibility"): everyone(),
+    ("GET", "/privacy"): everyone(),
+    ("GET", "/cookies"): everyone(),
     # Links with a made-up token: the same 404 for everyone, signed in or not.
     ("GET", "/invitation/{token}"): everyone(HIDDEN),
     ("POST", "/invitation/{token}"): everyone(HIDDEN),
@@ -124,6 +128,7 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/la/key-adults/invite"): only({"officer_la_a", "officer_la_b"}),
     ("POST", "/la/key-adults/{user_id}/deactivate"): only({"officer_la_a"}),
     ("GET", "/assets"): everyone(),  # static files for every page, signed in or not
+    ("GET", "/static"): everyone(),  # the service's own stylesheet and icon
 }
 # Run last for each role: they end the role's session.
 SIGN_OUTS = [("POST", "/sign-out"), ("GET", "/sign-out")]
