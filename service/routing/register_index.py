@@ -1,12 +1,13 @@
 """An in-memory index of the register for routing: settings by URN, successor chains, and names by word and LA."""
 
 from collections import defaultdict
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from service.register.records import SettingLink, SettingRecord
 from service.routing.candidate import Candidate
-from service.routing.names import CoverTest, NameForm, compare, given_name_form, name_form, score_ceilings, word_stem
+from service.routing.names import CoverTest, NameForm, compare, mend_given_name, name_form, score_ceilings, word_stem
 
 # Successor chains longer than this are data loops or history too old to trust.
 MAX_SUCCESSOR_HOPS = 4
@@ -60,6 +61,12 @@ class RegisterIndex:
         self._typo_keys: dict[str, set[str]] = defaultdict(set)
         self.known_words: set[str] = set()
         self._build_names()
+        # Police send the same few names for every child of a family; reading a name costs more than scoring it.
+        self.given_form = lru_cache(maxsize=4096)(self._read_given_name)
+
+    def _read_given_name(self, name: str) -> NameForm:
+        """A name given at the scene, read as the register's names are, with slips in its type words mended."""
+        return name_form(mend_given_name(name, self.known_words))
 
     @classmethod
     def build(cls, settings: Iterable[SettingRecord], links: Iterable[SettingLink]) -> "RegisterIndex":
@@ -115,6 +122,7 @@ class RegisterIndex:
                     self._add_name(_NameEntry(setting.urn, setting.name, setting.la_code, form, successor))
         self._postings = {word: dict(by_la) for word, by_la in self._postings.items()}
         self._typo_keys = dict(self._typo_keys)
+        self.known_words = frozenset(self.known_words)
 
     def _add_name(self, entry: _NameEntry) -> None:
         position = len(self._entries)
@@ -131,6 +139,9 @@ class RegisterIndex:
 
     def _register_words_like(self, word: str) -> set[str]:
         keys = {word} | (_deletions(word) if len(word) >= _FUZZY_LOOKUP_FROM else set())
+        if len(word) >= _TWO_SLIPS_FROM:
+            # Long words may be two slips from a register word (names.words_alike): deletions of deletions find them.
+            keys |= {key for once in list(keys) for key in _deletions(once)}
         found: set[str] = set()
         for key in keys:
             found |= self._typo_keys.get(key, set())
@@ -153,7 +164,7 @@ class RegisterIndex:
 
     def name_hits(self, name: str, la_codes: Sequence[str]) -> "NameHits":
         """The name entries in the given LAs sharing enough words (or near misses of them) with the name, unscored."""
-        form = given_name_form(name)
+        form = self.given_form(name)
         if not form.core:
             return NameHits(form, [], self.known_words, [], [])
         lookups = self._lookup_words(form)

@@ -8,7 +8,7 @@ from service.register.records import SettingRecord
 from service.dates import age_on, london_date
 from service.routing.candidate import Candidate
 from service.routing.decisions import ChildFacts, RoutingContext, RoutingDecision
-from service.routing.names import CEILING_ROUNDING, given_name_form
+from service.routing.names import CEILING_ROUNDING
 from service.routing.register_index import NameHits, NameMatch, sort_matches
 
 ADULT_AGE = 18
@@ -295,7 +295,7 @@ def _weigh_found_names(found: NameHits, age: int, home: str) -> _NameWeighing:
 
 
 def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> RoutingDecision:
-    if not given_name_form(name).core:
+    if not context.index.given_form(name).core:
         return _to_la(home, "name_no_match",
                       "The setting name given has no distinctive words to match, so the home local authority must "
                       "find where the child is educated.", needs_resolution=True)
