@@ -123,6 +123,8 @@ class RegisterIndex:
         self._postings = {word: dict(by_la) for word, by_la in self._postings.items()}
         self._typo_keys = dict(self._typo_keys)
         self.known_words = frozenset(self.known_words)
+        self.la_codes = tuple(sorted({s.la_code for s in self._settings.values()}))
+        self.towns = frozenset(s.town.casefold() for s in self._settings.values() if s.town)
 
     def _add_name(self, entry: _NameEntry) -> None:
         position = len(self._entries)
