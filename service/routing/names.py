@@ -1,6 +1,7 @@
 """How a setting name is reduced to its distinctive words and its type words, and how two names are compared."""
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -236,7 +237,21 @@ def _name_form(name: str) -> NameForm:
             core.append(word)
     if {"infant", "junior"} <= phases:
         phases.add("primary")
-    return NameForm(tuple(core), frozenset(phases), frozenset(faiths), frozenset(sexes))
+    return NameForm(tuple(_interned_word(word) for word in core), _interned_markers(phases),
+                    _interned_markers(faiths), _interned_markers(sexes))
+
+
+# 30,000 register names share a few thousand words and a few dozen sets of type words: one copy of each (issue 17).
+_MARKER_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _interned_markers(words: set[str]) -> frozenset[str]:
+    key = frozenset(words)
+    return _MARKER_SETS.setdefault(key, key)
+
+
+def _interned_word(word: str) -> str:
+    return sys.intern(word)
 
 
 def word_stem(word: str) -> str:

@@ -58,7 +58,7 @@ class RegisterIndex:
         self._entries: list[_NameEntry] = []
         # word -> LA code -> entry positions; restricting by LA first keeps each lookup to a few dozen names.
         self._postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        self._typo_keys: dict[str, set[str]] = defaultdict(set)
+        self._typo_keys: dict[str, tuple[str, ...]] = {}  # a word or one of its one-letter deletions -> register words
         self.known_words: set[str] = set()
         self._build_names()
         # Police send the same few names for every child of a family; reading a name costs more than scoring it.
@@ -120,8 +120,9 @@ class RegisterIndex:
                 successor = self.open_successor(setting.urn)
                 if successor is not None:
                     self._add_name(_NameEntry(setting.urn, setting.name, setting.la_code, form, successor))
-        self._postings = {word: dict(by_la) for word, by_la in self._postings.items()}
-        self._typo_keys = dict(self._typo_keys)
+        # Built as growable lists, kept as tuples: less memory for the same lookups (issue 17).
+        self._postings = {word: {la_code: tuple(found) for la_code, found in by_la.items()}
+                          for word, by_la in self._postings.items()}
         self.known_words = frozenset(self.known_words)
         self.la_codes = tuple(sorted({s.la_code for s in self._settings.values()}))
         self.towns = frozenset(s.town.casefold() for s in self._settings.values() if s.town)
@@ -132,12 +133,14 @@ class RegisterIndex:
         words = set(entry.form.core)
         # "Oak Field" and "Oakfield" are one name: index the joined pairs too.
         words.update(a + b for a, b in zip(entry.form.core, entry.form.core[1:]))
+        typo_keys = self._typo_keys
         for word in words:
             self._postings[word][entry.la_code].append(position)
-            self._typo_keys[word].add(word)
-            if len(word) >= _FUZZY_LOOKUP_FROM:
-                for key in _deletions(word):
-                    self._typo_keys[key].add(word)
+            for key in (word, *(_deletions(word) if len(word) >= _FUZZY_LOOKUP_FROM else ())):
+                # Tuples from the start (most keys lead to one word): sets would double the build's peak memory.
+                known = typo_keys.get(key, ())
+                if word not in known:
+                    typo_keys[key] = (*known, word)
 
     def _register_words_like(self, word: str) -> set[str]:
         keys = {word} | (_deletions(word) if len(word) >= _FUZZY_LOOKUP_FROM else set())
@@ -145,11 +148,12 @@ class RegisterIndex:
             # Long words may be two slips from a register word (names.words_alike): deletions of deletions find them.
             keys |= {key for once in list(keys) for key in _deletions(once)}
         found: set[str] = set()
+        typo_keys = self._typo_keys
         for key in keys:
-            found |= self._typo_keys.get(key, set())
+            found.update(typo_keys.get(key, ()))
         stem = word_stem(word)
-        if stem != word:
-            found |= self._typo_keys.get(stem, set()) & {stem}
+        if stem != word and stem in typo_keys.get(stem, ()):
+            found.add(stem)
         return found
 
     def _lookup_words(self, form: NameForm) -> dict[str, int]:
