@@ -143,14 +143,14 @@ def reroute(
             errors["reroute-setting-urn"] = "Choose an open setting: this one is closed"
         elif setting.urn == notification.recipient_urn:
             errors["reroute-setting-urn"] = "Choose a different setting: this notification is already with this one"
-        elif setting.urn not in active_key_adult_urns(session, [setting.urn]):
-            errors["reroute-setting-urn"] = ("This setting has no active Key Adult, so nobody there could read it. "
-                                             "Invite a Key Adult first, or keep the notification with the local authority")
         elif not _takes_age(setting, notification.age_at_incident) and not age_override:
             errors[AGE_OVERRIDE_FIELD] = (
                 f"This setting takes children aged {setting.low_age} to {setting.high_age}, and the child was "
                 f"{notification.age_at_incident}. Choose another setting, or tick the box to send it anyway and say "
                 "why in the reason")
+        elif setting.urn not in active_key_adult_urns(session, [setting.urn]):
+            errors["reroute-setting-urn"] = ("This setting has no active Key Adult, so nobody there could read it. "
+                                             "Invite a Key Adult first, or keep the notification with the local authority")
     elif target == "la":
         authority = la_service.get_local_authority(session, la_code)
         if authority is None:

@@ -26,7 +26,8 @@ def test_each_routing_candidate_has_a_send_button_leading_to_its_confirmation(of
     rows = soup.select("#original-candidates tbody tr")
     assert len(rows) == 3
     for row in rows:
-        button = row.find("a", string=lambda text: text and "Send to this setting" in text)
+        button = row.select_one("a[data-urn]")
+        assert button.get_text(" ", strip=True).startswith("Send to this setting")
         urn = button["data-urn"]
         assert f"URN {urn}" in row.get_text()
         assert button["href"] == f"/la/notifications/{sent['id']}/reroute/{urn}"
