@@ -5,8 +5,10 @@
 """
 
 import argparse
+import gc
 import sys
 import time
+import tracemalloc
 from contextlib import ExitStack
 
 from deployment import deploy
@@ -15,11 +17,46 @@ from incidents import SchoolPool
 from intake import overnight_batch
 
 
+# Issue 17: one web process with the register loaded peaks at 250 MiB or less.
+PEAK_RSS_TARGET_MIB = 250
+TOP_LINES = 8
+
+
+def index_allocations() -> dict:
+    """Where the register index's memory goes, by source line (tracemalloc), building it in this process."""
+    from harness import REGISTER_DIR
+
+    from service.register.gias import read_establishments, read_links
+    from service.register.records import SettingLink, SettingRecord
+    from service.routing import RegisterIndex
+
+    settings = [s for s in read_establishments(REGISTER_DIR / "establishments.csv") if isinstance(s, SettingRecord)]
+    links = [link for link in read_links(REGISTER_DIR / "links.csv") if isinstance(link, SettingLink)]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    index = RegisterIndex.build(settings, links)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    top = [{"where": f"{stat.traceback[0].filename.rsplit('/service/', 1)[-1]}:{stat.traceback[0].lineno}",
+            "mib": stat.size_diff / 2**20, "blocks": stat.count_diff}
+           for stat in after.compare_to(before, "lineno")[:TOP_LINES]]
+    del index
+    return {"index_retained_mib": retained / 2**20, "index_build_peak_mib": peak / 2**20, "top": top}
+
+
+def this_checkout(command: list[str]) -> list[str]:
+    """The same `serve` command run from this checkout's code (python -m), not the installed console script's."""
+    return [sys.executable, "-m", "service.cli", *command[1:]]
+
+
 def measure(database_url: str, pool: SchoolPool, options) -> dict:
     deployment = deploy(database_url, pool)
     batch = overnight_batch(pool, deployment.api_keys, (options.incidents + 1) * 4, seed=options.seed, prefix="MEM")
     first, rest = batch[0], batch[1: options.incidents + 1]
-    with serve(service_command(), database_url) as server:
+    with serve(this_checkout(service_command()), database_url) as server:
         time.sleep(0.5)
         idle_rss = server.rss_mib()
         started = time.perf_counter()
@@ -44,6 +81,8 @@ def run(options) -> dict:
             url = stack.enter_context(postgres(options.postgres_url)).create_database("memory")
         print(f"memory: one web process on {options.database} ...", file=sys.stderr, flush=True)
         results = {"database": options.database, **measure(url, pool, options)}
+    print("memory: where the register index's memory goes (tracemalloc) ...", file=sys.stderr, flush=True)
+    results["allocations"] = index_allocations()
     report(results)
     return results
 
@@ -57,6 +96,16 @@ def report(results: dict) -> None:
           results["after_index_rss_mib"], results["after_index_peak_mib"]],
          [f"after {results['incidents']:,} more incidents", results["after_load_rss_mib"], results["peak_rss_mib"]]],
     )
+    met = results["peak_rss_mib"] <= PEAK_RSS_TARGET_MIB
+    print_table("Peak memory against its target", ["measure", "measured MiB", "target"],
+                [["peak RSS of one web process, register loaded", results["peak_rss_mib"],
+                  f"at most {PEAK_RSS_TARGET_MIB} MiB: {'met' if met else 'MISSED'}"]])
+    allocations = results.get("allocations")
+    if allocations:
+        print_table(
+            f"Register index by source line (tracemalloc): {allocations['index_retained_mib']:.1f} MiB kept, "
+            f"{allocations['index_build_peak_mib']:.1f} MiB at the build's peak",
+            ["where", "MiB", "blocks"], [[t["where"], round(t["mib"], 1), t["blocks"]] for t in allocations["top"]])
 
 
 def parser() -> argparse.ArgumentParser:

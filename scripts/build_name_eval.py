@@ -37,19 +37,22 @@ _TYPE_WORDS = {
     "nursery": "nursery", "infant": "infant", "infants": "infant", "first": "first", "junior": "junior",
     "juniors": "junior", "primary": "primary", "middle": "middle", "secondary": "secondary", "high": "secondary",
     "comprehensive": "secondary", "upper": "secondary", "lower": "first",
-    "college": "college", "special": "special",
+    "college": "college", "special": "special", "sixthform": "sixthform",
 }
 _KIN_TYPES = {("primary", "infant"), ("primary", "junior"), ("primary", "first"), ("infant", "first"),
-              ("secondary", "college")}
+              ("secondary", "college"), ("secondary", "sixthform"), ("college", "sixthform")}
 _FAITH_WORDS = {"ce": "ce", "cofe": "ce", "catholic": "rc", "rc": "rc", "methodist": "methodist"}
 _IGNORED = {"the", "school", "academy", "and", "of", "for", "community", "county", "cp", "voluntary", "controlled",
             "aided", "va", "vc", "endowed", "foundation", "mixed", "technology", "sports", "arts", "science",
             "specialist", "business", "enterprise", "language", "languages", "mathematics", "computing",
             "humanities", "performing", "preparatory", "free", "federation", "federated", "sixth", "form",
             "learning", "education", "trust", "studio", "media", "visual", "engineering"}
+_PLACE_OR_TYPE = {"high", "upper", "lower", "middle", "first"}
+_SCHOOL_KIND_WORDS = {"school", "sch", "academy", "college", "and", "church", "ce", "cofe", "c", "catholic", "rc",
+                      "community", "voluntary", "county"} | set(_TYPE_WORDS)
 _SEX_WORDS = {"boys": "boys", "boy": "boys", "girls": "girls", "girl": "girls"}
 _SHORT_FORMS = {"saint": "st", "jnr": "junior", "inf": "infant", "prim": "primary", "sch": "school",
-                "acad": "academy", "roman": ""}
+                "acad": "academy", "roman": "", "comm": "community", "infs": "infant", "jnrs": "junior"}
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,20 @@ def read_name(name: str) -> Reading:
     text = re.sub(r"['`]s\b", "", text).replace("'", "").replace("&", " and ")
     text = re.sub(r"\bchurch of england\b|\bc\.? ?of ?e\.?\b|\bc\.e\.", " ce ", text)
     text = re.sub(r"\br\.c\.", " rc ", text)
+    text = re.sub(r"\bsixth form\b", " sixthform ", text)
     words, types, faiths, sexes = set(), set(), set(), set()
-    for word in re.findall(r"[a-z0-9]+", text):
+    raw = re.findall(r"[a-z0-9]+", text)
+    for at, word in enumerate(raw):
+        following = raw[at + 1] if at + 1 < len(raw) else ""
+        if word == "roman" and following != "catholic":
+            words.add(word)  # Roman Road, not Roman Catholic
+            continue
         word = _SHORT_FORMS.get(word, word)
         if not word or word in _IGNORED:
+            continue
+        # "High Down", "Upper Wortley": place words, unless they end the name or come before the kind of school.
+        if word in _PLACE_OR_TYPE and following and following not in _SCHOOL_KIND_WORDS:
+            words.add(_stem(word))
             continue
         if word in _TYPE_WORDS:
             types.add(_TYPE_WORDS[word])
@@ -310,7 +323,90 @@ def build_cases(register: Register, rng: random.Random) -> list[Case]:
 
     for setting in rng.sample([s for s in schools if s.high_age == 11 and s.phase == "Primary"], 12):
         add("wrong_age", casual(setting.name), setting.la_code, rng.randint(13, 16))
+
+    add_exact_full_names(register, rng, add)
+    add_long_typos(register, rng, cases)
+    add_short_forms(register, rng, add)
     return cases
+
+
+def add_exact_full_names(register: Register, rng: random.Random, add) -> None:
+    """The official name exactly as the register spells it, the way a school's own letter heading gives it."""
+    schools = [s for s in open_schools(register) if len(s.name.split()) >= 3]
+    for setting in rng.sample(schools, 40):
+        add("exact_full_name", setting.name, setting.la_code, age_for(setting, rng))
+
+
+def slips(name: str, rng: random.Random, count: int) -> str | None:
+    """One to three keyboard slips in the longer words of a name: swaps, doubled or missing letters, a lost space.
+
+    Each slip lands in a different word (a word of nine letters or more may take two), as a hurried typist makes them.
+    """
+    words = name.split(" ")
+    room = {i: (2 if len(w) >= 9 else 1) for i, w in enumerate(words) if len(w) >= 6 and w.isalpha()}
+    for _ in range(count):
+        if rng.random() < 0.2:
+            pairs = [i for i in range(len(words) - 1) if words[i].isalpha() and words[i + 1].isalpha()
+                     and len(words[i]) >= 4 and len(words[i + 1]) >= 4 and i not in room and i + 1 not in room]
+            if pairs:
+                i = rng.choice(pairs)
+                words[i:i + 2] = [words[i] + words[i + 1].lower()]
+                room = {(j - 1 if j > i else j): n for j, n in room.items()}
+                continue
+        usable = [i for i, left in room.items() if left > 0]
+        if not usable:
+            return None
+        i = rng.choice(usable)
+        words[i] = typo(words[i], rng)
+        room[i] -= 1
+    return " ".join(words)
+
+
+def add_long_typos(register: Register, rng: random.Random, cases: list[Case]) -> None:
+    """Slips in longer names (two or more distinctive words, or one of eight letters or more)."""
+    schools = [s for s in open_schools(register)
+               if len(read_name(s.name).words) >= 2 or any(len(w) >= 8 for w in read_name(s.name).words)]
+    found = 0
+    for setting in rng.sample(schools, 600):
+        if found >= 55:
+            break
+        clean = rng.choice([casual(setting.name), setting.name, casual(setting.name) + " School"])
+        if not clean or not read_name(clean).words:
+            continue
+        given = slips(clean, rng, rng.choice([1, 1, 2, 2, 3]))
+        if not given or given == clean:
+            continue
+        slipped = read_name(given).words - read_name(clean).words
+        # A slip that lands on a real register word is a different name, not a typo (see the near_miss kind).
+        if not slipped or slipped & register.words_anywhere:
+            continue
+        age = age_for(setting, rng)
+        cases.append(Case("long_typo", given, setting.la_code, age, register.true_answer(clean, setting.la_code, age)))
+        found += 1
+
+
+_SHORT_FORM_PATTERNS = [
+    (r"\bJunior School\b", "Jnr Sch"), (r"\bJunior\b", "Jnr"), (r"\bInfants?'? School\b", "Inf Sch"),
+    (r"\bInfants?'?\b", "Inf"), (r"\bCommunity\b", "Comm"), (r"\bPrimary School\b", "School"),
+    (r"\bPrimary\b ?", ""), (r"\bSchool\b", "Sch"), (r"\bLearning Centre\b", ""),
+    (r"\b(Education|School|Academy) Trust\b", ""), (r"\bTrust\b ?", ""),
+]
+
+
+def add_short_forms(register: Register, rng: random.Random, add) -> None:
+    """Short and abbreviated forms: "Jnr Sch", "Comm Inf", the name without "Primary", a centre's or trust's short name."""
+    schools = [s for s in open_schools(register)
+               if any(re.search(p, s.name) for p, _ in _SHORT_FORM_PATTERNS)]
+    found = 0
+    for setting in rng.sample(schools, min(len(schools), 800)):
+        if found >= 60:
+            break
+        given = abbreviate(re.split(r",| - |\(", setting.name)[0] if rng.random() < 0.5 else setting.name, rng,
+                           _SHORT_FORM_PATTERNS)
+        if not given or given.lower() == setting.name.lower() or not read_name(given).words:
+            continue
+        add("short_form", given, setting.la_code, age_for(setting, rng))
+        found += 1
 
 
 def add_infant_junior(register: Register, rng: random.Random, add) -> None:
@@ -338,8 +434,11 @@ def add_infant_junior(register: Register, rng: random.Random, add) -> None:
 def add_shared_names(register: Register, rng: random.Random, add) -> None:
     groups: dict[tuple, list[SettingRecord]] = defaultdict(list)
     for setting in open_schools(register):
-        groups[(setting.la_code, read_name(setting.name).words)].append(setting)
-    shared = [g for _, g in sorted(groups.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))) if len(g) >= 2]
+        reading = read_name(setting.name)
+        # Boys' and girls' schools of one name are told apart by the name a parent gives, so they share nothing.
+        groups[(setting.la_code, reading.words, reading.sexes)].append(setting)
+    shared = [g for _, g in sorted(groups.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]), sorted(kv[0][2])))
+              if len(g) >= 2]
     for group in rng.sample(shared, min(30, len(shared))):
         first = group[0]
         fits_all = [a for a in range(5, 18) if all(s.takes_age(a) for s in group[:2])]

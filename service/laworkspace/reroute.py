@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from service.accounts.onboarded import active_key_adult_urns
+from service.audit import service as audit_service
 from service.db import utcnow
 from service.laworkspace.item import la_label, locked, require_open, setting_label
 from service.laworkspace.officer import Officer
@@ -18,11 +19,15 @@ from service.notifications import lifecycle
 from service.notifications.models import (
     Notification,
 )
-from service.problems import FormInvalid
+from service.problems import FormInvalid, NotFound
 from service.register.models import Setting
-from service.register.service import search_settings
+from service.notifications.scope import get_notification
+from service.police.models import PoliceForce
+from service.register.service import index_cache
+from service.routing.search import search_register
 
 REROUTE_ACTION = lifecycle.HAND_OVER_REASON
+AGE_OVERRIDE_FIELD = "reroute-age-override"
 REASON_MAX = 1000
 
 
@@ -34,26 +39,69 @@ class SettingChoice:
     la_name: str
     type_name: str
     status: str
+    phase: str
+    town: str
+    postcode_district: str
     age_range: str
     is_open: bool
     onboarded: bool
+    takes_child: bool  # the statutory age range includes the child's age at the incident
+    score: float | None = None
+    where: str = ""
 
 
-def setting_choices(session: Session, text: str, *, limit: int = 20) -> list[SettingChoice]:
-    """Settings matching a name or URN typed by the officer, saying which can receive a notification now."""
-    text = (text or "").strip()[:100]
-    if len(text) < 2:
-        return []
-    settings = search_settings(session, text, limit=limit)
-    onboarded = active_key_adult_urns(session, [s.urn for s in settings])
-    return [
-        SettingChoice(
-            urn=s.urn, name=s.name, la_code=s.la_code, la_name=s.la_name, type_name=s.type_name, status=s.status,
-            age_range=f"{s.low_age} to {s.high_age}" if s.low_age is not None and s.high_age is not None else "",
-            is_open=s.is_open, onboarded=s.urn in onboarded,
-        )
-        for s in settings
-    ]
+def _choice(setting, *, onboarded: set[str], child_age: int | None, score: float | None = None,
+            where: str = "") -> SettingChoice:
+    low, high = setting.low_age, setting.high_age
+    return SettingChoice(
+        urn=setting.urn, name=setting.name, la_code=setting.la_code, la_name=setting.la_name,
+        type_name=setting.type_name, status=setting.status, phase=setting.phase or "", town=setting.town or "",
+        postcode_district=(setting.postcode or "").split(" ")[0],
+        age_range=f"{low} to {high}" if low is not None and high is not None else "Not recorded",
+        is_open=setting.is_open, onboarded=setting.urn in onboarded, takes_child=_takes_age(setting, child_age),
+        score=score, where=where,
+    )
+
+
+def _takes_age(setting, age: int | None) -> bool:
+    if age is None:
+        return True
+    return not ((setting.low_age is not None and age < setting.low_age)
+                or (setting.high_age is not None and age > setting.high_age))
+
+
+def _force_la_codes(session: Session, notification: Notification) -> tuple[str, ...]:
+    force = session.get(PoliceForce, notification.force_id)
+    return tuple(force.la_codes) if force is not None else ()
+
+
+def setting_choices(session: Session, officer: Officer, notification_id: str, text: str) -> list[SettingChoice]:
+    """The register searched as routing reads names: for this child's age, home LA first, then the force's, then England."""
+    notification = get_notification(session, officer.scope, notification_id)
+    hits = search_register(index_cache.get(session), text, child_age=notification.age_at_incident,
+                           home_la=notification.home_la_code or notification.recipient_la_code,
+                           force_la_codes=_force_la_codes(session, notification))
+    onboarded = active_key_adult_urns(session, [hit.setting.urn for hit in hits])
+    return [_choice(hit.setting, onboarded=onboarded, child_age=notification.age_at_incident, score=hit.score,
+                    where=hit.where_text) for hit in hits]
+
+
+@dataclass(frozen=True)
+class ReroutePreview:
+    notification: Notification
+    setting: SettingChoice
+    child_age: int | None
+
+
+def reroute_preview(session: Session, officer: Officer, notification_id: str, urn: str) -> ReroutePreview:
+    """What the confirmation page shows before a re-route to a setting: the setting, and whether it takes the child."""
+    notification = get_notification(session, officer.scope, notification_id)
+    setting = session.get(Setting, (urn or "").strip())
+    if setting is None:
+        raise NotFound()
+    onboarded = active_key_adult_urns(session, [setting.urn])
+    return ReroutePreview(notification, _choice(setting, onboarded=onboarded, child_age=notification.age_at_incident),
+                          notification.age_at_incident)
 
 
 @dataclass(frozen=True)
@@ -72,7 +120,7 @@ def _queue_for_another_la(notification: Notification) -> str:
 
 def reroute(
     session: Session, officer: Officer, notification_id: str, *, target: str, urn: str | None = None,
-    la_code: str | None = None, reason: str, now: datetime | None = None,
+    la_code: str | None = None, reason: str, age_override: bool = False, now: datetime | None = None,
 ) -> RerouteResult:
     """Gives the notification a new owner: a setting from the register, or another LA's education service.
 
@@ -95,6 +143,11 @@ def reroute(
             errors["reroute-setting-urn"] = "Choose an open setting: this one is closed"
         elif setting.urn == notification.recipient_urn:
             errors["reroute-setting-urn"] = "Choose a different setting: this notification is already with this one"
+        elif not _takes_age(setting, notification.age_at_incident) and not age_override:
+            errors[AGE_OVERRIDE_FIELD] = (
+                f"This setting takes children aged {setting.low_age} to {setting.high_age}, and the child was "
+                f"{notification.age_at_incident}. Choose another setting, or tick the box to send it anyway and say "
+                "why in the reason")
         elif setting.urn not in active_key_adult_urns(session, [setting.urn]):
             errors["reroute-setting-urn"] = ("This setting has no active Key Adult, so nobody there could read it. "
                                              "Invite a Key Adult first, or keep the notification with the local authority")
@@ -113,6 +166,11 @@ def reroute(
     if errors:
         raise FormInvalid(errors)
 
+    if setting is not None and not _takes_age(setting, notification.age_at_incident):
+        # Sending a child outside a setting's statutory ages is allowed only knowingly: who, when and why is kept.
+        audit_service.record(session, officer.actor, "notification.reroute_age_override", "notification",
+                             notification.id, urn=setting.urn, low_age=setting.low_age, high_age=setting.high_age,
+                             child_age=notification.age_at_incident, reason=reason)
     if setting is not None:
         new_owner = lifecycle.NewOwner(urn=setting.urn, la_code=setting.la_code)
     else:

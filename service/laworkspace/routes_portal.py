@@ -65,7 +65,7 @@ def _item_page(request: Request, session, user: PortalUser, notification_id: str
                form: dict | None = None, status_code: int = 200) -> Response:
     item = la_item.view_item(session, _officer(user), notification_id, record=not errors)
     search = (request.query_params.get("setting_search") or (form or {}).get("setting_search") or "").strip()
-    choices = la_reroute.setting_choices(session, search) if search else []
+    choices = la_reroute.setting_choices(session, _officer(user), notification_id, search) if search else []
     return render(request, "la/item.html", _common(
         user, item=item, n=item.notification, setting_search=search, setting_choices=choices,
         errors=errors or {}, form=form or {},
@@ -286,3 +286,32 @@ def repeat_children(request: Request, session: SessionDep, user: LaOfficer) -> R
     return render(request, "la/counted.html", _common(
         user, kind="repeat", children=children, period=period, period_query=dashboard.period_query(period),
         window_start=dashboard.repeat_window_start(period)))
+
+
+# ---------------------------------------------------------------- re-route to a setting, confirmed
+
+
+def _reroute_confirm_page(request: Request, session, user: PortalUser, notification_id: str, urn: str, *,
+                          errors: dict | None = None, form: dict | None = None, status_code: int = 200) -> Response:
+    preview = la_reroute.reroute_preview(session, _officer(user), notification_id, urn)
+    return render(request, "la/reroute_confirm.html", _common(
+        user, n=preview.notification, s=preview.setting, child_age=preview.child_age, errors=errors or {},
+        form=form or {}), status_code=status_code)
+
+
+@router.get("/notifications/{notification_id}/reroute/{urn}")
+def reroute_confirm(request: Request, session: SessionDep, user: LaOfficer, notification_id: str, urn: str) -> Response:
+    return _reroute_confirm_page(request, session, user, notification_id, urn)
+
+
+@router.post("/notifications/{notification_id}/reroute/{urn}")
+def reroute_confirmed(request: Request, session: SessionDep, user: LaOfficer, notification_id: str, urn: str,
+                      reason: str = Form("", alias="reroute-setting-reason"),
+                      age_override: str = Form("", alias=la_reroute.AGE_OVERRIDE_FIELD)) -> Response:
+    form = {"reroute-setting-reason": reason, la_reroute.AGE_OVERRIDE_FIELD: age_override}
+    on_invalid(request, lambda session, errors: _reroute_confirm_page(request, session, user, notification_id, urn,
+                                                                      errors=errors, form=form, status_code=400))
+    result = la_reroute.reroute(session, _officer(user), notification_id, target="setting", urn=urn, reason=reason,
+                               age_override=age_override == "yes")
+    flash(request, f"Re-routed to {result.owner_label}. They have been alerted.")
+    return RedirectResponse(f"/la/queues/{result.from_queue}" if result.from_queue else "/la", status_code=303)

@@ -22,6 +22,7 @@ ESTABLISHMENT_COLUMNS = {
     "high_age": "StatutoryHighAge",
     "postcode": "Postcode",
 }
+OPTIONAL_ESTABLISHMENT_COLUMNS = {"town": "Town"}
 LINK_COLUMNS = {"urn": "URN", "link_urn": "LinkURN", "link_type": "LinkType"}
 OPTIONAL_LINK_COLUMNS = {"established": "LinkEstablishedDate"}
 
@@ -107,7 +108,7 @@ def _urn(text: str, column: str = "URN") -> str:
 
 def read_establishments(path: Path | str) -> Iterator[SettingRecord | RowProblem]:
     """One SettingRecord per good row, one RowProblem per row that cannot be trusted, in file order."""
-    for line, row, problem in _rows(path, ESTABLISHMENT_COLUMNS):
+    for line, row, problem in _rows(path, ESTABLISHMENT_COLUMNS, OPTIONAL_ESTABLISHMENT_COLUMNS):
         if row is None:
             yield RowProblem(line=line, urn=None, message=problem)
             continue
@@ -137,6 +138,7 @@ def read_establishments(path: Path | str) -> Iterator[SettingRecord | RowProblem
                 postcode=" ".join(row["postcode"].upper().split()) or None,
                 open_date=_gias_date(row["open_date"], "OpenDate"),
                 close_date=_gias_date(row["close_date"], "CloseDate"),
+                town=" ".join(row.get("town", "").split()) or None,
             )
         except _BadValue as bad:
             yield RowProblem(line=line, urn=urn_text, message=str(bad))

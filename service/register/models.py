@@ -21,6 +21,7 @@ class Setting(SQLModel, table=True):
     low_age: int | None = None
     high_age: int | None = None
     postcode: str | None = Field(default=None, max_length=10)
+    town: str | None = Field(default=None, max_length=100)
     open_date: date | None = None
     close_date: date | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

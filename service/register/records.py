@@ -26,6 +26,7 @@ class SettingRecord:
     postcode: str | None
     open_date: date | None
     close_date: date | None
+    town: str | None = None  # GIAS "Town": how an officer tells two schools of one name apart
 
     @property
     def is_open(self) -> bool:

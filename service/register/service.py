@@ -42,7 +42,7 @@ def _setting_row(record: SettingRecord, now) -> dict:
     return {
         "urn": record.urn, "name": record.name, "la_code": record.la_code, "la_name": record.la_name,
         "type_name": record.type_name, "status": record.status, "phase": record.phase,
-        "low_age": record.low_age, "high_age": record.high_age, "postcode": record.postcode,
+        "low_age": record.low_age, "high_age": record.high_age, "postcode": record.postcode, "town": record.town,
         "open_date": record.open_date, "close_date": record.close_date, "updated_at": now,
     }
 
@@ -115,7 +115,7 @@ def load_index(session: Session) -> RegisterIndex:
         SettingRecord(
             urn=r.urn, name=r.name, la_code=r.la_code, la_name=r.la_name, type_name=r.type_name, status=r.status,
             phase=r.phase, low_age=r.low_age, high_age=r.high_age, postcode=r.postcode, open_date=r.open_date,
-            close_date=r.close_date,
+            close_date=r.close_date, town=r.town,
         )
         for r in connection.execute(sa.select(Setting.__table__).where(sa.true()))
     )

@@ -1,6 +1,7 @@
 """How a setting name is reduced to its distinctive words and its type words, and how two names are compared."""
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,6 +40,7 @@ _SPELLINGS = {
     "meth": "methodist", "mt": "mount", "gt": "great",
     "jmi": "junior infant",
     "boy": "boys", "girl": "girls",
+    "comm": "community", "cmty": "community",
 }
 
 # Words that say what kind of place it is, not which one: dropped so they cannot carry a match.
@@ -162,6 +164,58 @@ def name_form(name: str) -> NameForm:
 # Police send the same few names for every child of a family; reading a name costs more than scoring it.
 given_name_form = lru_cache(maxsize=4096)(name_form)
 
+# The type words people mistype most; a given word one slip from one of these (and not itself a register word) is it.
+_TYPE_VOCABULARY = ("community", "secondary", "methodist", "voluntary", "controlled", "foundation", "catholic",
+                    "primary", "academy", "college", "nursery", "england", "church", "infant", "junior", "school",
+                    "infants", "juniors")
+
+
+def _type_word_meant(word: str) -> str | None:
+    if len(word) < 5:
+        return None
+    for meant in _TYPE_VOCABULARY:
+        allowed = 2 if len(meant) >= 7 and len(word) >= 7 else 1
+        if abs(len(word) - len(meant)) <= allowed and DamerauLevenshtein.distance(word, meant, score_cutoff=allowed) <= allowed:
+            return meant
+    return None
+
+
+def _split_run_on(word: str, known_words) -> list[str]:
+    """ "mossgateprimary" is "mossgate primary": a lost space before a type word, found at the end of the word."""
+    if len(word) < 8 or word in known_words:
+        return [word]
+    for meant in _TYPE_VOCABULARY:
+        for cut in (len(meant), len(meant) - 1, len(meant) + 1):
+            head, tail = word[:-cut], word[-cut:]
+            if len(head) < 3:
+                continue
+            if tail == meant or (len(meant) >= 6 and _type_word_meant(tail) == meant):
+                return [*_split_run_on(head, known_words), meant]
+    return [word]
+
+
+def mend_given_name(name: str, known_words) -> str:
+    """A name given at the scene with slips in its type words mended ("Primery Schoool", "Oakfieldprimary").
+
+    Only words that are not themselves a register word are touched, so a real name is never read as another.
+    """
+    mended: list[str] = []
+    changed = False
+    for token in re.split(r"(\s+)", name):
+        word = token.lower()
+        if not word.isalpha() or word in known_words or word in _SPELLINGS or word in _PHASES or word in GENERIC_WORDS \
+                or word in _FAITHS or word_stem(word) in known_words:
+            mended.append(token)
+            continue
+        pieces = _split_run_on(word, known_words)
+        pieces = [piece if piece in known_words else (_type_word_meant(piece) or piece) for piece in pieces]
+        if pieces != [word]:
+            changed = True
+            mended.append(" ".join(pieces))
+        else:
+            mended.append(token)
+    return "".join(mended) if changed else name
+
 
 def _name_form(name: str) -> NameForm:
     words = _apply_phrases(_words(name))
@@ -183,7 +237,21 @@ def _name_form(name: str) -> NameForm:
             core.append(word)
     if {"infant", "junior"} <= phases:
         phases.add("primary")
-    return NameForm(tuple(core), frozenset(phases), frozenset(faiths), frozenset(sexes))
+    return NameForm(tuple(_interned_word(word) for word in core), _interned_markers(phases),
+                    _interned_markers(faiths), _interned_markers(sexes))
+
+
+# 30,000 register names share a few thousand words and a few dozen sets of type words: one copy of each (issue 17).
+_MARKER_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _interned_markers(words: set[str]) -> frozenset[str]:
+    key = frozenset(words)
+    return _MARKER_SETS.setdefault(key, key)
+
+
+def _interned_word(word: str) -> str:
+    return sys.intern(word)
 
 
 def word_stem(word: str) -> str:
@@ -240,12 +308,34 @@ def _marker_penalty(given: frozenset[str], register: frozenset[str], unstated: f
     return CONTRADICTION_PENALTY, True
 
 
+# Points off per slip of the keyboard in a name whose words otherwise line up one for one with a register name.
+SLIP_PENALTY = 4.0
+
+
+def slip_similarity(given: WordRun, register: WordRun, known_words=frozenset()) -> float:
+    """100 less SLIP_PENALTY per slipped word when the words line up one for one, each the same or one slip apart.
+
+    A given word that is itself a register word is a different name, never a slip ("Redhill" is not "Redhall").
+    """
+    if len(given.words) != len(register.words):
+        return 0.0
+    slips = 0
+    for word, stem, other, other_stem in zip(given.words, given.stems, register.words, register.stems):
+        if stem == other_stem:
+            continue
+        if word in known_words or not _slip_apart(word, other):
+            return 0.0
+        slips += 1
+    return 100.0 - SLIP_PENALTY * slips if slips else 0.0
+
+
 def _similarity(given: WordRun, register: WordRun, known_words) -> float:
     if given.nospace == register.nospace:
         return 100.0
     if given.stems == register.stems:
         return 98.0
     similarity = max(
+        slip_similarity(given, register, known_words),
         fuzz.ratio(given.joined, register.joined),
         fuzz.token_sort_ratio(given.joined, register.joined),
         fuzz.ratio(given.nospace, register.nospace),
@@ -354,8 +444,13 @@ def score_ceilings(given: NameForm, registers: list[NameForm]) -> list[float]:
         if ratio > ceilings[at]:
             ceilings[at] = ratio
     penalties: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], float] = {}
+    word_count = len(given.full.words)
     for at, form in enumerate(registers):
+        if len(form.full.words) == word_count:
+            ceilings[at] = max(ceilings[at], slip_similarity(given.full, form.full))
         if form.short is not None:
+            if len(form.short.words) == word_count:
+                ceilings[at] = max(ceilings[at], slip_similarity(given.full, form.short))
             short = form.short
             ceilings[at] = max(ceilings[at], fuzz.ratio(given.full.joined, short.joined),
                                fuzz.ratio(given.full.sorted_joined, short.sorted_joined),

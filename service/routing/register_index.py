@@ -1,12 +1,13 @@
 """An in-memory index of the register for routing: settings by URN, successor chains, and names by word and LA."""
 
 from collections import defaultdict
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from service.register.records import SettingLink, SettingRecord
 from service.routing.candidate import Candidate
-from service.routing.names import CoverTest, NameForm, compare, given_name_form, name_form, score_ceilings, word_stem
+from service.routing.names import CoverTest, NameForm, compare, mend_given_name, name_form, score_ceilings, word_stem
 
 # Successor chains longer than this are data loops or history too old to trust.
 MAX_SUCCESSOR_HOPS = 4
@@ -57,9 +58,15 @@ class RegisterIndex:
         self._entries: list[_NameEntry] = []
         # word -> LA code -> entry positions; restricting by LA first keeps each lookup to a few dozen names.
         self._postings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        self._typo_keys: dict[str, set[str]] = defaultdict(set)
+        self._typo_keys: dict[str, tuple[str, ...]] = {}  # a word or one of its one-letter deletions -> register words
         self.known_words: set[str] = set()
         self._build_names()
+        # Police send the same few names for every child of a family; reading a name costs more than scoring it.
+        self.given_form = lru_cache(maxsize=4096)(self._read_given_name)
+
+    def _read_given_name(self, name: str) -> NameForm:
+        """A name given at the scene, read as the register's names are, with slips in its type words mended."""
+        return name_form(mend_given_name(name, self.known_words))
 
     @classmethod
     def build(cls, settings: Iterable[SettingRecord], links: Iterable[SettingLink]) -> "RegisterIndex":
@@ -113,8 +120,12 @@ class RegisterIndex:
                 successor = self.open_successor(setting.urn)
                 if successor is not None:
                     self._add_name(_NameEntry(setting.urn, setting.name, setting.la_code, form, successor))
-        self._postings = {word: dict(by_la) for word, by_la in self._postings.items()}
-        self._typo_keys = dict(self._typo_keys)
+        # Built as growable lists, kept as tuples: less memory for the same lookups (issue 17).
+        self._postings = {word: {la_code: tuple(found) for la_code, found in by_la.items()}
+                          for word, by_la in self._postings.items()}
+        self.known_words = frozenset(self.known_words)
+        self.la_codes = tuple(sorted({s.la_code for s in self._settings.values()}))
+        self.towns = frozenset(s.town.casefold() for s in self._settings.values() if s.town)
 
     def _add_name(self, entry: _NameEntry) -> None:
         position = len(self._entries)
@@ -122,21 +133,27 @@ class RegisterIndex:
         words = set(entry.form.core)
         # "Oak Field" and "Oakfield" are one name: index the joined pairs too.
         words.update(a + b for a, b in zip(entry.form.core, entry.form.core[1:]))
+        typo_keys = self._typo_keys
         for word in words:
             self._postings[word][entry.la_code].append(position)
-            self._typo_keys[word].add(word)
-            if len(word) >= _FUZZY_LOOKUP_FROM:
-                for key in _deletions(word):
-                    self._typo_keys[key].add(word)
+            for key in (word, *(_deletions(word) if len(word) >= _FUZZY_LOOKUP_FROM else ())):
+                # Tuples from the start (most keys lead to one word): sets would double the build's peak memory.
+                known = typo_keys.get(key, ())
+                if word not in known:
+                    typo_keys[key] = (*known, word)
 
     def _register_words_like(self, word: str) -> set[str]:
         keys = {word} | (_deletions(word) if len(word) >= _FUZZY_LOOKUP_FROM else set())
+        if len(word) >= _TWO_SLIPS_FROM:
+            # Long words may be two slips from a register word (names.words_alike): deletions of deletions find them.
+            keys |= {key for once in list(keys) for key in _deletions(once)}
         found: set[str] = set()
+        typo_keys = self._typo_keys
         for key in keys:
-            found |= self._typo_keys.get(key, set())
+            found.update(typo_keys.get(key, ()))
         stem = word_stem(word)
-        if stem != word:
-            found |= self._typo_keys.get(stem, set()) & {stem}
+        if stem != word and stem in typo_keys.get(stem, ()):
+            found.add(stem)
         return found
 
     def _lookup_words(self, form: NameForm) -> dict[str, int]:
@@ -153,7 +170,7 @@ class RegisterIndex:
 
     def name_hits(self, name: str, la_codes: Sequence[str]) -> "NameHits":
         """The name entries in the given LAs sharing enough words (or near misses of them) with the name, unscored."""
-        form = given_name_form(name)
+        form = self.given_form(name)
         if not form.core:
             return NameHits(form, [], self.known_words, [], [])
         lookups = self._lookup_words(form)

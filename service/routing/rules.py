@@ -8,7 +8,7 @@ from service.register.records import SettingRecord
 from service.dates import age_on, london_date
 from service.routing.candidate import Candidate
 from service.routing.decisions import ChildFacts, RoutingContext, RoutingDecision
-from service.routing.names import CEILING_ROUNDING, given_name_form
+from service.routing.names import CEILING_ROUNDING
 from service.routing.register_index import NameHits, NameMatch, sort_matches
 
 ADULT_AGE = 18
@@ -295,7 +295,7 @@ def _weigh_found_names(found: NameHits, age: int, home: str) -> _NameWeighing:
 
 
 def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> RoutingDecision:
-    if not given_name_form(name).core:
+    if not context.index.given_form(name).core:
         return _to_la(home, "name_no_match",
                       "The setting name given has no distinctive words to match, so the home local authority must "
                       "find where the child is educated.", needs_resolution=True)
@@ -308,8 +308,16 @@ def _route_by_name(name: str, age: int, home: str, context: RoutingContext) -> R
             reason = (f"The name given matches {winner.named} (URN {winner.named_urn}), which has closed; "
                       f"{_label(winner.target)} took it over.")
             return _to_setting(winner.target, "name_successor", reason, context, score=winner.score, candidates=candidates)
-        reason = (f"The name given matches {_label(winner.target)} (score {winner.score:.0f}), "
-                  "well ahead of any other setting for a child of this age.")
+        close_elsewhere = weighing.won_at_home and any(
+            m.target.urn != winner.target.urn and m.named_la_code != home and m.score > winner.score - CLEAR_MARGIN
+            for m in fitting)
+        if close_elsewhere:
+            reason = (f"The name given matches {_label(winner.target)} (score {winner.score:.0f}) in the child's home "
+                      "local authority, which is preferred; a setting in another of the force's local authorities "
+                      "matches as well or nearly as well and is listed among the candidates.")
+        else:
+            reason = (f"The name given matches {_label(winner.target)} (score {winner.score:.0f}), "
+                      "well ahead of any other setting for a child of this age.")
         return _to_setting(winner.target, "name", reason, context, score=winner.score, candidates=candidates)
 
     best_score = fitting[0].score if fitting else None

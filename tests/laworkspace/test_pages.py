@@ -57,15 +57,18 @@ def test_reroute_through_the_pages_without_javascript(officer_client, post_incid
     onboard(ASHOVER_PRIMARY)
     client, user = officer_client("830")
 
-    # The search box is a plain GET form: the results come back as radio buttons in a POST form.
+    # The search box is a plain GET form; each result has a "Send to this setting" link to a confirmation page.
     page = _item(client, sent["id"], setting_search="Ashover Primary")
     soup = check_page(page)
     assert soup.find("form", id="setting-search-form")["method"] == "get"
-    assert soup.find("input", attrs={"name": "reroute-setting-urn", "value": ASHOVER_PRIMARY})
+    send = soup.select_one(f'#setting-results a[data-urn="{ASHOVER_PRIMARY}"]')
+    assert send.get_text(strip=True).startswith("Send to this setting")
 
-    response = client.post(f"/la/notifications/{sent['id']}/reroute", data={
-        "csrf_token": form_token(page, "reroute-setting-form"), "target": "setting", "setting_search": "Ashover Primary",
-        "reroute-setting-urn": ASHOVER_PRIMARY, "reroute-setting-reason": "Confirmed on roll by the school office.",
+    confirm = client.get(send["href"])
+    check_page(confirm)
+    response = client.post(send["href"], data={
+        "csrf_token": form_token(confirm, "reroute-confirm-form"),
+        "reroute-setting-reason": "Confirmed on roll by the school office.",
     }, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/la/queues/to_resolve"
     queue = check_page(client.get("/la/queues/to_resolve"))

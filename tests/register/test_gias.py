@@ -31,8 +31,9 @@ def test_reads_a_utf8_extract_with_crlf_and_quoted_commas(tmp_path):
     assert first == SettingRecord(
         urn="100000", name="Sir John Cass's Foundation Primary School", la_code="201", la_name="City of London",
         type_name="Community school", status="Open", phase="Primary", low_age=3, high_age=11, postcode="EC3A 5DE",
-        open_date=None, close_date=None,
+        open_date=None, close_date=None, town="London",
     )
+    assert second.town is None
     assert first.is_open
     assert not second.is_open
     assert (second.open_date, second.close_date) == (date(1990, 9, 1), date(2014, 8, 31))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.routing.names import compare, name_form
+from service.routing.names import compare, mend_given_name, name_form
 
 REGISTER_NAMES = [
     "St Mary's Church of England Voluntary Aided Primary School",
@@ -76,3 +76,41 @@ def test_a_town_after_a_comma_may_be_left_out():
 
 def test_joined_or_split_words_are_the_same_name():
     assert compare(name_form("Oak Field"), name_form("Oakfield Primary")).score == 100
+
+
+@pytest.mark.parametrize(("given", "meant"), [
+    ("Boroughbridge Primary Schoool", "Boroughbridge Primary School"),
+    ("St Patrick's Cathoilc Primery School", "St Patrick's Catholic Primary School"),
+    ("Mossgateprimary School", "Mossgate Primary School"),
+    ("Kirk Sandall Infnat Shcool", "Kirk Sandall Infant School"),
+    ("Oakridgejunior School", "Oakridge Junior School"),
+])
+def test_slips_in_type_words_and_lost_spaces_are_mended(given, meant):
+    known = set(name_form(meant).core)
+    assert name_form(mend_given_name(given, known)) == name_form(meant)
+
+
+def test_a_word_that_is_a_real_register_word_is_never_mended_into_a_type_word():
+    # "Junipers" is one slip from "juniors", but a school is called that.
+    assert mend_given_name("Junipers", {"junipers"}) == "Junipers"
+    assert mend_given_name("Primrose Hill", {"primrose", "hill"}) == "Primrose Hill"
+
+
+def test_every_register_name_reads_the_same_after_mending(full_register):
+    known = full_register.known_words
+    for setting in full_register._settings.values():
+        assert name_form(mend_given_name(setting.name, known)).core == name_form(setting.name).core, setting.name
+
+
+@pytest.mark.parametrize(("given", "register", "at_least"), [
+    ("Dohtill Primary", "Dothill Primary School", 95.0),  # one swap
+    ("Stokennchurch Priimary School", "Stokenchurch Primary School", 95.0),
+    ("Hazelwod Acre Primery", "Hazelwood Acre Primary School", 95.0),
+])
+def test_one_slip_per_word_scores_as_a_confident_match(given, register, at_least):
+    assert compare(name_form(mend_given_name(given, set())), name_form(register)).score >= at_least
+
+
+def test_a_slip_that_lands_on_a_real_register_word_is_not_a_slip():
+    redhill, redhall = name_form("Redhill Primary"), name_form("Redhall Primary School")
+    assert compare(redhill, redhall, known_words={"redhill", "redhall"}).score < 88

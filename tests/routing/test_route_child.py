@@ -231,3 +231,19 @@ def test_a_naive_incident_time_is_read_as_utc():
     naive = route_child(facts, INCIDENT_AT.replace(tzinfo=None), context())
 
     assert aware == naive
+
+
+def test_a_home_la_match_tied_with_another_of_the_forces_las_says_home_is_preferred_and_lists_the_tie():
+    decision = route(child(name="Kingsway Primary"))
+
+    assert decision.urn == "100020"
+    assert "well ahead" not in decision.reason
+    assert "home local authority, which is preferred" in decision.reason
+    assert {"100020", "100021"} <= {c.urn for c in decision.candidates}
+
+
+def test_a_match_with_no_close_rival_says_it_is_well_ahead():
+    decision = route(child(name="Riverside Primary"))
+
+    assert decision.urn == "100016"
+    assert "well ahead of any other setting" in decision.reason
