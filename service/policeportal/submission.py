@@ -19,7 +19,7 @@ FIELD_MESSAGES = {
     "child_reference": "Enter the child's reference (up to 64 characters)",
     "given_name": "Enter the child's first name (up to 100 characters)",
     "family_name": "Enter the child's last name (up to 100 characters)",
-    "date_of_birth": "Enter the child's date of birth as a real date, for example 2017-03-04",
+    "date_of_birth": "Enter the child's date of birth as a real date",
     "upn": "Enter the UPN as a capital letter, 11 numbers and a last letter or number, or leave it blank",
     "home_la_code": "Enter the home LA as a 3-digit code, for example 830, or leave it blank",
     "home_postcode": "Enter a real postcode, for example S43 3BB, or leave it blank",

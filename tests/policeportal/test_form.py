@@ -48,6 +48,7 @@ def test_a_sent_incident_goes_through_the_intake_and_the_confirmation_says_where
     assert response.status_code == 303, response.text[:3000]
     confirmation = hub.get(response.headers["location"])
     soup = check_page(confirmation)
+    assert soup.select_one(".govuk-panel__body").get_text(" ", strip=True) == "Police reference DC-FORM-1"
     rows = {tr.find("th").get_text(strip=True): tr.get_text(" ", strip=True) for tr in soup.find(id="routes").tbody.find_all("tr")}
     assert "Brimington Junior" in rows["C1"] and "URN" in rows["C1"]
     assert "Local authority" in rows["C2"] and "Derbyshire (830)" in rows["C2"] and "home" in rows["C2"].lower()
