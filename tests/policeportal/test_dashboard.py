@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 import pytest
 from bs4 import BeautifulSoup
@@ -10,7 +11,7 @@ from bs4 import BeautifulSoup
 from service.audit.models import AuditEvent
 from service.audit.service import WORKER
 from service.db import utcnow
-from service.notifications import lifecycle
+from service.notifications import intake, lifecycle
 from service.notifications.models import Notification
 from service.notifications.schemas import IncidentSubmission
 from service.policeportal import readback
@@ -91,8 +92,15 @@ def test_filters_narrow_to_unacknowledged_past_deadline_escalated_and_one_la(hub
     lifecycle.escalate(db, db.get(Notification, escalated), actor=WORKER, now=now, due_at=now)
     db.commit()
 
+    readbacks = [intake.status_for(db, db.get(Notification, n)) for n in (acknowledged, overdue, escalated, derby)]
+
     def shown(query: str) -> set[str]:
-        return set(rows_of(hub.get("/police?" + query)))
+        on_page = set(rows_of(hub.get("/police?" + query)))
+        # The database's narrowing and the same rule written over the API's read-back agree.
+        params = parse_qs(query)
+        choice = readback.parse_filter(params.get("show", []), params.get("la", [None])[0], ["830", "831"])
+        assert on_page == {r["id"] for r in readbacks if choice.keeps(r, utcnow())}, query
+        return on_page
 
     assert shown("") == {acknowledged, overdue, escalated, derby}
     assert shown("show=not_acknowledged") == {overdue, escalated, derby}

@@ -237,3 +237,40 @@ def test_an_incident_the_intake_refuses_is_counted_and_the_rest_still_go(hub, db
     assert "Incidents that could not be sent: DC-UP-2." in BeautifulSoup(summary, "html.parser").get_text(" ", strip=True)
     references = set(db.exec(select(Incident.police_reference)).all())
     assert references == {"DC-UP-1", "DC-UP-3"}  # DC-UP-2 rolled back alone, with none of its children
+
+
+def test_a_stalled_upload_carries_on_from_the_next_incident_when_continued(hub, db):
+    from datetime import timedelta
+
+    from service.db import utcnow
+    from service.policeportal import uploads
+
+    location = upload(hub, extract_file(row("DC-UP-1"), row("DC-UP-2"), row("DC-UP-3"))).headers["location"]
+    upload_id = location.rsplit("/", 1)[1]
+    staff = uploads.PoliceStaffMember(user_id=hub.user.id, force_id="derbyshire")
+    # The process died after the first incident: it was sent and counted, then nothing more.
+    held = db.get(PoliceUpload, upload_id)
+    held.state, held.heartbeat_at = "processing", utcnow()
+    db.add(held)
+    db.commit()
+    first = uploads._unseal(held)[0]
+    from service.db import unit_of_work
+
+    with unit_of_work() as session:
+        assert uploads._claim_step(session, upload_id, 0)
+        uploads._count(session, upload_id, first.police_reference, uploads.send_incident(session, staff, first, via="upload").outcome)
+    page = hub.get(location)
+    assert "1 of 3 incidents sent so far" in page.text and page.headers["refresh"] == "5"
+    assert 'id="continue"' not in page.text  # not stalled yet: it may still be running
+    held = db.get(PoliceUpload, upload_id, populate_existing=True)
+    held.heartbeat_at = utcnow() - timedelta(minutes=10)
+    db.add(held)
+    db.commit()
+    page = hub.get(location)
+    assert 'id="continue"' in page.text
+    hub.post(location + "/continue", data={"csrf_token": form_fields(page.text)["csrf_token"]})
+    summary = summary_figures(hub.get(location).text)
+    assert summary["New incidents sent"] == "3" and summary["Already sent (nothing new)"] == "0"
+    assert sorted(db.exec(select(Incident.police_reference)).all()) == ["DC-UP-1", "DC-UP-2", "DC-UP-3"]
+    resumed = db.exec(select(AuditEvent).where(AuditEvent.action == "police_upload.resumed")).one()
+    assert resumed.detail["from_incident"] == 1
