@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 from tqdm import tqdm
 
-from service.accounts.models import LaMembership, SettingMembership, User
+from service.accounts.models import LaMembership, PoliceStaffMembership, SettingMembership, User
 from service.accounts.passwords import hash_password
 from service.config import REPO_ROOT, get_settings
 from service.db import get_engine, unit_of_work
@@ -26,7 +26,7 @@ DEMO_FORCES = (
     ("nottinghamshire", "Nottinghamshire Police", "891", ["892"]),
     ("northamptonshire", "Northamptonshire Police", "928", []),
 )
-# (email, name, kind, urn or la code, role)
+# (email, name, kind, urn, la code or force, role)
 DEMO_USERS = (
     ("dsl@brimington-junior.example.sch.uk", "Alex Morgan (DSL)", "setting_staff", "112517", "key_adult"),
     ("deputy@brimington-junior.example.sch.uk", "Sam Patel (deputy DSL)", "setting_staff", "112517", "deputy"),
@@ -34,6 +34,7 @@ DEMO_USERS = (
     ("officer@derbyshire.example.gov.uk", "Chris Taylor (LA education officer)", "la_officer", "830", None),
     ("officer@derby.example.gov.uk", "Priya Shah (LA education officer)", "la_officer", "831", None),
     ("admin@encompass.example.gov.uk", "Service administrator", "admin", None, None),
+    ("hub@derbyshire.police.example.uk", "Jordan Reid (Derbyshire safeguarding hub)", "police_staff", "derbyshire", None),
 )
 
 
@@ -59,6 +60,8 @@ def ensure_demo_users(session: Session) -> None:
             session.add(SettingMembership(user_id=user.id, urn=target, role=role))
         if kind == "la_officer" and session.get(LaMembership, (user.id, target)) is None:
             session.add(LaMembership(user_id=user.id, la_code=target))
+        if kind == "police_staff" and session.get(PoliceStaffMembership, user.id) is None:
+            session.add(PoliceStaffMembership(user_id=user.id, force_id=target))
     session.flush()
 
 

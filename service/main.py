@@ -15,6 +15,7 @@ from service.laworkspace.routes_portal import router as la_workspace_router
 from service.middleware import BodySizeLimit, HeadAsGet
 from service.notifications.routes_api import router as police_api_router
 from service.ops.health import router as health_router
+from service.policeportal.routes_portal import router as police_portal_router
 from service.ops.logging import RequestLogging, configure_logging
 from service.problems import Problem, install_problem_handlers
 from service.servicepages.routes_portal import router as service_pages_router
@@ -83,6 +84,7 @@ def create_app() -> FastAPI:
     app.include_router(keyadult_router)
     app.include_router(la_workspace_router)
     app.include_router(service_pages_router)
+    app.include_router(police_portal_router)
     mount_assets(app)
     _declare_problem_schema(app)
     return app

@@ -7,3 +7,4 @@ from service.localauthorities import models as localauthorities_models  # noqa: 
 from service.notifications import models as notifications_models  # noqa: F401
 from service.police import models as police_models  # noqa: F401
 from service.register import models as register_models  # noqa: F401
+from service.policeportal import models as policeportal_models  # noqa: F401

@@ -12,6 +12,7 @@ from service.accounts.models import (
     USER_KINDS,
     AccountToken,
     LaMembership,
+    PoliceStaffMembership,
     PortalSession,
     SettingMembership,
     User,
@@ -45,7 +46,8 @@ class Invitation:
 
 def invite_user(session: Session, *, email: str, display_name: str, kind: str, now: datetime, by: Actor,
                 urns: tuple[str, ...] = (), role: str | None = None, la_codes: tuple[str, ...] = (),
-                offer_to_existing: bool = False, offered_by: int | None = None) -> Invitation:
+                offer_to_existing: bool = False, offered_by: int | None = None,
+                force_id: str | None = None) -> Invitation:
     """Creates (or extends) an account with its settings or LAs, and a 7-day one-time link to set a password.
 
     A deactivated account comes back with only what it is invited to now. With `offer_to_existing` (an LA's form),
@@ -69,6 +71,13 @@ def invite_user(session: Session, *, email: str, display_name: str, kind: str, n
         unknown = [code for code in la_codes if session.get(LocalAuthority, code) is None]
         if unknown:
             raise ValueError(f"No local authority configured with code {', '.join(unknown)}: load it with `encompass la load`.")
+    if kind == "police_staff":
+        from service.police.models import PoliceForce
+
+        if not force_id:
+            raise ValueError("Police staff need a --force: the one force whose notifications they will see.")
+        if session.get(PoliceForce, force_id) is None:
+            raise ValueError(f"No police force with id {force_id!r}: add it with `encompass police add-force`.")
     user = find_user(session, email)
     if user is None:
         user = User(email=email, display_name=display_name.strip() or email, kind=kind, created_at=now)
@@ -91,12 +100,25 @@ def invite_user(session: Session, *, email: str, display_name: str, kind: str, n
     for code in la_codes:
         if session.get(LaMembership, (user.id, code)) is None:
             session.add(LaMembership(user_id=user.id, la_code=code))
-    audit_service.record(session, by, "user.invited", "user_account", user.id, kind=kind, urns=list(urns), role=role, la_codes=list(la_codes))
+    if kind == "police_staff":
+        _join_force(session, user, force_id)
+    audit_service.record(session, by, "user.invited", "user_account", user.id, kind=kind, urns=list(urns), role=role,
+                         la_codes=list(la_codes), **({"force_id": force_id} if kind == "police_staff" else {}))
     if user.password_hash is not None and user.is_active:
         session.flush()
         hand_over_if_onboarded(session, user, actor=by, now=now)
         return Invitation(user.id, None, None)
     return _send_invitation(session, user, now=now)
+
+
+def _join_force(session: Session, user: User, force_id: str) -> None:
+    """One force per person: someone moving to another force's hub loses the first force as they gain the second."""
+    membership = session.get(PoliceStaffMembership, user.id)
+    if membership is None:
+        session.add(PoliceStaffMembership(user_id=user.id, force_id=force_id))
+    elif membership.force_id != force_id:
+        membership.force_id = force_id
+        session.add(membership)
 
 
 def _send_invitation(session: Session, user: User, *, now: datetime) -> Invitation:
@@ -125,12 +147,15 @@ def _end_memberships(session: Session, user: User, *, by: Actor, reason: str, ur
     settings = session.exec(select(SettingMembership).where(SettingMembership.user_id == user.id)).all()
     settings = [m for m in settings if urns is None or m.urn in urns]
     authorities = session.exec(select(LaMembership).where(LaMembership.user_id == user.id)).all() if urns is None else []
+    force = session.get(PoliceStaffMembership, user.id) if urns is None else None
     removed = {
         "settings": [{"urn": m.urn, "role": m.role} for m in sorted(settings, key=lambda m: m.urn)],
         "la_codes": sorted(m.la_code for m in authorities),
         "offers": offers.withdraw_offers(session, user.id, urns=urns),
     }
-    for membership in [*settings, *authorities]:
+    if force is not None:
+        removed["force_id"] = force.force_id
+    for membership in [*settings, *authorities, *([force] if force is not None else [])]:
         session.delete(membership)
     if any(removed.values()):
         audit_service.record(session, by, "membership.removed", "user_account", user.id, reason=reason, **removed)
@@ -203,6 +228,9 @@ def list_users(session: Session) -> list[UserSummary]:
                                    .join(LocalAuthority, LocalAuthority.code == LaMembership.la_code, isouter=True)
                                    .order_by(LaMembership.la_code)):
         places.setdefault(m.user_id, []).append(la_name or f"LA {m.la_code}")
+    for m, force_name in session.exec(select(PoliceStaffMembership, PoliceForce.name)
+                                      .join(PoliceForce, PoliceForce.id == PoliceStaffMembership.force_id, isouter=True)):
+        places.setdefault(m.user_id, []).append(force_name or f"Force {m.force_id}")
     return [
         UserSummary(u.id, u.email, u.display_name, u.kind, u.is_active, u.password_hash is not None, u.totp_secret is not None,
                     tuple(places.get(u.id, ())), u.last_sign_in_at)

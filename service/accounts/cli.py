@@ -13,7 +13,8 @@ def cmd_invite(args) -> int:
     la_codes = tuple(args.la or ())
     with unit_of_work() as session:
         invitation = administration.invite_user(session, email=args.email, display_name=args.name or "", kind=args.kind,
-                                                  urns=urns, role=args.role, la_codes=la_codes, now=utcnow(), by=OPERATOR)
+                                                  urns=urns, role=args.role, la_codes=la_codes, now=utcnow(), by=OPERATOR,
+                                                  force_id=args.force)
     if invitation.link is None:
         print(f"{args.email} already has an account; their settings and local authorities were updated. No link is needed.")
         return 0
@@ -69,14 +70,15 @@ def cmd_purge_sessions(_args) -> int:
 
 
 def register_commands(areas, area, command) -> None:
-    users = area("users", "portal accounts: Key Adults, deputies, LA officers and administrators")
+    users = area("users", "portal accounts: Key Adults, deputies, LA officers, police staff and administrators")
     sub = command(users, "invite", cmd_invite, "create an account (or add a setting or LA to one) and print a one-time link")
     sub.add_argument("--email", required=True)
     sub.add_argument("--name", help="display name, e.g. 'Alex Morgan (DSL)'")
-    sub.add_argument("--kind", required=True, choices=("setting_staff", "la_officer", "admin"))
+    sub.add_argument("--kind", required=True, choices=("setting_staff", "la_officer", "admin", "police_staff"))
     sub.add_argument("--urn", action="append", help="setting URN for setting staff (repeatable)")
     sub.add_argument("--role", choices=("key_adult", "deputy"), help="role at those settings")
     sub.add_argument("--la", action="append", help="LA code for an LA officer (repeatable)")
+    sub.add_argument("--force", help="police force id for police staff (one force each)")
     command(users, "list", cmd_list, "list accounts and what they belong to")
     sub = command(users, "deactivate", cmd_deactivate, "stop an account signing in and end its sessions")
     sub.add_argument("--email", required=True)

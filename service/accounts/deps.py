@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session, select
 
 from service.accounts import sessions
-from service.accounts.models import LaMembership, PortalSession, SettingMembership, User
+from service.accounts.models import LaMembership, PoliceStaffMembership, PortalSession, SettingMembership, User
 from service.accounts.service import LANDING_PATHS
 from service.db import SessionDep, utcnow
 from service.notifications.scope import Scope
@@ -29,9 +29,10 @@ class PortalUser:
     id: int
     email: str
     display_name: str
-    kind: str  # setting_staff, la_officer, admin
+    kind: str  # setting_staff, la_officer, admin, police_staff
     setting_roles: Mapping[str, str] = field(default_factory=dict)  # urn -> "key_adult" | "deputy"
     la_codes: frozenset[str] = frozenset()
+    force_id: str | None = None  # police staff: the one force whose notifications they see
     session_id: str = ""  # the stored hash of the session token, never the token itself
 
     @property
@@ -44,6 +45,9 @@ class PortalUser:
     def la_scope(self) -> Scope:
         return Scope(la_codes=self.la_codes)
 
+    def force_scope(self) -> Scope:
+        return Scope(force_id=self.force_id)
+
     @property
     def landing_path(self) -> str:
         return LANDING_PATHS.get(self.kind, "/")
@@ -52,8 +56,10 @@ class PortalUser:
 def load_portal_user(session: Session, user: User, session_id: str = "") -> PortalUser:
     roles = {m.urn: m.role for m in session.exec(select(SettingMembership).where(SettingMembership.user_id == user.id))}
     la_codes = frozenset(m.la_code for m in session.exec(select(LaMembership).where(LaMembership.user_id == user.id)))
+    force = session.get(PoliceStaffMembership, user.id) if user.kind == "police_staff" else None
     return PortalUser(id=user.id, email=user.email, display_name=user.display_name, kind=user.kind,
-                      setting_roles=roles, la_codes=la_codes, session_id=session_id)
+                      setting_roles=roles, la_codes=la_codes, force_id=force.force_id if force else None,
+                      session_id=session_id)
 
 
 def safe_next_path(path: str | None) -> str | None:
@@ -116,9 +122,17 @@ def require_admin(user: Annotated[PortalUser, Depends(current_user)]) -> PortalU
     return user
 
 
+def require_police_staff(user: Annotated[PortalUser, Depends(current_user)]) -> PortalUser:
+    # Without a force (deactivated and revived half-way, say) there is nothing they may see.
+    if user.kind != "police_staff" or user.force_id is None:
+        raise NotFound("Page not found.")
+    return user
+
+
 CurrentUser = Annotated[PortalUser, Depends(current_user)]
 CurrentSession = Annotated[PortalSession, Depends(current_portal_session)]
 SettingStaff = Annotated[PortalUser, Depends(require_setting_staff)]
 LaOfficer = Annotated[PortalUser, Depends(require_la_officer)]
 Admin = Annotated[PortalUser, Depends(require_admin)]
+PoliceStaff = Annotated[PortalUser, Depends(require_police_staff)]
 CsrfChecked = Depends(verify_csrf)

@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 from service.db import UTCDateTime, utcnow
 
 SETTING_ROLES = ("key_adult", "deputy")
-USER_KINDS = ("setting_staff", "la_officer", "admin")
+USER_KINDS = ("setting_staff", "la_officer", "admin", "police_staff")
 
 
 class User(SQLModel, table=True):
@@ -41,6 +41,15 @@ class LaMembership(SQLModel, table=True):
 
     user_id: int = Field(foreign_key="user_account.id", primary_key=True)
     la_code: str = Field(primary_key=True, max_length=3, index=True)
+
+
+class PoliceStaffMembership(SQLModel, table=True):
+    """The one force a police staff member works for: they see that force's notifications and no other's."""
+
+    __tablename__ = "police_staff_membership"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    force_id: str = Field(foreign_key="police_force.id", max_length=40, index=True)
 
 
 SESSION_STAGES = ("two_factor", "set_up_two_factor", "signed_in")

@@ -38,7 +38,7 @@ RESET_LIFETIME = timedelta(hours=2)
 RESET_EMAIL_INTERVAL = timedelta(minutes=5)
 MAX_CODE_FAILURES = 5
 NOBODY = Actor(type="anonymous", id="-", source="portal")
-LANDING_PATHS = {"setting_staff": "/notifications", "la_officer": "/la", "admin": "/admin"}
+LANDING_PATHS = {"setting_staff": "/notifications", "la_officer": "/la", "admin": "/admin", "police_staff": "/police"}
 log = logging.getLogger(__name__)
 
 

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from service.accounts import administration
 from service.accounts import service as accounts_service
 from service.accounts.deps import Admin, CsrfChecked
 from service.admin import service as admin_service
@@ -63,3 +64,35 @@ async def audit_download(request: Request, session: SessionDep, user: Admin) -> 
         "Content-Disposition": f'attachment; filename="{form.export_range.filename}"',
         "Cache-Control": "no-store",
     })
+
+
+# ---------------------------------------------------------------- inviting police staff
+
+
+def _invite_page(request: Request, session, posted: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(request, "admin/invite_police_staff.html", {
+        "form": posted, "errors": errors, "forces": admin_service.police_forces(session)}, status_code=status_code)
+
+
+@router.get("/police-staff/invite")
+def invite_police_staff_page(request: Request, session: SessionDep, user: Admin) -> Response:
+    return _invite_page(request, session, {}, {})
+
+
+@router.post("/police-staff/invite")
+async def invite_police_staff(request: Request, session: SessionDep, user: Admin) -> Response:
+    posted = {key: value for key, value in (await request.form()).items() if isinstance(value, str) and key != "csrf_token"}
+    errors = admin_service.police_staff_invite_problems(posted, {force_id for force_id, _ in admin_service.police_forces(session)})
+    if errors:
+        return _invite_page(request, session, posted, errors, status_code=400)
+    try:
+        invitation = administration.invite_user(
+            session, email=posted["email"], display_name=posted["name"], kind="police_staff", force_id=posted["force"],
+            now=utcnow(), by=accounts_service.portal_actor(user.id))
+    except ValueError as problem:
+        return _invite_page(request, session, posted, {"email": str(problem).rstrip(".")}, status_code=400)
+    if invitation.link is None:
+        flash(request, f"{posted['email'].strip()} already had an account: they now see {posted['force']}'s notifications.")
+    else:
+        flash(request, f"Invitation emailed to {posted['email'].strip()}. The link works once, for 7 days.")
+    return RedirectResponse("/admin", status_code=303)

@@ -198,3 +198,25 @@ def export_audit(session: Session, export_range: ExportRange, actor: Actor) -> s
     """The audit trail for those London days as CSV; the export is written to the trail by export_audit_csv."""
     start, end = export_range.utc_bounds()
     return export_audit_csv(session, start, end, actor)
+
+
+# ---------------------------------------------------------------- inviting police staff
+
+
+def police_forces(session: Session) -> list[tuple[str, str]]:
+    """(id, name) of every police force, for choosing the one a police staff member works for."""
+    from service.police.models import PoliceForce
+
+    return [(force.id, force.name) for force in session.exec(select(PoliceForce).order_by(PoliceForce.name))]
+
+
+def police_staff_invite_problems(posted: Mapping[str, str], force_ids: set[str]) -> dict[str, str]:
+    """Errors for the invite form, by field id in the page's order. The email's own check is the accounts layer's."""
+    errors = {}
+    if not posted.get("name", "").strip():
+        errors["name"] = "Enter their name"
+    if not posted.get("email", "").strip():
+        errors["email"] = "Enter their work email address"
+    if posted.get("force", "") not in force_ids:
+        errors["force"] = "Select the force they work for"
+    return errors

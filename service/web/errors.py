@@ -81,7 +81,7 @@ def _show_form_again(page, exc: FormInvalid) -> Response:
 
 # Denied access on these URLs by a signed-in user is audited as `access.denied`, at most DENIALS_AUDITED times per
 # user in DENIAL_WINDOW, then once as `access.denied_limited`, so a scan cannot flood the trail; the rest are logged.
-AUDITED_DENIAL_PREFIXES = ("/notifications", "/la", "/admin")
+AUDITED_DENIAL_PREFIXES = ("/notifications", "/la", "/admin", "/police")
 DENIALS_AUDITED = 20
 DENIAL_WINDOW = timedelta(minutes=10)
 # What a route's path parameter names, for the audit row's object type.

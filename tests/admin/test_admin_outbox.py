@@ -17,7 +17,7 @@ def _state(db, message_id: int) -> OutboxMessage:
 def test_landing_page_links_to_both_admin_pages(admin_client, check_page):
     soup = check_page(admin_client.get("/admin"))
     links = {a["href"] for a in soup.select("#admin-pages a")}
-    assert links == {"/admin/outbox", "/admin/audit"}
+    assert links == {"/admin/outbox", "/admin/audit", "/admin/police-staff/invite"}
 
 
 def test_no_failed_alerts_says_so(admin_client, add_alert, check_page):

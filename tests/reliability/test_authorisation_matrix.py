@@ -1,5 +1,8 @@
 """Authorisation matrix: every route in the app's route table x every role -> the expected answer.
 
+Roles: police API clients of force A and B, Key Adults of settings A and B, a deputy of A, LA officers of LA A and
+B, an admin, police staff of force A and B (portal users), and a browser that is not signed in.
+
 The routes come from the app itself, so a new route without a rule in RULES fails the test until someone decides,
 here, who may use it. POSTs carry each browser's own valid CSRF token, so what is tested is who may act, not
 whether the form was forged.
@@ -15,7 +18,8 @@ from fastapi.testclient import TestClient
 from tests.builders import BRIMINGTON_JUNIOR, child_entry, incident_body
 
 SWANWICK_PRIMARY = "112500"  # setting B: another open Derbyshire (830) primary
-ROLES = ("police_a", "police_b", "key_adult_a", "key_adult_b", "deputy_a", "officer_la_a", "officer_la_b", "admin", "anonymous")
+ROLES = ("police_a", "police_b", "key_adult_a", "key_adult_b", "deputy_a", "officer_la_a", "officer_la_b", "admin",
+         "police_staff_a", "police_staff_b", "anonymous")
 
 # What each answer means.
 OK = "ok"  # 200, or a POST that was let through: a redirect onward (303, not to sign-in) or a form error (400)
@@ -27,7 +31,8 @@ ELSEWHERE = "elsewhere"  # a GET sent on to a landing page (the sign-in page whe
 POLICE = {"police_a", "police_b"}
 PORTAL = set(ROLES) - POLICE - {"anonymous"}
 STAFF_A = {"key_adult_a", "deputy_a"}
-LANDING_PAGES = {"/", "/notifications", "/la", "/admin"}
+POLICE_STAFF = {"police_staff_a", "police_staff_b"}  # portal users of force A and force B
+LANDING_PAGES = {"/", "/notifications", "/la", "/admin", "/police"}
 
 
 def only(allowed: set[str], *, others: str = HIDDEN, anonymous: str = SIGN_IN, police: str | None = None) -> dict[str, str]:
@@ -127,6 +132,20 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/la/key-adults"): only({"officer_la_a", "officer_la_b"}),
     ("POST", "/la/key-adults/invite"): only({"officer_la_a", "officer_la_b"}),
     ("POST", "/la/key-adults/{user_id}/deactivate"): only({"officer_la_a"}),
+    # Police staff: their own force's dashboard, form and uploads; an incident or upload of force A is A's alone.
+    ("GET", "/police"): only(POLICE_STAFF),
+    ("GET", "/police/dashboard.csv"): only(POLICE_STAFF),
+    ("GET", "/police/incidents/new"): only(POLICE_STAFF),
+    ("POST", "/police/incidents/new"): only(POLICE_STAFF),  # an empty form: asked again
+    ("GET", "/police/incidents/{incident_id}"): only({"police_staff_a"}),
+    ("GET", "/police/upload"): only(POLICE_STAFF),
+    ("POST", "/police/upload"): only(POLICE_STAFF),  # no file: asked again
+    ("GET", "/police/upload/template.csv"): only(POLICE_STAFF),
+    ("GET", "/police/upload/{upload_id}"): only({"police_staff_a"}),
+    ("POST", "/police/upload/{upload_id}/confirm"): only({"police_staff_a"}),
+    ("POST", "/police/upload/{upload_id}/continue"): only({"police_staff_a"}),
+    ("GET", "/admin/police-staff/invite"): only({"admin"}),
+    ("POST", "/admin/police-staff/invite"): only({"admin"}),
     ("GET", "/assets"): everyone(),  # static files for every page, signed in or not
     ("GET", "/static"): everyone(),  # the service's own stylesheet and icon
 }
@@ -172,7 +191,18 @@ def world(app, db, police_key, other_force_key, make_user, sign_in):
         "officer_la_a": make_user("la_officer", la_codes=("830",)),
         "officer_la_b": make_user("la_officer", la_codes=("831",)),
         "admin": make_user("admin"),
+        "police_staff_a": make_user("police_staff"),
+        "police_staff_b": make_user("police_staff"),
     }
+    from service.accounts.models import PoliceStaffMembership
+    from service.policeportal.models import PoliceUpload
+
+    db.add(PoliceStaffMembership(user_id=users["police_staff_a"].id, force_id="derbyshire"))
+    db.add(PoliceStaffMembership(user_id=users["police_staff_b"].id, force_id="nottinghamshire"))
+    # Force A's finished upload: confirming or continuing it again changes nothing.
+    db.add(PoliceUpload(id=uuid.uuid4().hex, user_id=users["police_staff_a"].id, force_id="derbyshire", state="done",
+                        file_sha256="0" * 64, incidents_total=1, incidents_done=1, new_count=1))
+    db.commit()
     bystander = make_user("setting_staff", urns=(BRIMINGTON_JUNIOR,), role="key_adult")
     with TestClient(app, base_url="https://encompass.test") as poster:
         body = incident_body(children=[child_entry("C1"), child_entry("C2", education_status="missing_education", setting_urn=None)])
@@ -183,6 +213,7 @@ def world(app, db, police_key, other_force_key, make_user, sign_in):
     ids = {
         "setting_notification": by_child["C1"]["id"], "la_notification": by_child["C2"]["id"],
         "user_id": str(bystander.id), "message_id": str(db.exec(OutboxMessage.__table__.select()).first().id),
+        "incident_id": answer["incident_id"], "upload_id": db.exec(PoliceUpload.__table__.select()).first().id,
     }
 
     browsers, tokens = {}, {}
@@ -222,7 +253,8 @@ def concrete_path(path: str, world: World) -> str:
     notification = world.ids["la_notification"] if path.startswith("/la/") else world.ids["setting_notification"]
     return (path.replace("{notification_id}", notification).replace("{user_id}", world.ids["user_id"])
             .replace("{message_id}", world.ids["message_id"]).replace("{queue}", "not_in_school")
-            .replace("{la_code}", "830").replace("{token}", uuid.uuid4().hex))
+            .replace("{la_code}", "830").replace("{token}", uuid.uuid4().hex)
+            .replace("{incident_id}", world.ids["incident_id"]).replace("{upload_id}", world.ids["upload_id"]))
 
 
 def outcome_of(method: str, response) -> str:

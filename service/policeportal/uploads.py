@@ -1,0 +1,213 @@
+"""A CSV extract from checking to summary: held sealed for its preview, then each incident through the intake alone.
+
+Processing runs after the confirming request has answered (a background task), one incident per transaction. The
+upload row's `incidents_done` moves on in the same transaction as each incident, so a step is done exactly once
+whoever runs it: if the process dies part-way, "Continue" on the progress page starts a new runner that carries on
+from the next incident, and incidents already stored are exact repeats in any case.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, delete, select
+
+from service.audit import service as audit_service
+from service.crypto import at_rest_keyring, decrypt_secret, encrypt_secret
+from service.db import unit_of_work, utcnow
+from service.notifications import intake
+from service.notifications.models import Incident
+from service.notifications.schemas import IncidentSubmission
+from service.policeportal.extract import Extract, read_extract
+from service.policeportal.models import PoliceUpload
+from service.policeportal.service import PoliceStaffMember, force_of, send_incident
+from service.problems import NotFound
+from service.routing import ChildFacts, route_child
+
+UPLOADS_LABEL = b"encompass/police-uploads/v1"
+PREVIEW_LIFETIME = timedelta(hours=24)
+STALLED_AFTER = timedelta(minutes=2)
+log = logging.getLogger(__name__)
+
+
+def _keys():
+    return at_rest_keyring(UPLOADS_LABEL)
+
+
+def _seal(incidents: list[IncidentSubmission]) -> str:
+    return encrypt_secret(json.dumps([i.model_dump(mode="json") for i in incidents]), _keys())
+
+
+def _unseal(upload: PoliceUpload) -> list[IncidentSubmission]:
+    if upload.sealed_incidents is None:
+        return []
+    return [IncidentSubmission.model_validate(i) for i in json.loads(decrypt_secret(upload.sealed_incidents, _keys()))]
+
+
+@dataclass(frozen=True)
+class Checked:
+    extract: Extract
+    upload_id: str | None  # set when the file passed and is waiting for its preview to be confirmed
+
+
+def check_upload(session: Session, staff: PoliceStaffMember, raw: bytes, *, now: datetime) -> Checked:
+    """Every row checked; a file that passes is held (sealed) for its preview. Nothing is sent to anyone yet."""
+    digest = hashlib.sha256(raw).hexdigest()
+    extract = read_extract(raw)
+    session.exec(delete(PoliceUpload).where(PoliceUpload.state == "previewed", PoliceUpload.created_at < now - PREVIEW_LIFETIME))
+    if extract.problems:
+        audit_service.record(session, staff.actor, "police_upload.refused", "police_force", staff.force_id,
+                             file_sha256=digest, problems=len(extract.problems))
+        return Checked(extract, None)
+    upload = PoliceUpload(id=uuid.uuid4().hex, user_id=staff.user_id, force_id=staff.force_id, state="previewed",
+                          sealed_incidents=_seal([i.submission for i in extract.incidents]), file_sha256=digest,
+                          incidents_total=len(extract.incidents), children_total=extract.children, created_at=now)
+    session.add(upload)
+    audit_service.record(session, staff.actor, "police_upload.checked", "police_upload", upload.id, file_sha256=digest,
+                         incidents=upload.incidents_total, children=upload.children_total)
+    return Checked(extract, upload.id)
+
+
+def own_upload(session: Session, staff: PoliceStaffMember, upload_id: str) -> PoliceUpload:
+    upload = session.exec(select(PoliceUpload).where(PoliceUpload.id == upload_id, PoliceUpload.user_id == staff.user_id,
+                                                     PoliceUpload.force_id == staff.force_id)
+                          .execution_options(populate_existing=True)).first()
+    if upload is None:
+        raise NotFound("No upload with that id.")
+    return upload
+
+
+@dataclass(frozen=True)
+class PreviewChild:
+    police_reference: str
+    child_reference: str
+    outcome: str  # setting, local_authority, not_routed
+    destination: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    upload: PoliceUpload
+    children: list[PreviewChild]
+    new: int
+    corrections: int
+    unchanged: int
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for child in self.children if child.outcome == outcome)
+
+
+def preview(session: Session, staff: PoliceStaffMember, upload: PoliceUpload) -> Preview:
+    """Where each child would go, routed as the intake will route them, and which incidents are new, corrections or
+    exact repeats of what the force already sent. Reads only."""
+    from service.register.models import Setting
+
+    context = intake.routing_context(session, force_of(session, staff))
+    children, new, corrections, unchanged = [], 0, 0, 0
+    for submission in _unseal(upload):
+        current = session.exec(select(Incident.body_hash).where(
+            Incident.force_id == staff.force_id, Incident.police_reference == submission.police_reference,
+            col(Incident.is_current).is_(True))).first()
+        if current is None:
+            new += 1
+        elif current == intake.request_hash(submission):
+            unchanged += 1
+        else:
+            corrections += 1
+        for child in submission.children:
+            decision = route_child(ChildFacts(
+                child_reference=child.child_reference, date_of_birth=child.date_of_birth,
+                education_status=child.education_status, setting_urn=child.setting_urn, setting_name=child.setting_name,
+                home_la_code=child.home_la_code, home_postcode=child.home_postcode), submission.occurred_at, context)
+            if decision.outcome == "setting":
+                setting = session.get(Setting, decision.urn)
+                destination = f"{setting.name if setting else 'Setting'} (URN {decision.urn})"
+            elif decision.outcome == "local_authority":
+                destination = f"LA {decision.la_code} education service"
+            else:
+                destination = "Nobody: outside the scheme"
+            children.append(PreviewChild(submission.police_reference, child.child_reference, decision.outcome,
+                                         destination, decision.reason))
+    audit_service.record(session, staff.actor, "police_upload.previewed", "police_upload", upload.id)
+    return Preview(upload, children, new, corrections, unchanged)
+
+
+def confirm(session: Session, staff: PoliceStaffMember, upload_id: str, *, now: datetime) -> bool:
+    """Starts processing a previewed upload. False when it was already started (a second press of the button)."""
+    upload = own_upload(session, staff, upload_id)
+    if upload.state != "previewed":
+        return False
+    upload.state, upload.heartbeat_at = "processing", now
+    session.add(upload)
+    audit_service.record(session, staff.actor, "police_upload.confirmed", "police_upload", upload.id,
+                         incidents=upload.incidents_total)
+    return True
+
+
+def stalled(upload: PoliceUpload, now: datetime) -> bool:
+    return upload.state == "processing" and (upload.heartbeat_at is None or now - upload.heartbeat_at > STALLED_AFTER)
+
+
+def resume(session: Session, staff: PoliceStaffMember, upload_id: str, *, now: datetime) -> bool:
+    upload = own_upload(session, staff, upload_id)
+    if not stalled(upload, now):
+        return False
+    upload.heartbeat_at = now
+    session.add(upload)
+    audit_service.record(session, staff.actor, "police_upload.resumed", "police_upload", upload.id, from_incident=upload.incidents_done)
+    return True
+
+
+def _claim_step(session: Session, upload_id: str, index: int) -> bool:
+    """Takes the upload's next step (the row stays locked until this transaction ends); False if another runner did."""
+    claimed = session.execute(
+        sa.update(PoliceUpload).where(PoliceUpload.id == upload_id, PoliceUpload.state == "processing",
+                                      PoliceUpload.incidents_done == index).values(heartbeat_at=utcnow()))
+    return claimed.rowcount == 1
+
+
+def _count(session: Session, upload_id: str, reference: str, outcome: str) -> None:
+    upload = session.get(PoliceUpload, upload_id, populate_existing=True)
+    upload.incidents_done += 1
+    column = {"new": "new_count", "corrected": "corrected_count", "unchanged": "unchanged_count", "failed": "failed_count"}[outcome]
+    setattr(upload, column, getattr(upload, column) + 1)
+    upload.outcomes = [*upload.outcomes, {"police_reference": reference, "outcome": outcome}]
+    session.add(upload)
+
+
+def process_upload(upload_id: str, staff: PoliceStaffMember) -> None:
+    """Sends each incident not yet sent, each in its own transaction, then forgets the incidents. Run after the
+    confirming request has answered; safe to run twice at once (each step is claimed)."""
+    with unit_of_work() as session:
+        upload = session.get(PoliceUpload, upload_id)
+        if upload is None or upload.state != "processing":
+            return
+        incidents, start = _unseal(upload), upload.incidents_done
+    for index in range(start, len(incidents)):
+        submission = incidents[index]
+        try:
+            with unit_of_work() as session:
+                if not _claim_step(session, upload_id, index):
+                    return
+                sent = send_incident(session, staff, submission, via="upload")
+                _count(session, upload_id, submission.police_reference, sent.outcome)
+        except Exception as error:  # this incident only: it rolled back alone, and the rest still go
+            log.warning("Upload %s: incident %d of %d not stored (%s)", upload_id, index + 1, len(incidents), type(error).__name__)
+            with unit_of_work() as session:
+                if not _claim_step(session, upload_id, index):
+                    return
+                _count(session, upload_id, submission.police_reference, "failed")
+    with unit_of_work() as session:
+        upload = session.get(PoliceUpload, upload_id)
+        if upload is None or upload.state != "processing" or upload.incidents_done < upload.incidents_total:
+            return
+        upload.state, upload.finished_at, upload.sealed_incidents = "done", utcnow(), None
+        session.add(upload)
+        audit_service.record(session, staff.actor, "police_upload.completed", "police_upload", upload.id,
+                             new=upload.new_count, corrected=upload.corrected_count, unchanged=upload.unchanged_count,
+                             failed=upload.failed_count)

@@ -1,0 +1,163 @@
+"""The force's read-back dashboard: what the API read-back says, own force only, filters, CSV, no child names."""
+
+import csv
+import io
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+from bs4 import BeautifulSoup
+
+from service.audit.models import AuditEvent
+from service.audit.service import WORKER
+from service.db import utcnow
+from service.notifications import intake, lifecycle
+from service.notifications.models import Notification
+from service.notifications.schemas import IncidentSubmission
+from service.policeportal import readback
+from tests.builders import BRIMINGTON_JUNIOR, child_entry, incident_body
+
+
+def rows_of(page) -> dict[str, dict[str, str]]:
+    """Each row of the dashboard's table by notification id, as a reader sees it: column label -> text."""
+    soup = BeautifulSoup(page.text, "html.parser")
+    table = soup.find("table", id="notifications")
+    if table is None:
+        return {}
+    found = {}
+    for tr in table.find("tbody").find_all("tr"):
+        cells = {td["data-label"]: td.get_text(" ", strip=True) for td in tr.find_all("td")}
+        cells["reference"] = tr.find("th").get_text(" ", strip=True)
+        found[tr["id"].removeprefix("row-")] = cells
+    return found
+
+
+@pytest.fixture
+def received_days_ago(db, forces):
+    """received_days_ago(days, *children) -> notification ids: force A's intake that many days ago."""
+    from service.notifications.intake import receive_incident
+    from service.police.service import AuthenticatedClient, create_client
+
+    issued = create_client(db, force_id="derbyshire", name="Earlier system")
+    db.commit()
+    police = AuthenticatedClient(client_id=issued.client_id, force_id="derbyshire", scopes=frozenset())
+
+    def receive(days: int, *children: dict) -> list[str]:
+        when = utcnow() - timedelta(days=days)
+        submission = IncidentSubmission.model_validate(incident_body(*children, occurred_at=when - timedelta(hours=2)))
+        result = receive_incident(db, client=police, submission=submission, idempotency_key=None, now=when)
+        db.commit()
+        return [n["id"] for n in result.body["notifications"]]
+
+    return receive
+
+
+def test_each_row_says_what_the_api_read_back_says_with_references_and_no_names(hub, client, police_key, post_incident, onboard):
+    onboard(BRIMINGTON_JUNIOR)
+    notifications = post_incident(child_entry("C1", given_name="Zebedee", family_name="Quartermaine"),
+                                  child_entry("C2", urn=None, education_status="missing_education", given_name="Xanthe"))
+    page = hub.get("/police")
+    assert page.status_code == 200
+    rows = rows_of(page)
+    assert set(rows) == {n["id"] for n in notifications}
+    for notification in notifications:
+        api = client.get(f"/api/v1/notifications/{notification['id']}", headers={"Authorization": f"Bearer {police_key}"}).json()
+        row = rows[notification["id"]]
+        assert row["Status"].startswith(readback.STATUS_WORDS[api["status"]])
+        assert api["police_reference"] in row["reference"] and f"Child {api['child_reference']}" in row["reference"]
+    by_child = {n["child_reference"]: rows[n["id"]] for n in notifications}
+    assert "Brimington Junior" in by_child["C1"]["Who has it"] and "Held by the LA" not in by_child["C1"]["Who has it"]
+    assert "Derbyshire (830) education service" in by_child["C2"]["Who has it"] and "Held by the LA" in by_child["C2"]["Who has it"]
+    for name in ("Zebedee", "Quartermaine", "Xanthe", "Brookes"):
+        assert name not in page.text
+
+
+def test_staff_never_see_another_forces_notifications(hub, other_hub, post_incident):
+    ours = post_incident()
+    theirs = post_incident(force="nottinghamshire")
+    assert set(rows_of(hub.get("/police"))) == {ours[0]["id"]}
+    assert set(rows_of(other_hub.get("/police"))) == {theirs[0]["id"]}
+    other_csv = other_hub.get("/police/dashboard.csv").text
+    assert ours[0]["id"] not in other_csv and theirs[0]["id"] in other_csv
+
+
+def test_filters_narrow_to_unacknowledged_past_deadline_escalated_and_one_la(hub, db, received_days_ago, onboard):
+    onboard(BRIMINGTON_JUNIOR)
+    acknowledged, = received_days_ago(5, child_entry("C1"))
+    overdue, = received_days_ago(5, child_entry("C1"))
+    escalated, = received_days_ago(6, child_entry("C1"))
+    derby, = received_days_ago(0, child_entry("C1", urn=None, education_status="missing_education", home_la_code="831"))
+    now = utcnow()
+    lifecycle.acknowledge(db, db.get(Notification, acknowledged), actor=WORKER, now=now)
+    lifecycle.escalate(db, db.get(Notification, escalated), actor=WORKER, now=now, due_at=now)
+    db.commit()
+
+    readbacks = [intake.status_for(db, db.get(Notification, n)) for n in (acknowledged, overdue, escalated, derby)]
+
+    def shown(query: str) -> set[str]:
+        on_page = set(rows_of(hub.get("/police?" + query)))
+        # The database's narrowing and the same rule written over the API's read-back agree.
+        params = parse_qs(query)
+        choice = readback.parse_filter(params.get("show", []), params.get("la", [None])[0], ["830", "831"])
+        assert on_page == {r["id"] for r in readbacks if choice.keeps(r, utcnow())}, query
+        return on_page
+
+    assert shown("") == {acknowledged, overdue, escalated, derby}
+    assert shown("show=not_acknowledged") == {overdue, escalated, derby}
+    assert shown("show=past_deadline") == {overdue, escalated}
+    assert shown("show=escalated") == {escalated}
+    assert shown("la=831") == {derby}
+    assert shown("show=not_acknowledged&la=830") == {overdue, escalated}
+    assert "Past deadline" in rows_of(hub.get("/police"))[overdue]["Status"]
+
+
+def test_the_period_leaves_out_older_notifications(hub, received_days_ago):
+    recent, = received_days_ago(2, child_entry("C1"))
+    old, = received_days_ago(40, child_entry("C1"))
+    assert set(rows_of(hub.get("/police"))) == {recent}  # the last 30 days by default
+    today = utcnow().date()
+    assert old in set(rows_of(hub.get(f"/police?from={(today - timedelta(days=60)).isoformat()}&to={today.isoformat()}")))
+
+
+def test_the_csv_has_the_same_rows_without_names_and_with_formulas_defused(hub, post_incident, db):
+    shown = post_incident(child_entry("=HYPERLINK(\"http://x\")", given_name="Zebedee"), child_entry("C2"),
+                          reference="DC-CSV-1")
+    download = hub.get("/police/dashboard.csv")
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert {row["notification_id"] for row in rows} == set(rows_of(hub.get("/police"))) == {n["id"] for n in shown}
+    assert "Zebedee" not in download.text and "Brookes" not in download.text
+    assert {row["child_reference"] for row in rows} == {"'=HYPERLINK(\"http://x\")", "C2"}
+    assert all(row["police_reference"] == "DC-CSV-1" for row in rows)
+
+
+def test_every_view_and_export_is_audited(hub, db, post_incident):
+    post_incident()
+    hub.get("/police?show=escalated")
+    hub.get("/police/dashboard.csv")
+    events = db.exec(AuditEvent.__table__.select().where(AuditEvent.action.like("police_dashboard.%"))).all()
+    assert [(e.action, e.actor_id, e.detail["filters"]) for e in events] == [
+        ("police_dashboard.viewed", str(hub.user.id), ["escalated"]),
+        ("police_dashboard.exported", str(hub.user.id), []),
+    ]
+
+
+def test_other_roles_cannot_open_the_dashboard(app, make_user, sign_in):
+    from fastapi.testclient import TestClient
+
+    officer = make_user("la_officer", la_codes=("830",))
+    with TestClient(app, base_url="https://encompass.test") as browser:
+        sign_in(browser, officer)
+        assert browser.get("/police").status_code == 404
+        assert browser.get("/police/dashboard.csv").status_code == 404
+
+
+def test_status_words_cover_every_read_back_value_and_new_ones_still_show():
+    from service.notifications.lifecycle import NotificationStatus
+
+    for status in NotificationStatus:
+        words = readback.status_words({"status": status.value, "routing": {"outcome": "setting"}})
+        assert words == readback.STATUS_WORDS[status.value]
+    assert readback.status_words({"status": "sent", "routing": {"outcome": "setting"}}) == "Sent"
+    assert readback.status_words({"status": "received", "routing": {"outcome": "not_routed"}}) == "Not routed"
+    assert readback.status_words({"status": "held_somewhere", "routing": {"outcome": "setting"}}) == "Held somewhere"
