@@ -240,3 +240,13 @@ def deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer,
     email = keyadults.deactivate(session, _officer(user), user_id)
     flash(request, f"{email} no longer has access to settings in your area.")
     return RedirectResponse("/la/key-adults", status_code=303)
+
+
+# ---------------------------------------------------------------- Key Adults email could not reach
+
+
+@router.get("/not-reached")
+def not_reached(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    from service.laworkspace import not_reached as la_not_reached
+
+    return render(request, "la/not_reached.html", _common(user, rows=la_not_reached.not_reached(session, _officer(user))))
