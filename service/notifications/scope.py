@@ -95,6 +95,8 @@ def get_notification(session: Session, scope: Scope, notification_id: str, *, fo
         latest = current_version(session, notification)
         if not scope.holds(urn=latest.recipient_urn, la_code=latest.recipient_la_code, force_id=latest.force_id):
             raise NoLongerYours(notification_id, "corrected")
+        if latest.withdrawn_at is not None and scope.force_id is None:
+            raise NoLongerYours(notification_id, "withdrawn")  # police withdrew the correction: the earlier one too
     return notification
 
 
