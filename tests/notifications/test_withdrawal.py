@@ -161,3 +161,10 @@ def test_the_la_no_longer_lists_a_withdrawn_notification(client, db, police_key,
     page = client.get(f"/la/notifications/{notification['id']}")
     assert page.status_code == 404
     assert BeautifulSoup(page.text, "html.parser").find("h1").get_text(strip=True) == "Withdrawn by police"
+
+
+@pytest.mark.parametrize("note", ["contains \x00 a NUL", "x" * 501])
+def test_a_withdrawal_note_is_checked_like_any_text(client, police_key, incident, note):
+    response = client.post(f"/api/v1/incidents/{incident['incident_id']}/withdrawal",
+                           json={"reason": "other", "note": note}, headers=_police(police_key))
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/note"
