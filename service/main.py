@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from service.accounts.routes_offers import router as membership_offers_router
 from service.accounts.routes_portal import router as accounts_router
 from service.admin.routes_portal import router as admin_router
+from service.alerts.routes_api import router as notify_receipts_router
 from service.config import get_settings
 from service.keyadult.routes_portal import router as keyadult_router
 from service.laworkspace.routes_portal import router as la_workspace_router
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
     install_problem_handlers(app)
     install_html_errors(app)
     app.include_router(police_api_router)
+    app.include_router(notify_receipts_router)
     app.include_router(health_router)
     app.include_router(accounts_router)
     app.include_router(membership_offers_router)

@@ -35,7 +35,14 @@ AUDIENCE_REF_LABELS = {
     "setting": "URN", "setting_deputies": "URN", "webhook": "URN",
     "local_authority": "LA code", "la_team": "LA code", "user": "User id", "reset_request": "User id",
 }
-TEMPLATE_LABELS = {"notification_waiting": "A notification is waiting"}
+TEMPLATE_LABELS = {"notification_waiting": "A notification is waiting",
+                   "notification_withdrawn": "Police withdrew a notification",
+                   "key_adult_not_reached": "A Key Adult could not be reached"}
+# What GOV.UK Notify's delivery receipt said, for an email it accepted but could not deliver.
+RECEIPT_LABELS = {"permanent-failure": "Address does not exist or refuses email",
+                  "temporary-failure": "Inbox full or not accepting email for now",
+                  "technical-failure": "GOV.UK Notify could not send it"}
+NOT_DELIVERED_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -68,9 +75,38 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
+class NotDelivered:
+    """An email Notify accepted and then reported it could not deliver."""
+
+    id: int
+    template: str
+    audience: str
+    audience_ref: str
+    receipt_status: str
+    receipt_at: datetime | None
+
+    @property
+    def template_label(self) -> str:
+        return TEMPLATE_LABELS.get(self.template, self.template)
+
+    @property
+    def receipt_label(self) -> str:
+        return RECEIPT_LABELS.get(self.receipt_status, self.receipt_status)
+
+    @property
+    def audience_ref_label(self) -> str:
+        return f"{AUDIENCE_REF_LABELS.get(self.audience, 'Reference')} {self.audience_ref}".strip()
+
+    @property
+    def receipt_text(self) -> str:
+        return short_day_at_time(self.receipt_at) if self.receipt_at else "Not recorded"
+
+
+@dataclass(frozen=True)
 class OutboxOverview:
     counts: Mapping[str, int]  # every state in OUTBOX_STATES, zero included
     dead_letters: list[DeadLetter]
+    not_delivered: list[NotDelivered] = field(default_factory=list)  # newest first
 
     @property
     def dead_letters_not_shown(self) -> int:
@@ -87,7 +123,11 @@ def outbox_overview(session: Session, *, limit: int = DEAD_LETTERS_SHOWN) -> Out
                    last_error=m.last_error or "", created_at=m.created_at)
         for m in alerts_service.list_dead_letters(session, limit=limit)
     ]
-    return OutboxOverview(counts=counts, dead_letters=dead)
+    failed = session.exec(select(OutboxMessage).where(OutboxMessage.receipt_status.in_(tuple(RECEIPT_LABELS)))
+                          .order_by(OutboxMessage.receipt_at.desc(), OutboxMessage.id.desc()).limit(NOT_DELIVERED_SHOWN))
+    not_delivered = [NotDelivered(id=m.id, template=m.template, audience=m.audience, audience_ref=m.audience_ref,
+                                  receipt_status=m.receipt_status, receipt_at=m.receipt_at) for m in failed]
+    return OutboxOverview(counts=counts, dead_letters=dead, not_delivered=not_delivered)
 
 
 def send_again(session: Session, message_id: int, actor: Actor) -> str | None:

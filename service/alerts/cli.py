@@ -41,10 +41,11 @@ def cmd_outbox_list(args) -> int:
 
     with unit_of_work() as session:
         messages = list_messages(session, state=args.state, limit=args.limit)
-        print(f"{'id':>6}  {'template':<26} {'audience':<17} {'to':<10} {'tries':>5}  {'created (UTC)':<16}  last error")
+        print(f"{'id':>6}  {'template':<26} {'audience':<17} {'to':<10} {'tries':>5}  {'created (UTC)':<16}  "
+              f"{'receipt':<17}  last error")
         for m in messages:
             print(f"{m.id:>6}  {m.template:<26} {m.audience:<17} {m.audience_ref:<10} {m.attempts:>5}  "
-                  f"{m.created_at:%Y-%m-%d %H:%M}  {m.last_error or ''}")
+                  f"{m.created_at:%Y-%m-%d %H:%M}  {m.receipt_status or '':<17}  {m.last_error or ''}")
         print(f"{len(messages)} {args.state} alert(s).")
     return 0
 
@@ -59,6 +60,21 @@ def cmd_outbox_retry(args) -> int:
             retry_dead_letter(session, args.id, _operator())
             count = 1
     print(f"{count} dead alert(s) queued to be sent again.")
+    return 0
+
+
+def cmd_outbox_callback_token(args) -> int:
+    from service.alerts.receipts import issue_callback_token
+    from service.audit import service as audit_service
+    from service.db import utcnow
+
+    with unit_of_work() as session:
+        token = issue_callback_token(session, now=utcnow(), revoke_others=args.revoke_others)
+        audit_service.record(session, _operator(), "notify.callback_token_issued", "notify_callback_token", "new",
+                             revoked_others=args.revoke_others)
+    print("Bearer token for GOV.UK Notify's delivery receipts callback (API integration > Callbacks), with the URL")
+    print("<BASE_URL>/api/notify/delivery-receipts. It is shown once only; only its SHA-256 is kept:")
+    print(f"\n    {token}\n")
     return 0
 
 
@@ -112,12 +128,15 @@ def register_commands(areas, area, command) -> None:
 
     outbox = area("outbox", "alerts waiting, sent or dead")
     sub = command(outbox, "list", cmd_outbox_list, "list alerts in a state (default: dead letters)")
-    sub.add_argument("--state", choices=("pending", "sending", "sent", "dead"), default="dead")
+    sub.add_argument("--state", choices=("pending", "sending", "sent", "dead", "cancelled"), default="dead")
     sub.add_argument("--limit", type=int, default=200)
     sub = command(outbox, "retry", cmd_outbox_retry, "send a dead alert again, with fresh attempts (audited)")
     which = sub.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?", type=int, help="the outbox id from `outbox list`")
     which.add_argument("--all-dead", action="store_true", help="every dead alert")
+    sub = command(outbox, "callback-token", cmd_outbox_callback_token,
+                  "issue the bearer token for Notify's delivery receipts (shown once; stored hashed)")
+    sub.add_argument("--revoke-others", action="store_true", help="earlier tokens stop working now")
 
     webhooks = area("webhooks", "optional per-setting webhooks")
     sub = command(webhooks, "set", cmd_webhooks_set, "set a setting's webhook URL (https only) and show a new secret once")

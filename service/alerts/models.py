@@ -12,7 +12,11 @@ OUTBOX_STATES = ("pending", "sending", "sent", "dead", "cancelled")  # cancelled
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "state", "next_attempt_at"),
+        sa.Index("ix_outbox_sent_at", "sent_at"),  # the worker counts the last minute's emails (Notify's rate limit)
+        sa.Index("ix_outbox_receipt", "receipt_status", "notification_id"),  # the LA's "not reached" list
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     template: str = Field(max_length=40)
@@ -34,6 +38,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Notify's id for the email it accepted, and the delivery receipt it later sent back (RECEIPT_STATUSES).
+    provider_id: str | None = Field(default=None, max_length=36)
+    receipt_status: str | None = Field(default=None, max_length=20)
+    receipt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SettingWebhook(SQLModel, table=True):
@@ -50,3 +58,17 @@ class SettingWebhook(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+RECEIPT_STATUSES = ("delivered", "permanent-failure", "temporary-failure", "technical-failure")
+
+
+class NotifyCallbackToken(SQLModel, table=True):
+    """The bearer token GOV.UK Notify sends with delivery receipts: only its SHA-256 is kept."""
+
+    __tablename__ = "notify_callback_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

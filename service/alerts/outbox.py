@@ -80,13 +80,41 @@ def enqueue_notification_waiting(session: Session, *, notification_id: str, reci
                       link=notification_link(notification_id, for_la=True), notification_id=notification_id)
 
 
-def cancel_waiting_alerts(session: Session, notification_id: str, *, now) -> None:
+def cancel_waiting_alerts(session: Session, notification_id: str, *, now, because: str = "handed over before it was sent",
+                          every_template: bool = False) -> None:
     """A notification changed owner: the old owner's unsent "waiting" and deadline alerts are cancelled, so nobody
-    there is sent a link they can no longer open, and no later send records a delivery the new owner never had."""
+    there is sent a link they can no longer open, and no later send records a delivery the new owner never had.
+
+    With `every_template` (a police withdrawal) every unsent alert about it goes, escalations and "not reached" too."""
+    templates = OutboxMessage.template != WITHDRAWN_TEMPLATE if every_template else OutboxMessage.template.in_(
+        ("notification_waiting", "deadline_missed_deputies"))
     session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.notification_id == notification_id, OutboxMessage.state == "pending",
-               OutboxMessage.template.in_(("notification_waiting", "deadline_missed_deputies")))
-        .values(state="cancelled", last_error="handed over before it was sent", next_attempt_at=now)
+        .where(OutboxMessage.notification_id == notification_id, OutboxMessage.state == "pending", templates)
+        .values(state="cancelled", last_error=because, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+WITHDRAWN_TEMPLATE = "notification_withdrawn"
+
+
+def owner_was_alerted(session: Session, notification_id: str, *, since) -> bool:
+    """Whether a "waiting" alert about this notification went out to its current owner (sent at or after `since`)."""
+    return session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.notification_id == notification_id, OutboxMessage.template == "notification_waiting",
+        OutboxMessage.state == "sent", OutboxMessage.sent_at >= since).limit(1)).first() is not None
+
+
+def enqueue_withdrawn(session: Session, *, notification_id: str, recipient_urn: str | None,
+                      recipient_la_code: str | None) -> None:
+    """Tells the owner police withdrew a notification: only that, and a link that now says so. Their webhook too."""
+    if recipient_urn:
+        enqueue_alert(session, template=WITHDRAWN_TEMPLATE, audience="setting", audience_ref=recipient_urn,
+                      link=notification_link(notification_id), notification_id=notification_id)
+        if recipient_urn in webhook_urns(session, [recipient_urn]):
+            enqueue_alert(session, template=WITHDRAWN_TEMPLATE, audience="webhook", audience_ref=recipient_urn,
+                          link=notification_link(notification_id), notification_id=notification_id)
+    elif recipient_la_code:
+        enqueue_alert(session, template=WITHDRAWN_TEMPLATE, audience="local_authority", audience_ref=recipient_la_code,
+                      link=notification_link(notification_id, for_la=True), notification_id=notification_id)

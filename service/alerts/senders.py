@@ -22,6 +22,8 @@ TEMPLATE_SUBJECTS: Mapping[str, str] = {
     "password_reset": "Reset your password for the Operation Encompass notification service",
     "membership_offer": "You have been offered access to a setting on the Operation Encompass notification service",
     "password_changed": "Your password for the Operation Encompass notification service has been changed",
+    "notification_withdrawn": "Police have withdrawn an Operation Encompass notification",
+    "key_adult_not_reached": "An Operation Encompass notification could not be delivered to a Key Adult",
 }
 
 
@@ -34,7 +36,8 @@ class EmailSender(Protocol):
     """Sends one email. A sender may say `delivers = False` (it only pretends): then a notification it "sent" is not
     marked delivered. One that does not say is taken to deliver, as Notify does."""
 
-    def send(self, *, email_address: str, template: str, link: str, reference: str) -> None: ...
+    def send(self, *, email_address: str, template: str, link: str, reference: str) -> str | None:
+        """Returns the provider's id for the email (Notify's, which its delivery receipt names), if it has one."""
 
 
 def delivers(sender: EmailSender) -> bool:
@@ -95,7 +98,7 @@ class NotifyEmailSender:
         self._client = client
         self._template_ids = dict(template_ids)
 
-    def send(self, *, email_address: str, template: str, link: str, reference: str) -> None:
+    def send(self, *, email_address: str, template: str, link: str, reference: str) -> str:
         _require_known_template(template)
         notify_id = self._client.send_email(
             email_address=email_address,
@@ -104,3 +107,4 @@ class NotifyEmailSender:
             reference=reference,
         )
         logger.info("email sent via Notify template=%s reference=%s notify_id=%s", template, reference, notify_id)
+        return notify_id

@@ -210,9 +210,13 @@ def signing_secrets(secrets: Sequence[dict], now: datetime, *, keys: MultiFernet
     ]
 
 
+WEBHOOK_TYPES = {"notification_withdrawn": "notification.withdrawn"}
+
+
 def webhook_payload(alert: ClaimedAlert) -> dict:
-    """What a setting's system is told: that a notification waits, and where. Never anything about the child."""
-    return {"type": "notification.waiting", "notification_id": alert.notification_id,
+    """What a setting's system is told: that a notification waits (or was withdrawn), and where. Never anything
+    about the child."""
+    return {"type": WEBHOOK_TYPES.get(alert.template, "notification.waiting"), "notification_id": alert.notification_id,
             "link": link_as_served(alert.link, get_settings())}
 
 
@@ -296,18 +300,40 @@ def _fan_out(session: Session, alert: ClaimedAlert, *, worker_id: str, now: date
 # ---------------------------------------------------------------- outcomes
 
 
-def mark_sent(session: Session, alert: ClaimedAlert, *, worker_id: str, now: datetime, delivered: bool = True) -> bool:
-    """Records a successful send; the first one telling a notification's owner makes it delivered.
+def mark_sent(session: Session, alert: ClaimedAlert, *, worker_id: str, now: datetime, delivered: bool = True,
+              provider_id: str | None = None) -> bool:
+    """Records a successful send. A webhook's 2xx makes the owner's notification delivered; an email Notify accepted
+    makes it `sent`, and its delivery receipt (service.alerts.receipts) later makes it delivered.
 
     `delivered` is False when the sender only pretended (the logging sender): the alert is settled, but police keep
     seeing "received", because nobody was told.
     """
-    if not _settle(session, alert, worker_id, state="sent", sent_at=now, last_error=None):
+    if not _settle(session, alert, worker_id, state="sent", sent_at=now, last_error=None,
+                   provider_id=provider_id[:36] if isinstance(provider_id, str) else None):
         return False
     if delivered and alert.template == WAITING_TEMPLATE and alert.notification_id:
-        lifecycle.record_delivery(session, alert.notification_id, now=now, worker_id=worker_id,
-                        channel="webhook" if alert.audience == "webhook" else "email", outbox_id=alert.id)
+        if alert.audience == "webhook":
+            lifecycle.record_delivery(session, alert.notification_id, now=now, worker_id=worker_id, channel="webhook",
+                                      outbox_id=alert.id, sent_after=now)
+        else:
+            lifecycle.record_send(session, alert.notification_id, now=now, worker_id=worker_id, outbox_id=alert.id,
+                                  sent_after=now)
     return True
+
+
+def defer(session: Session, alert: ClaimedAlert, *, worker_id: str, until: datetime, because: str) -> bool:
+    """Puts a claimed alert back, unsent and without spending an attempt, until `until` (Notify's rate limit)."""
+    return _settle(session, alert, worker_id, state="pending", next_attempt_at=until, claimed_by=None,
+                   attempts=max(0, alert.attempts - 1), last_error=because[:300])
+
+
+EMAIL_AUDIENCES = ("user", "la_team")
+
+
+def emails_sent_since(session: Session, moment: datetime) -> int:
+    """Emails handed to Notify since `moment`, by every worker: one key, so one shared rate limit."""
+    return session.exec(select(sa.func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.sent_at >= moment, OutboxMessage.audience.in_(EMAIL_AUDIENCES))).one()
 
 
 def retry_delay(attempts: int, *, retry_after: float | None = None, rng: Callable[[], float] = random.random) -> timedelta:

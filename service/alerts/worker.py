@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from service.alerts import service as alerts_service
-from service.alerts.notify import NotifyClient
+from service.alerts.notify import NotifyClient, TemporaryDeliveryError
 from service.alerts.senders import EmailSender, LoggingEmailSender, NotifyEmailSender, delivers
 from service.alerts.service import ClaimedAlert, EmailDelivery, WebhookDelivery
 from service.alerts.webhooks import WebhookSender
@@ -22,6 +22,13 @@ from service.db import unit_of_work, utcnow
 from service.escalation import service as escalation_service
 
 logger = logging.getLogger(__name__)
+
+# GOV.UK Notify allows 3,000 messages a minute per API key. Every worker shares the key, so each counts the emails
+# all of them sent in the last minute (outbox_message.sent_at) and stops short of this, leaving a margin.
+NOTIFY_EMAILS_PER_MINUTE = 2_700
+RATE_WINDOW = timedelta(minutes=1)
+# Over the limit, or told 429 without a Retry-After: wait this long before sending email again.
+RATE_PAUSE = timedelta(seconds=5)
 
 
 def default_worker_id() -> str:
@@ -48,6 +55,7 @@ class PassReport:
     fanned_out: int = 0
     retrying: int = 0
     dead: int = 0
+    deferred: int = 0  # held back, unsent and no attempt spent, to keep within Notify's rate limit
 
     def add(self, other: PassReport) -> None:
         for name in vars(self):
@@ -70,6 +78,9 @@ class OutboxWorker:
     lease: timedelta = alerts_service.LEASE
     clock: Callable[[], datetime] = utcnow
     rng: Callable[[], float] = field(default=random.random)
+    email_rate_per_minute: int = NOTIFY_EMAILS_PER_MINUTE
+    _email_budget: int = field(default=0, init=False, repr=False)
+    _emails_held_until: datetime | None = field(default=None, init=False, repr=False)
 
     def run_once(self, *, max_batches: int = 100) -> PassReport:
         report = self.climb_ladder()
@@ -95,14 +106,29 @@ class OutboxWorker:
     def send_due(self, *, max_batches: int = 100) -> PassReport:
         report = PassReport()
         for _ in range(max_batches):
+            now = self.clock()
             with unit_of_work() as session:
-                claimed = alerts_service.claim_due(session, worker_id=self.worker_id, now=self.clock(),
+                claimed = alerts_service.claim_due(session, worker_id=self.worker_id, now=now,
                                                    limit=self.batch_size, lease=self.lease)
+                if claimed:
+                    self._email_budget = self.email_rate_per_minute - alerts_service.emails_sent_since(
+                        session, now - RATE_WINDOW)
             if not claimed:
                 break
             for alert in claimed:
                 self._send_one(alert, report)
+            if self._emails_held(self.clock()):
+                break  # the rest waits for the next pass, when the minute has moved on
         return report
+
+    def _emails_held(self, now: datetime) -> datetime | None:
+        """Until when email must wait: Notify said 429, or this minute's share is spent. None to send now."""
+        if self._emails_held_until is not None and now < self._emails_held_until:
+            return self._emails_held_until
+        self._emails_held_until = None
+        if self._email_budget <= 0:
+            self._emails_held_until = now + RATE_PAUSE
+        return self._emails_held_until
 
     def _send_one(self, alert: ClaimedAlert, report: PassReport) -> None:
         with unit_of_work() as session:
@@ -111,9 +137,22 @@ class OutboxWorker:
             if alert.audience in alerts_service.RESOLVED_AUDIENCES:
                 report.fanned_out += 1
             return
+        if isinstance(delivery, EmailDelivery):
+            held_until = self._emails_held(self.clock())
+            if held_until is not None:
+                with unit_of_work() as session:
+                    alerts_service.defer(session, alert, worker_id=self.worker_id, until=held_until,
+                                         because="held back to keep within GOV.UK Notify's rate limit")
+                report.deferred += 1
+                return
+            self._email_budget -= 1
         try:
-            self._deliver(alert, delivery)
+            provider_id = self._deliver(alert, delivery)
         except Exception as error:  # noqa: BLE001 - any failure must end in a retry or a dead letter, never a stuck claim
+            if isinstance(error, TemporaryDeliveryError) and error.status_code == 429:
+                # Notify is limiting this key: no email goes until it says, whichever message it was.
+                wait = timedelta(seconds=error.retry_after) if error.retry_after else RATE_PAUSE
+                self._emails_held_until = self.clock() + min(wait, alerts_service.RETRY_AFTER_LONGEST)
             with unit_of_work() as session:
                 state = alerts_service.mark_failed(session, alert, error, worker_id=self.worker_id, now=self.clock(),
                                                    max_attempts=self.max_attempts, rng=self.rng)
@@ -127,19 +166,21 @@ class OutboxWorker:
         # A webhook reached the setting's system; an email reached someone only if the sender really sends.
         delivered = isinstance(delivery, WebhookDelivery) or delivers(self.email_sender)
         with unit_of_work() as session:
-            if alerts_service.mark_sent(session, alert, worker_id=self.worker_id, now=self.clock(), delivered=delivered):
+            if alerts_service.mark_sent(session, alert, worker_id=self.worker_id, now=self.clock(), delivered=delivered,
+                                        provider_id=provider_id):
                 report.sent += 1
             else:
                 logger.warning("alert %s was sent after its lease ran out; another worker may send it again", alert.id)
 
-    def _deliver(self, alert: ClaimedAlert, delivery: EmailDelivery | WebhookDelivery) -> None:
+    def _deliver(self, alert: ClaimedAlert, delivery: EmailDelivery | WebhookDelivery) -> str | None:
+        """Sends it; returns Notify's id for an email, which its delivery receipt will name."""
         if isinstance(delivery, EmailDelivery):
-            # The outbox id is the reference: it names the alert, never the child.
-            self.email_sender.send(email_address=delivery.email_address, template=alert.template, link=delivery.link,
-                                   reference=f"outbox-{alert.id}")
-        else:
-            self.webhook_sender.deliver(url=delivery.url, secrets=delivery.secrets, msg_id=delivery.msg_id,
-                                        payload=delivery.payload, now=int(self.clock().timestamp()))
+            # The outbox id is the reference: it names the alert, never the child. Receipts find the message by it.
+            return self.email_sender.send(email_address=delivery.email_address, template=alert.template,
+                                          link=delivery.link, reference=f"outbox-{alert.id}")
+        self.webhook_sender.deliver(url=delivery.url, secrets=delivery.secrets, msg_id=delivery.msg_id,
+                                    payload=delivery.payload, now=int(self.clock().timestamp()))
+        return None
 
 
 def build_worker(*, worker_id: str | None = None, email_sender: EmailSender | None = None,

@@ -5,6 +5,7 @@ RISK_LABELS = {"standard": "Standard", "medium": "Medium", "high": "High", "not_
 
 STATUS_LABELS = {
     "received": "New",
+    "sent": "New",
     "delivered": "New",
     "rerouted": "New",
     "viewed": "Viewed",

@@ -258,7 +258,7 @@ EVENT_WORDS = {
     "received": "Received from police", "viewed": "Viewed", "acknowledged": "Acknowledged", "closed": "Closed",
     "escalated": "Escalated to the local authority", "rerouted": "Re-routed", "deputies_alerted": "Deputies alerted",
     "assigned": "Assigned", "superseded": "Replaced by a corrected version", "escalation_resolved": "Taken out of the escalated queue",
-    "sent_back": "Sent back by the setting", "onboarded": "Handed to the setting's new Key Adult", "delivered": "Alert sent",
+    "sent_back": "Sent back by the setting", "onboarded": "Handed to the setting's new Key Adult", "delivered": "Alert delivered", "sent": "Alert sent",
 }
 
 

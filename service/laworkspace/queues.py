@@ -75,7 +75,7 @@ ROUTING_METHOD_LABELS = {
 
 
 STATUS_LABELS = {
-    "received": "New", "delivered": "Delivered", "viewed": "Viewed", "acknowledged": "Acknowledged",
+    "received": "New", "sent": "Email sent", "delivered": "Delivered", "viewed": "Viewed", "acknowledged": "Acknowledged",
     "closed": "Closed", "escalated": "Escalated", "rerouted": "Re-routed",
 }
 

@@ -315,3 +315,13 @@ def reroute_confirmed(request: Request, session: SessionDep, user: LaOfficer, no
                                age_override=age_override == "yes")
     flash(request, f"Re-routed to {result.owner_label}. They have been alerted.")
     return RedirectResponse(f"/la/queues/{result.from_queue}" if result.from_queue else "/la", status_code=303)
+
+
+# ---------------------------------------------------------------- Key Adults email could not reach
+
+
+@router.get("/not-reached")
+def not_reached(request: Request, session: SessionDep, user: LaOfficer) -> Response:
+    from service.laworkspace import not_reached as la_not_reached
+
+    return render(request, "la/not_reached.html", _common(user, rows=la_not_reached.not_reached(session, _officer(user))))

@@ -41,7 +41,11 @@ class IntakeResult:
 
 
 def request_hash(submission: IncidentSubmission) -> str:
-    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    body = submission.model_dump(mode="json")
+    for child in body["children"]:
+        if not child["other_settings"]:
+            del child["other_settings"]  # so a body without other settings hashes as it did before they existed
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -188,20 +192,22 @@ def _store_incident(session, client, submission, body_hash, previous: Incident |
         previous.is_current = False
         session.add(previous)
         session.flush()  # free the "one current version" slot before the new version takes it
-        earlier = {n.child_reference: n for n in session.exec(select(Notification).where(Notification.incident_id == previous.id))}
+        earlier = {(n.child_reference, n.setting_position): n
+                   for n in session.exec(select(Notification).where(Notification.incident_id == previous.id))}
     session.add(incident)
     session.flush()
 
     context, calendars = routing_context(session, force), _Calendars(session)
-    notifications = [_notification_for(incident, child, context, calendars, now) for child in submission.children]
+    notifications = [notification for child in submission.children
+                     for notification in _notifications_for(incident, child, context, calendars, now)]
     # Rows go in table by table, each as one batched INSERT, parents before the rows that point at them.
     session.add_all(notifications)
     session.flush()
     with_webhook = webhook_urns(session, (n.recipient_urn for n in notifications if n.recipient_urn))
     for notification in notifications:
         lifecycle.record_arrival(session, notification, actor=actor, with_webhook=with_webhook)
-    for child, notification in zip(submission.children, notifications, strict=True):
-        replaced = earlier.get(child.child_reference)
+    for notification in notifications:
+        replaced = earlier.get((notification.child_reference, notification.setting_position))
         if replaced is not None:
             lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
     session.flush()
@@ -210,15 +216,54 @@ def _store_incident(session, client, submission, body_hash, previous: Incident |
     return receipt(incident, notifications)
 
 
-def _notification_for(incident: Incident, child: ChildSubmission, context: RoutingContext, calendars: _Calendars,
-                      now: datetime) -> Notification:
-    """One child's notification, routed, with its acknowledge-by deadline (not yet added to the session)."""
+def _same_setting(decision: RoutingDecision) -> str | None:
+    """The setting a decision is about (the one it goes to, or the one meant but not onboarded): two hints with the
+    same one are one notification. An LA decision about no particular setting is never merged."""
+    if decision.outcome == "setting":
+        return decision.urn
+    return decision.intended_urn
+
+
+def _notifications_for(incident: Incident, child: ChildSubmission, context: RoutingContext, calendars: _Calendars,
+                       now: datetime) -> list[Notification]:
+    """The child's notification for their main setting, and one for each other setting police named that resolves
+    somewhere new; a hint resolving to a setting already chosen is merged into that notification, with the reason."""
+    decision = _route(incident, child, context, urn=child.setting_urn, name=child.setting_name,
+                      education_status=child.education_status)
+    made = [_notification_for(incident, child, decision, context, calendars, now, position=0)]
+    if decision.outcome == "not_routed":
+        return made  # outside the scheme (18 or over, say): no other setting changes that
+    chosen = {_same_setting(decision): made[0]} if _same_setting(decision) else {}
+    for index, other in enumerate(child.other_settings):
+        other_decision = _route(incident, child, context, urn=other.setting_urn, name=other.setting_name,
+                                education_status="attends_setting")
+        same = _same_setting(other_decision)
+        if same in chosen:
+            kept = chosen[same]
+            where = "the main setting" if kept.setting_position == 0 else f"other setting {kept.setting_position - 1}"
+            kept.merged_hints = [*(kept.merged_hints or []), {
+                "other_setting": index, "reason": f"Resolved to the same setting (URN {same}) as {where}, so it is one notification."}]
+            continue
+        notification = _notification_for(incident, child, other_decision, context, calendars, now, position=index + 1)
+        made.append(notification)
+        if same:
+            chosen[same] = notification
+    return made
+
+
+def _route(incident: Incident, child: ChildSubmission, context: RoutingContext, *, urn: str | None, name: str | None,
+           education_status: str) -> RoutingDecision:
     facts = ChildFacts(
-        child_reference=child.child_reference, date_of_birth=child.date_of_birth, education_status=child.education_status,
-        setting_urn=child.setting_urn, setting_name=child.setting_name, home_la_code=child.home_la_code,
-        home_postcode=child.home_postcode,
+        child_reference=child.child_reference, date_of_birth=child.date_of_birth, education_status=education_status,
+        setting_urn=urn, setting_name=name, home_la_code=child.home_la_code, home_postcode=child.home_postcode,
     )
-    decision = route_child(facts, incident.occurred_at, context)
+    return route_child(facts, incident.occurred_at, context)
+
+
+def _notification_for(incident: Incident, child: ChildSubmission, decision: RoutingDecision, context: RoutingContext,
+                      calendars: _Calendars, now: datetime, *, position: int = 0) -> Notification:
+    """One child's notification for one setting hint, routed, with its acknowledge-by deadline (not yet added)."""
+    other = child.other_settings[position - 1] if position else None
     routing = decision_fields(decision, _setting_la(context, decision))
     routed = decision.outcome != "not_routed"
     arrival = lifecycle.arrival_fields(
@@ -227,9 +272,10 @@ def _notification_for(incident: Incident, child: ChildSubmission, context: Routi
     )
     notification = Notification(
         incident_id=incident.id, force_id=incident.force_id, child_reference=child.child_reference,
-        given_name=child.given_name, family_name=child.family_name, date_of_birth=child.date_of_birth, upn=child.upn,
+        setting_position=position, given_name=child.given_name, family_name=child.family_name, date_of_birth=child.date_of_birth, upn=child.upn,
         home_la_code=child.home_la_code, home_postcode=child.home_postcode, education_status=child.education_status,
-        setting_urn_given=child.setting_urn, setting_name_given=child.setting_name,
+        setting_urn_given=other.setting_urn if other else child.setting_urn,
+        setting_name_given=other.setting_name if other else child.setting_name,
         present_at_incident=child.present_at_incident, spoken_to=child.spoken_to, child_voice=child.child_voice,
         child_key=child_key(child.given_name, child.family_name, child.date_of_birth),
         age_at_incident=age_on(child.date_of_birth, london_date(incident.occurred_at)),
@@ -281,9 +327,10 @@ def receipt(incident: Incident, notifications: list[Notification]) -> dict:
             {
                 "id": n.id, "child_reference": n.child_reference, "status": n.status,
                 "acknowledge_by": n.acknowledge_by.isoformat() if n.acknowledge_by else None,
-                "routing": routing_summary(n),
+                "routing": routing_summary(n), "other_setting": other_setting_index(n),
+                "merged": [{"other_setting": m["other_setting"], "reason": m["reason"]} for m in n.merged_hints or []],
             }
-            for n in sorted(notifications, key=lambda n: n.child_reference)
+            for n in sorted(notifications, key=lambda n: (n.child_reference, n.setting_position))
         ],
     }
 
@@ -292,22 +339,30 @@ def status_for(session: Session, notification: Notification) -> dict:
     incident = session.get(Incident, notification.incident_id)
     return {
         "id": notification.id, "incident_id": incident.id, "police_reference": incident.police_reference,
-        "child_reference": notification.child_reference, "status": notification.status,
+        "child_reference": notification.child_reference, "other_setting": other_setting_index(notification),
+        "status": notification.status,
         "superseded": notification.superseded_by_id is not None, "routing": routing_summary(notification),
         "received_at": notification.received_at, "acknowledge_by": notification.acknowledge_by,
-        "delivered_at": notification.delivered_at, "first_viewed_at": notification.first_viewed_at,
+        "sent_at": notification.sent_at, "delivered_at": notification.delivered_at, "first_viewed_at": notification.first_viewed_at,
         "acknowledged_at": notification.acknowledged_at, "escalated_at": notification.escalated_at,
-        "closed_at": notification.closed_at,
+        "closed_at": notification.closed_at, "withdrawn_at": notification.withdrawn_at,
+        "withdrawal_reason": notification.withdrawal_reason,
         "owner": owner_summary(notification.recipient_urn, notification.recipient_la_code)
         if notification.routing_outcome != "not_routed" else None,
         "owner_since": notification.owner_since,
         "earlier_owners": [
             {"owner": owner_summary(p.recipient_urn, p.recipient_la_code), "from": p.started_at, "until": p.ended_at,
-             "handed_over_because": p.ended_by, "acknowledge_by": p.acknowledge_by, "delivered_at": p.delivered_at,
+             "handed_over_because": p.ended_by, "acknowledge_by": p.acknowledge_by, "sent_at": p.sent_at,
+             "delivered_at": p.delivered_at,
              "first_viewed_at": p.first_viewed_at, "acknowledged_at": p.acknowledged_at, "escalated_at": p.escalated_at}
             for p in lifecycle.earlier_owners(session, notification.id)
         ],
     }
+
+
+def other_setting_index(notification: Notification) -> int | None:
+    """Null for the child's main setting, else the index into the other_settings police gave."""
+    return notification.setting_position - 1 if notification.setting_position else None
 
 
 def owner_summary(urn: str | None, la_code: str | None) -> dict:

@@ -21,7 +21,14 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.alerts.outbox import cancel_waiting_alerts, enqueue_alert, enqueue_notification_waiting, notification_link
+from service.alerts.outbox import (
+    cancel_waiting_alerts,
+    enqueue_alert,
+    enqueue_notification_waiting,
+    enqueue_withdrawn,
+    notification_link,
+    owner_was_alerted,
+)
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
@@ -39,22 +46,25 @@ from service.problems import Conflict
 
 class NotificationStatus(StrEnum):
     RECEIVED = "received"  # stored and routed; the owner has not been told yet
-    DELIVERED = "delivered"  # the owner's first alert was sent
+    SENT = "sent"  # GOV.UK Notify accepted the owner's first email; no receipt has said it arrived yet
+    DELIVERED = "delivered"  # a receipt said the owner's email arrived, or their webhook answered 2xx
     VIEWED = "viewed"  # the owner opened it
     ACKNOWLEDGED = "acknowledged"  # the owner has it in hand; the escalation ladder stops
     ESCALATED = "escalated"  # nobody acknowledged by the deadline: the LA is chasing it
     REROUTED = "rerouted"  # handed over to a new owner, who has not been told yet
     CLOSED = "closed"  # done with (or never in the scheme)
+    WITHDRAWN = "withdrawn"  # police withdrew it (sent in error): nobody outside police reads it any more
 
 
 S = NotificationStatus
 ALL_STATUSES = frozenset(S)
-OPEN_STATUSES = ALL_STATUSES - {S.CLOSED}
-UNREAD_STATUSES = frozenset({S.RECEIVED, S.DELIVERED, S.REROUTED})
+OPEN_STATUSES = ALL_STATUSES - {S.CLOSED, S.WITHDRAWN}
+UNREAD_STATUSES = frozenset({S.RECEIVED, S.SENT, S.DELIVERED, S.REROUTED})
 UNACKNOWLEDGED = OPEN_STATUSES - {S.ACKNOWLEDGED}
 
 
 class Transition(StrEnum):
+    SEND = "send"
     DELIVER = "deliver"
     FIRST_VIEW = "first_view"
     ACKNOWLEDGE = "acknowledge"
@@ -66,6 +76,7 @@ class Transition(StrEnum):
     CLOSE = "close"
     SUPERSEDE = "supersede"
     PURGE = "purge"
+    WITHDRAW = "withdraw"
 
 
 class HandOver(StrEnum):
@@ -77,7 +88,7 @@ class HandOver(StrEnum):
 
 
 # The times that belong to one owner's period; a hand-over clears them all for the new owner.
-OWNER_TIMES = frozenset({"delivered_at", "first_viewed_at", "acknowledged_at", "deputies_alerted_at", "escalated_at"})
+OWNER_TIMES = frozenset({"sent_at", "delivered_at", "first_viewed_at", "acknowledged_at", "deputies_alerted_at", "escalated_at"})
 OWNER_FIELDS = frozenset({"recipient_urn", "recipient_la_code", "la_queue", "acknowledge_by", "covered_by", "owner_since"})
 
 
@@ -89,8 +100,10 @@ class Rule:
 
 
 RULES: dict[Transition, Rule] = {
-    Transition.DELIVER: Rule(ALL_STATUSES, {S.RECEIVED: S.DELIVERED, S.REROUTED: S.DELIVERED}, frozenset({"delivered_at"})),
-    Transition.FIRST_VIEW: Rule(ALL_STATUSES, dict.fromkeys(UNREAD_STATUSES, S.VIEWED), frozenset({"first_viewed_at"})),
+    Transition.SEND: Rule(ALL_STATUSES - {S.WITHDRAWN}, {S.RECEIVED: S.SENT, S.REROUTED: S.SENT}, frozenset({"sent_at"})),
+    Transition.DELIVER: Rule(ALL_STATUSES - {S.WITHDRAWN}, {S.RECEIVED: S.DELIVERED, S.REROUTED: S.DELIVERED,
+                                                          S.SENT: S.DELIVERED}, frozenset({"delivered_at"})),
+    Transition.FIRST_VIEW: Rule(ALL_STATUSES - {S.WITHDRAWN}, dict.fromkeys(UNREAD_STATUSES, S.VIEWED), frozenset({"first_viewed_at"})),
     Transition.ACKNOWLEDGE: Rule(UNACKNOWLEDGED, dict.fromkeys(UNACKNOWLEDGED, S.ACKNOWLEDGED),
                                  frozenset({"acknowledged_at", "first_viewed_at"})),
     Transition.ALERT_DEPUTIES: Rule(UNACKNOWLEDGED - {S.ESCALATED}, {}, frozenset({"deputies_alerted_at"})),
@@ -104,6 +117,9 @@ RULES: dict[Transition, Rule] = {
                            frozenset({"closed_at", "acknowledged_at", "la_queue"})),
     Transition.SUPERSEDE: Rule(ALL_STATUSES, {}, frozenset({"superseded_by_id"})),
     Transition.PURGE: Rule(ALL_STATUSES, {}, frozenset({"purged_at"})),
+    # A withdrawal ends everything, closed or not: the owner's unsent alerts go, and nobody reads the child any more.
+    Transition.WITHDRAW: Rule(ALL_STATUSES - {S.WITHDRAWN}, dict.fromkeys(ALL_STATUSES - {S.WITHDRAWN}, S.WITHDRAWN),
+                              frozenset({"withdrawn_at", "withdrawal_reason", "withdrawal_note", "closed_at", "la_queue"})),
 }
 
 
@@ -227,10 +243,34 @@ def purge(session: Session, notification_ids: list[str], *, blanked: Mapping, no
 # The owner's times
 
 
+def record_send(session: Session, notification_id: str, *, now: datetime, worker_id: str, outbox_id: int,
+                sent_after: datetime | None = None) -> bool:
+    """Notify accepted an email to the current owner: `sent`, until a receipt says it arrived. Once per owner.
+
+    `sent_after` is when the email was accepted: one accepted before a hand-over says nothing about the new owner."""
+    if not _write(session, notification_id, Transition.SEND, {"sent_at": now}, Notification.sent_at.is_(None),
+                  *_owned_since_before(sent_after)):
+        return False
+    _event(session, notification_id, S.SENT, Actor(type="worker", id=worker_id), now, "sent", channel="email",
+           outbox_id=outbox_id)
+    session.flush()
+    return True
+
+
+def _owned_since_before(moment: datetime | None):
+    """The current owner already held it at `moment`."""
+    if moment is None:
+        return ()
+    return (sa.or_(Notification.owner_since.is_(None), Notification.owner_since <= moment),)
+
+
 def record_delivery(session: Session, notification_id: str, *, now: datetime, worker_id: str, channel: str,
-                    outbox_id: int) -> bool:
-    """The current owner was told: their delivery time, once. A notification already viewed keeps its status."""
-    if not _write(session, notification_id, Transition.DELIVER, {"delivered_at": now}, Notification.delivered_at.is_(None)):
+                    outbox_id: int, sent_after: datetime | None = None) -> bool:
+    """The current owner was told (a delivery receipt, or their webhook's 2xx): their delivery time, once. A
+    notification already viewed keeps its status. `sent_after` as for record_send."""
+    values = {"delivered_at": now}
+    if not _write(session, notification_id, Transition.DELIVER, values, Notification.delivered_at.is_(None),
+                  *_owned_since_before(sent_after)):
         return False
     _event(session, notification_id, S.DELIVERED, Actor(type="worker", id=worker_id), now, "delivered", channel=channel,
            outbox_id=outbox_id)
@@ -346,6 +386,7 @@ def hand_over(session: Session, notification: Notification, *, to: NewOwner, bec
         acknowledge_by=notification.acknowledge_by, delivered_at=notification.delivered_at,
         first_viewed_at=notification.first_viewed_at, acknowledged_at=notification.acknowledged_at,
         deputies_alerted_at=notification.deputies_alerted_at, escalated_at=notification.escalated_at,
+        sent_at=notification.sent_at,
     )
     before = {"from_urn": notification.recipient_urn, "from_la_code": notification.recipient_la_code,
               "from_queue": notification.la_queue, "from_status": notification.status}
@@ -447,3 +488,34 @@ def record_action(session: Session, notification: Notification, *, action: str, 
     session.add(recorded)
     session.flush()
     return recorded
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Withdrawal by police
+
+
+def withdraw(session: Session, notification: Notification, *, reason: str, note: str | None, actor: Actor,
+             now: datetime) -> bool:
+    """Police withdrew this notification (sent in error). False if it already was: a repeat changes nothing.
+
+    Its unsent alerts are cancelled; an owner who was already told gets a "withdrawn" alert that says only that.
+    From now on only police read it (service.notifications.scope), and retention purges its child data sooner.
+    """
+    from_status, from_queue = notification.status, notification.la_queue
+    values = {"withdrawn_at": now, "withdrawal_reason": reason, "withdrawal_note": note, "la_queue": None,
+              "closed_at": sa.func.coalesce(Notification.closed_at, now)}
+    if not _write(session, notification.id, Transition.WITHDRAW, values, Notification.withdrawn_at.is_(None)):
+        return False
+    cancel_waiting_alerts(session, notification.id, now=now, because="withdrawn by police before it was sent",
+                          every_template=True)
+    told = notification.first_viewed_at is not None or owner_was_alerted(
+        session, notification.id, since=notification.owner_since or notification.received_at)
+    if told and notification.routing_outcome != "not_routed":
+        enqueue_withdrawn(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
+                          recipient_la_code=notification.recipient_la_code)
+    _event(session, notification.id, S.WITHDRAWN, actor, now, "withdrawn", reason=reason, from_status=from_status,
+           from_queue=from_queue)
+    audit_service.record(session, actor, "notification.withdrawn", "notification", notification.id, reason=reason,
+                         from_status=from_status, urn=notification.recipient_urn, la_code=notification.recipient_la_code)
+    _reload(session, notification)
+    return True

@@ -8,8 +8,10 @@ from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime, utcnow
 
-STATUSES = ("received", "delivered", "viewed", "acknowledged", "closed", "escalated", "rerouted")
-OPEN_STATUSES = ("received", "delivered", "viewed", "escalated", "rerouted")
+STATUSES = ("received", "sent", "delivered", "viewed", "acknowledged", "closed", "escalated", "rerouted", "withdrawn")
+OPEN_STATUSES = ("received", "sent", "delivered", "viewed", "escalated", "rerouted")
+# Why police withdrew a notification: said as a code, so the reason itself carries nobody's details.
+WITHDRAWAL_REASONS = ("wrong_child", "wrong_household", "wrong_setting", "sent_in_error", "other")
 HOLIDAY_COVER_QUEUE = "holiday_cover"  # a closed setting's notification, worked by the LA's holiday cover team
 LA_QUEUES = ("not_in_school", "to_resolve", "not_onboarded", "sent_back", HOLIDAY_COVER_QUEUE, "escalated")
 RISK_LEVELS = ("standard", "medium", "high", "not_assessed")
@@ -57,7 +59,7 @@ class Incident(SQLModel, table=True):
 class Notification(SQLModel, table=True):
     __tablename__ = "notification"
     __table_args__ = (
-        sa.UniqueConstraint("incident_id", "child_reference", name="uq_notification_child"),
+        sa.UniqueConstraint("incident_id", "child_reference", "setting_position", name="uq_notification_child"),
         sa.Index("ix_notification_setting_inbox", "recipient_urn", "acknowledged_at", "received_at"),
         sa.Index("ix_notification_la_queue", "la_queue", "recipient_la_code", "received_at"),
         sa.Index("ix_notification_la_received", "recipient_la_code", "received_at"),
@@ -86,6 +88,10 @@ class Notification(SQLModel, table=True):
     incident_id: str = Field(foreign_key="incident.id", max_length=36)
     force_id: str = Field(foreign_key="police_force.id", max_length=40, index=True)
     child_reference: str = Field(max_length=64)
+    # 0 for the child's main setting; 1 to 3 for the other settings police named (other_settings, in their order).
+    setting_position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Other settings' hints that resolved to this notification's setting, each with why it was merged here.
+    merged_hints: list[dict] | None = Field(default=None, sa_type=sa.JSON)
 
     # The child, as police gave them. Blanked by the retention purge.
     given_name: str | None = Field(default=None, max_length=100)
@@ -122,11 +128,15 @@ class Notification(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     acknowledge_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
     covered_by: str | None = Field(default=None, max_length=20)
-    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # Notify accepted the owner's first email
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a receipt, or a webhook's 2xx
     first_viewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deputies_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawal_reason: str | None = Field(default=None, max_length=30)
+    withdrawal_note: str | None = Field(default=None, max_length=500)  # police's words; purged with the child data
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     superseded_by_id: str | None = Field(default=None, max_length=36)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -153,6 +163,7 @@ class NotificationOwnerPeriod(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deputies_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class NotificationEvent(SQLModel, table=True):

@@ -6,8 +6,14 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.db import SessionDep
-from service.notifications import intake
-from service.notifications.schemas import IncidentReceipt, IncidentSubmission, NotificationStatus
+from service.notifications import intake, withdrawal
+from service.notifications.schemas import (
+    IncidentReceipt,
+    IncidentSubmission,
+    NotificationStatus,
+    WithdrawalReceipt,
+    WithdrawalRequest,
+)
 from service.notifications.scope import Scope, get_notification
 from service.police.auth import IncidentWriter, StatusReader
 from service.problems import UnsupportedMediaType, problem_responses
@@ -51,3 +57,28 @@ def get_notification_status(notification_id: str, client: StatusReader, session:
     notification = get_notification(session, Scope(force_id=client.force_id), notification_id)
     response.headers["Cache-Control"] = "no-store"
     return intake.status_for(session, notification)
+
+
+@router.post(
+    "/incidents/{incident_id}/withdrawal",
+    response_model=WithdrawalReceipt,
+    summary="Withdraw an incident sent in error (every child's notification)",
+    description="Idempotent: a repeat answers the same and changes nothing. Owners then see only that police withdrew "
+                "it; the child's details are purged after WITHDRAWN_RETENTION_DAYS. Another force's incident is 404.",
+    responses=problem_responses(401, 403, 404, 415, 422, 429),
+)
+def withdraw_incident(incident_id: str, request: WithdrawalRequest, client: IncidentWriter, session: SessionDep,
+                      _json: Annotated[None, Depends(require_json)]):
+    return withdrawal.withdraw_incident(session, client=client, incident_id=incident_id, request=request)
+
+
+@router.post(
+    "/notifications/{notification_id}/withdrawal",
+    response_model=WithdrawalReceipt,
+    summary="Withdraw one notification sent in error (one child, or one of a child's settings)",
+    description="Idempotent, as for an incident. Another force's notification is 404.",
+    responses=problem_responses(401, 403, 404, 415, 422, 429),
+)
+def withdraw_notification(notification_id: str, request: WithdrawalRequest, client: IncidentWriter,
+                          session: SessionDep, _json: Annotated[None, Depends(require_json)]):
+    return withdrawal.withdraw_notification(session, client=client, notification_id=notification_id, request=request)

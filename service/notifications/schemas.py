@@ -13,8 +13,10 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
+from service.notifications.models import WITHDRAWAL_REASONS
 from service.routing import EDUCATION_STATUSES
 
 RiskLevel = Literal["standard", "medium", "high", "not_assessed"]
@@ -49,6 +51,22 @@ def refuse_nul(value: object) -> object:
     return value
 
 
+class OtherSetting(BaseModel):
+    """Another setting the child attends (dual registration, a college part of the week): a URN, a name, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+    _no_nul = field_validator("*", mode="before")(refuse_nul)
+
+    setting_urn: Annotated[str, StringConstraints(pattern=r"^\d{5,7}$")] | None = None
+    setting_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=HAS_TEXT)] | None = None
+
+    @model_validator(mode="after")
+    def names_a_setting(self) -> "OtherSetting":
+        if self.setting_urn is None and self.setting_name is None:
+            raise ValueError("Give setting_urn, setting_name or both.")
+        return self
+
+
 class ChildSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
     _no_nul = field_validator("*", mode="before")(refuse_nul)
@@ -66,6 +84,11 @@ class ChildSubmission(BaseModel):
     present_at_incident: StrictBool | None = None  # not 0, "no" or "false": a yes/no must be said as one
     spoken_to: StrictBool | None = None
     child_voice: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    other_settings: list[OtherSetting] = Field(
+        default_factory=list, max_length=3,
+        description="Other settings the child attends (optional, up to 3). Each becomes its own notification, routed "
+                    "by the same rules, with its own owner, deadline and acknowledgement; two that resolve to the same "
+                    "setting are merged, with the reason in the receipt.")
 
     @field_validator("date_of_birth")
     @classmethod
@@ -115,12 +138,21 @@ class RoutingOut(BaseModel):
     reason: str
 
 
+class MergedHint(BaseModel):
+    other_setting: int = Field(description="Index into the child's other_settings.")
+    reason: str
+
+
 class NotificationReceipt(BaseModel):
     id: str
     child_reference: str
     status: str
     acknowledge_by: datetime | None
     routing: RoutingOut
+    other_setting: int | None = Field(
+        default=None, description="Null for the child's main setting; else the index into their other_settings.")
+    merged: list[MergedHint] = Field(
+        default_factory=list, description="Other settings that resolved to this same setting, merged into this one.")
 
 
 class IncidentReceipt(BaseModel):
@@ -143,10 +175,15 @@ class EarlierOwner(BaseModel):
     until: datetime
     handed_over_because: Literal["sent_back", "rerouted", "onboarded"]
     acknowledge_by: datetime | None
+    sent_at: datetime | None = None
     delivered_at: datetime | None
     first_viewed_at: datetime | None
     acknowledged_at: datetime | None
     escalated_at: datetime | None
+
+
+ReadBackStatus = Literal["received", "sent", "delivered", "viewed", "acknowledged", "escalated", "rerouted", "closed",
+                         "withdrawn"]
 
 
 class NotificationStatus(BaseModel):
@@ -154,17 +191,52 @@ class NotificationStatus(BaseModel):
     incident_id: str
     police_reference: str
     child_reference: str
-    status: str
+    other_setting: int | None = Field(
+        default=None, description="Null for the child's main setting; else the index into their other_settings.")
+    status: ReadBackStatus = Field(description=(
+        "`sent`: GOV.UK Notify accepted the owner's email but no receipt has said it arrived. `delivered`: a receipt "
+        "said it arrived, or the owner's webhook answered 2xx. `withdrawn`: police withdrew it."))
     superseded: bool
     routing: RoutingOut
     received_at: datetime
     acknowledge_by: datetime | None
+    sent_at: datetime | None = None
     delivered_at: datetime | None
     first_viewed_at: datetime | None
     acknowledged_at: datetime | None
     escalated_at: datetime | None
     closed_at: datetime | None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
     owner: OwnerOut | None = Field(description="Who holds it now; the times above are this owner's.")
     owner_since: datetime | None
     earlier_owners: list[EarlierOwner] = Field(
         default_factory=list, description="Owners before a hand-over (send-back, re-route, onboarding), oldest first.")
+
+
+WithdrawalReason = Literal[WITHDRAWAL_REASONS]  # type: ignore[valid-type]
+
+
+class WithdrawalRequest(BaseModel):
+    """Why police withdraw it, as a code; `note` is optional and is purged with the child's details."""
+
+    model_config = ConfigDict(extra="forbid")
+    _no_nul = field_validator("*", mode="before")(refuse_nul)
+
+    reason: WithdrawalReason
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class WithdrawnNotification(BaseModel):
+    id: str
+    child_reference: str
+    setting_position: int
+    status: ReadBackStatus
+    withdrawn_at: datetime | None
+    withdrawal_reason: str | None
+
+
+class WithdrawalReceipt(BaseModel):
+    incident_id: str
+    police_reference: str
+    notifications: list[WithdrawnNotification]

@@ -44,11 +44,14 @@ class NoLongerYours(NotFound):
     def __init__(self, notification_id: str, why: str):
         super().__init__("This notification is no longer yours to see.")
         self.notification_id = notification_id
-        self.why = why  # "corrected" or "moved"
+        self.why = why  # "corrected", "moved" or "withdrawn"
 
 
-def scoped_notifications(scope: Scope) -> SelectOfScalar[Notification]:
+def scoped_notifications(scope: Scope, *, include_withdrawn: bool = False) -> SelectOfScalar[Notification]:
+    """The notifications the caller may list. Police withdrawals are police's alone: no setting or LA lists one."""
     query = select(Notification)
+    if scope.force_id is None and not include_withdrawn:
+        query = query.where(Notification.withdrawn_at.is_(None))
     if scope.force_id is not None:
         query = query.where(Notification.force_id == scope.force_id)
     if scope.urns is not None:
@@ -75,9 +78,10 @@ def get_notification(session: Session, scope: Scope, notification_id: str, *, fo
     """The notification if the caller may see it; otherwise NotFound, so its existence is not revealed.
 
     A superseded version is readable only by whoever may read its newest correction: a setting the correction no
-    longer goes to loses it. An owner that handed it over (or had it taken away) gets NoLongerYours.
+    longer goes to loses it. An owner that handed it over (or had it taken away) gets NoLongerYours, and so does
+    the owner of one police withdrew ("withdrawn by police", no child data).
     """
-    query = scoped_notifications(scope).where(Notification.id == notification_id)
+    query = scoped_notifications(scope, include_withdrawn=True).where(Notification.id == notification_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     notification = session.exec(query.execution_options(populate_existing=True)).first()
@@ -85,10 +89,14 @@ def get_notification(session: Session, scope: Scope, notification_id: str, *, fo
         if _held_before(session, scope, notification_id):
             raise NoLongerYours(notification_id, "moved")
         raise NotFound("No notification with that id.")
+    if notification.withdrawn_at is not None and scope.force_id is None:
+        raise NoLongerYours(notification_id, "withdrawn")
     if notification.superseded_by_id is not None:
         latest = current_version(session, notification)
         if not scope.holds(urn=latest.recipient_urn, la_code=latest.recipient_la_code, force_id=latest.force_id):
             raise NoLongerYours(notification_id, "corrected")
+        if latest.withdrawn_at is not None and scope.force_id is None:
+            raise NoLongerYours(notification_id, "withdrawn")  # police withdrew the correction: the earlier one too
     return notification
 
 
@@ -121,3 +129,12 @@ def action_visible(scope: Scope, action: NotificationAction) -> bool:
     if scope.la_codes is not None:
         return action.owner_la_code in scope.la_codes or action.for_la_code in scope.la_codes
     return False
+
+
+def same_child_elsewhere(session: Session, scope: Scope, notification: Notification) -> list[Notification]:
+    """The child's other notifications from the same incident (their other settings), as far as the caller may
+    see them: an LA sees all of them in its area, a setting only its own."""
+    query = scoped_notifications(scope).where(
+        Notification.incident_id == notification.incident_id, Notification.child_reference == notification.child_reference,
+        Notification.id != notification.id)
+    return list(session.exec(query.order_by(Notification.setting_position)))

@@ -22,7 +22,13 @@ CHUNK = 500
 BLANKED_NOTIFICATION_FIELDS = {
     "given_name": None, "family_name": None, "date_of_birth": None, "upn": None, "home_postcode": None,
     "setting_name_given": None, "child_voice": None, "child_key": None, "routing_candidates": [],
+    "withdrawal_note": None,
 }
+# A notification police withdrew was sent in error: the service has no reason to hold that child's details, so they
+# go after a week, not after the normal retention. The week is for police to find and put right a withdrawal made
+# by mistake (posting the incident again), and for a complaint about the error to be checked against what was sent.
+# The record that it existed, was withdrawn, and when, stays.
+WITHDRAWN_RETENTION_DAYS = 7
 BLANKED_INCIDENT_FIELDS = {"summary": None, "police_actions": []}
 
 
@@ -35,6 +41,7 @@ class NotificationLifetime:
     closed_at: datetime | None
     superseded_by_id: str | None = None
     purged_at: datetime | None = None
+    withdrawn_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,17 @@ def retention_cutoff(now: datetime, retention_days: int) -> datetime:
     return now - timedelta(days=retention_days)
 
 
-def notifications_past_retention(lifetimes: Iterable[NotificationLifetime], cutoff: datetime) -> set[str]:
+def withdrawn_cutoff(now: datetime, retention_days: int) -> datetime:
+    """Notifications police withdrew at or before this moment are past retention: a week, or sooner if retention is."""
+    return now - timedelta(days=min(retention_days, WITHDRAWN_RETENTION_DAYS))
+
+
+def notifications_past_retention(lifetimes: Iterable[NotificationLifetime], cutoff: datetime,
+                                 withdrawn_by: datetime | None = None) -> set[str]:
     """Ids of the notifications whose child data must go now.
 
-    A notification is past retention when it was closed at or before the cutoff. A version replaced by a police
+    A notification is past retention when it was closed at or before the cutoff, or police withdrew it at or before
+    `withdrawn_by` (which defaults to the cutoff). A version replaced by a police
     correction is never closed itself, so it follows its replacement: it goes when the replacement goes.
     Notifications already purged are not chosen again, so a second run changes nothing.
     """
@@ -64,6 +78,8 @@ def notifications_past_retention(lifetimes: Iterable[NotificationLifetime], cuto
 
     def expired(lifetime: NotificationLifetime, seen: frozenset[str]) -> bool:
         if lifetime.purged_at is not None or (lifetime.closed_at is not None and lifetime.closed_at <= cutoff):
+            return True
+        if lifetime.withdrawn_at is not None and lifetime.withdrawn_at <= (withdrawn_by or cutoff):
             return True
         successor = by_id.get(lifetime.superseded_by_id) if lifetime.superseded_by_id else None
         return successor is not None and successor.id not in seen and expired(successor, seen | {lifetime.id})
@@ -85,18 +101,21 @@ def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
 
 def _lifetime(row) -> NotificationLifetime:
     return NotificationLifetime(id=row.id, incident_id=row.incident_id, closed_at=row.closed_at,
-                                superseded_by_id=row.superseded_by_id, purged_at=row.purged_at)
+                                superseded_by_id=row.superseded_by_id, purged_at=row.purged_at,
+                                withdrawn_at=row.withdrawn_at)
 
 
 _LIFETIME_COLUMNS = (Notification.id, Notification.incident_id, Notification.closed_at, Notification.superseded_by_id,
-                     Notification.purged_at)
+                     Notification.purged_at, Notification.withdrawn_at)
 
 
-def _candidate_lifetimes(session: Session, cutoff: datetime) -> list[NotificationLifetime]:
-    """Unpurged notifications closed before the cutoff or replaced by a correction, and every replacement they lead to."""
+def _candidate_lifetimes(session: Session, cutoff: datetime, withdrawn_by: datetime) -> list[NotificationLifetime]:
+    """Unpurged notifications closed before the cutoff, withdrawn long enough ago, or replaced by a correction, and
+    every replacement they lead to."""
     rows = session.exec(select(*_LIFETIME_COLUMNS).where(
         Notification.purged_at.is_(None),
-        sa.or_(Notification.closed_at <= cutoff, Notification.superseded_by_id.is_not(None)),
+        sa.or_(Notification.closed_at <= cutoff, Notification.withdrawn_at <= withdrawn_by,
+               Notification.superseded_by_id.is_not(None)),
     )).all()
     known = {row.id: _lifetime(row) for row in rows}
     missing = {l.superseded_by_id for l in known.values() if l.superseded_by_id and l.superseded_by_id not in known}
@@ -133,7 +152,9 @@ def purge_past_retention(session: Session, *, retention_days: int, actor: Actor,
     """
     now = now or utcnow()
     cutoff = retention_cutoff(now, retention_days)
-    notification_ids = notifications_past_retention(_candidate_lifetimes(session, cutoff), cutoff)
+    withdrawn_by = withdrawn_cutoff(now, retention_days)
+    notification_ids = notifications_past_retention(_candidate_lifetimes(session, cutoff, withdrawn_by), cutoff,
+                                                    withdrawn_by)
     incident_ids = _incidents_to_blank(session, notification_ids) if notification_ids else set()
     action_notes = 0
     for chunk in _chunks(notification_ids):

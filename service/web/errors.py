@@ -173,6 +173,8 @@ def install_html_errors(app: FastAPI) -> None:
             return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
         if isinstance(exc, NoLongerYours):
             await run_in_threadpool(_audit_refusal, request, exc.status, exc)
+            if exc.why == "withdrawn":  # its own page: what to do with something sent in error
+                return render(request, "errors/withdrawn.html", {}, status_code=exc.status)
             return render_error(request, exc.status, headers=exc.headers, page=NO_LONGER_YOURS_PAGES[exc.why])
         if _is_audited_denial(request, exc.status):
             await run_in_threadpool(_audit_refusal, request, exc.status)

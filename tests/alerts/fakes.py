@@ -1,4 +1,4 @@
-"""Stand-ins for GOV.UK Notify that tests share: a sender whose emails count as delivered, and Notify settings."""
+"""Stand-ins for GOV.UK Notify that tests share: a sender whose emails count as sent, and Notify settings."""
 
 from service.alerts.senders import TEMPLATE_SUBJECTS, LoggingEmailSender
 
@@ -9,7 +9,7 @@ NOTIFY_SETTINGS = {"notify_api_key": NOTIFY_API_KEY, "notify_templates": NOTIFY_
 
 
 class InboxSender(LoggingEmailSender):
-    """Keeps every email in memory as the logging sender does, but stands for Notify accepting it: a real delivery,
-    so the notification it tells someone about becomes delivered."""
+    """Keeps every email in memory as the logging sender does, but stands for Notify accepting it: a real send, so
+    the notification it tells someone about becomes sent (delivered once a receipt says so)."""
 
     delivers = True

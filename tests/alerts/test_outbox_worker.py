@@ -45,7 +45,7 @@ def _notification(db, notification_id) -> Notification:
     return db.get(Notification, notification_id)
 
 
-def test_key_adult_and_deputy_are_each_emailed_once_and_police_see_it_delivered(
+def test_key_adult_and_deputy_are_each_emailed_once_and_police_see_it_sent_until_a_receipt_says_delivered(
     db, client, police_key, onboard, post_incident, make_worker
 ):
     key_adult = onboard(BRIMINGTON_JUNIOR)
@@ -62,13 +62,13 @@ def test_key_adult_and_deputy_are_each_emailed_once_and_police_see_it_delivered(
     assert {e.link for e in sent} == {f"https://encompass.test/notifications/{notification['id']}"}
     assert report.sent == 2
     stored = _notification(db, notification["id"])
-    assert stored.status == "delivered"
-    assert stored.delivered_at == worker.clock()
+    assert stored.status == "sent"
+    assert stored.sent_at == worker.clock() and stored.delivered_at is None
     events = db.exec(select(NotificationEvent).where(NotificationEvent.notification_id == stored.id,
-                                                     NotificationEvent.status == "delivered")).all()
+                                                     NotificationEvent.status == "sent")).all()
     assert len(events) == 1
     status = client.get(f"/api/v1/notifications/{stored.id}", headers={"Authorization": f"Bearer {police_key}"}).json()
-    assert status["status"] == "delivered" and status["delivered_at"] is not None
+    assert status["status"] == "sent" and status["sent_at"] is not None and status["delivered_at"] is None
 
 
 def test_email_reference_is_the_outbox_id_and_never_personal(db, onboard, post_incident, make_worker):
@@ -103,7 +103,7 @@ def test_la_owned_notification_reaches_the_team_mailbox_and_active_officers_only
     worker.run_once()
     assert sorted(e.email_address for e in worker.email_sender.sent) == sorted([DERBYSHIRE_TEAM, officer.email])
     assert {e.link for e in worker.email_sender.sent} == {f"https://encompass.test/la/notifications/{notification['id']}"}
-    assert _notification(db, notification["id"]).status == "delivered"
+    assert _notification(db, notification["id"]).status == "sent"
 
 
 def test_setting_with_nobody_to_tell_is_a_visible_dead_letter_an_admin_can_retry(db, onboard, post_incident, make_worker):
@@ -126,7 +126,7 @@ def test_setting_with_nobody_to_tell_is_a_visible_dead_letter_an_admin_can_retry
     worker.run_once()
     assert [e.email_address for e in worker.email_sender.sent] == [replacement.email]
     assert alerts_service.list_dead_letters(db) == []
-    assert _notification(db, notification["id"]).status == "delivered"
+    assert _notification(db, notification["id"]).status == "sent"
     audit = db.exec(select(AuditEvent).where(AuditEvent.action == "outbox.retried")).one()
     assert (audit.actor_id, audit.object_id, audit.detail["previous_error"]) == ("7", str(dead.id), "no recipients")
 
@@ -150,7 +150,7 @@ def test_delivery_never_moves_a_viewed_notification_back(db, onboard, post_incid
     worker.run_once()
     stored = _notification(db, notification["id"])
     assert stored.status == "viewed"
-    assert stored.delivered_at is not None
+    assert stored.sent_at is not None
 
 
 def _one_user_alert(db, onboard, template="deadline_missed_deputies") -> OutboxMessage:

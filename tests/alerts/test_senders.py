@@ -26,6 +26,8 @@ def test_every_template_the_service_uses_has_a_plain_subject():
         "password_reset",
         "password_changed",
         "membership_offer",
+        "notification_withdrawn",
+        "key_adult_not_reached",
     }
     assert all(subject.strip() for subject in TEMPLATE_SUBJECTS.values())
 

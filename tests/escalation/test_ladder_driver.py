@@ -63,7 +63,7 @@ def test_deputies_at_the_deadline_then_the_la_two_hours_later_without_anyone_ope
     assert worker.run_once().deputies_alerted == 1
     assert _emails(worker) == [("deadline_missed_deputies", school["deputy"].email, link)]
     stored = _fresh(db, notification_id)
-    assert stored.deputies_alerted_at == clock.now and stored.status == "delivered" and stored.escalated_at is None
+    assert stored.deputies_alerted_at == clock.now and stored.status == "sent" and stored.escalated_at is None
 
     clock.now = deadline + timedelta(hours=1, minutes=59)
     report = worker.run_once()

@@ -120,4 +120,4 @@ def test_the_old_owners_unsent_alert_is_cancelled_and_never_counts_as_the_new_ow
     la_alerts = db.exec(select(OutboxMessage).where(OutboxMessage.notification_id == sent["id"],
                                                     OutboxMessage.audience == "local_authority")).all()
     assert [a.state for a in la_alerts] == ["sent"]
-    assert db.get(Notification, sent["id"]).delivered_at is not None  # the LA's own alert, and only that
+    assert db.get(Notification, sent["id"]).sent_at is not None  # the LA's own alert, and only that

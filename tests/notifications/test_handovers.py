@@ -83,14 +83,14 @@ def test_send_back_gives_the_la_its_own_delivery_and_first_view_and_police_see_b
     assert after_send_back["owner"] == {"kind": "local_authority", "urn": None, "la_code": "830"}
     [school] = after_send_back["earlier_owners"]
     assert school["owner"]["urn"] == BRIMINGTON_JUNIOR and school["handed_over_because"] == "sent_back"
-    assert school["delivered_at"] is not None and school["first_viewed_at"] is not None
+    assert school["sent_at"] is not None and school["first_viewed_at"] is not None
 
     # The LA's own alert and first view are now recorded, where before the school's times blocked them.
     _deliver(db, sent["id"], now + timedelta(minutes=11))
     la_item.view_item(db, Officer(id=officer_user.id, la_codes=frozenset({"830"})), sent["id"], now=now + timedelta(minutes=20))
     db.commit()
     later = _read_back(client, police_key, sent["id"])
-    assert later["delivered_at"].startswith((now + timedelta(minutes=11)).isoformat()[:16])
+    assert later["sent_at"].startswith((now + timedelta(minutes=11)).isoformat()[:16])
     assert later["first_viewed_at"].startswith((now + timedelta(minutes=20)).isoformat()[:16])
     assert later["status"] == "viewed"
     assert later["first_viewed_at"] > later["earlier_owners"][0]["until"]

@@ -7,10 +7,12 @@ written; the database must agree with it, and with the invariants below, whateve
 
 import itertools
 import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
@@ -18,6 +20,8 @@ from sqlmodel import select
 
 from service.accounts import administration
 from service.accounts.models import SettingMembership
+from service.alerts.models import OutboxMessage
+from service.alerts.receipts import DeliveryReceipt, record_receipt
 from service.alerts.webhooks import WebhookSender
 from service.alerts.worker import OutboxWorker
 from service.audit.service import Actor
@@ -30,7 +34,8 @@ from service.laworkspace.item import OutcomeForm
 from service.laworkspace.officer import Officer
 from service.notifications.intake import receive_incident, status_for
 from service.notifications.models import Notification, NotificationEvent
-from service.notifications.schemas import IncidentSubmission
+from service.notifications.schemas import IncidentSubmission, WithdrawalRequest
+from service.notifications.withdrawal import withdraw_incident, withdraw_notification
 from service.notifications.scope import Scope, get_notification
 from service.police.service import AuthenticatedClient, create_client
 from service.problems import NotFound
@@ -65,6 +70,8 @@ class Case:
     acknowledged: bool = False
     closed: bool = False
     acted: bool = False
+    withdrawn: bool = False  # the current version
+    withdrawn_versions: set[str] = field(default_factory=set)  # every version police withdrew, current or replaced
 
     @property
     def current(self) -> str:
@@ -184,7 +191,43 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             case.replaced_owners.append(case.owner)
             case.owner = self._owner_of(where)
             case.waiting_for_swanwick = where == "swanwick" and not self.swanwick_onboarded
-            case.acknowledged = case.closed = case.acted = False
+            case.acknowledged = case.closed = case.acted = case.withdrawn = False
+
+        @precondition(lambda self: any(not c.withdrawn for c in self.cases))
+        @rule(pick=st.integers(0, 99), whole_incident=st.booleans())
+        def police_withdraw_it(self, pick, whole_incident):
+            live = [c for c in self.cases if not c.withdrawn]
+            case = live[pick % len(live)]
+            self._tick()
+            request = WithdrawalRequest(reason="sent_in_error")
+            for _ in range(2):  # a repeat changes nothing
+                if whole_incident:
+                    incident_id = db.get(Notification, case.current).incident_id
+                    withdraw_incident(db, client=world.police, incident_id=incident_id, request=request, now=self.now)
+                else:
+                    withdraw_notification(db, client=world.police, notification_id=case.current, request=request,
+                                          now=self.now)
+            db.commit()
+            case.withdrawn = case.closed = True
+            case.withdrawn_versions.add(case.current)
+            case.waiting_for_swanwick = False
+
+        @precondition(lambda self: self.cases)
+        @rule(pick=st.integers(0, 999), outcome=st.sampled_from(
+            ["delivered", "delivered", "permanent-failure", "temporary-failure", "technical-failure"]))
+        def notify_reports_back(self, pick, outcome):
+            """GOV.UK Notify's receipt for an email the worker sent, once or twice."""
+            emails = db.exec(select(OutboxMessage).where(OutboxMessage.state == "sent",
+                                                         OutboxMessage.audience.in_(("user", "la_team")))
+                             .order_by(OutboxMessage.id)).all()
+            if not emails:
+                return
+            email = emails[pick % len(emails)]
+            self._tick()
+            receipt = DeliveryReceipt(id=str(uuid.UUID(int=email.id)), reference=f"outbox-{email.id}", to="someone",
+                                      status=outcome, notification_type="email")
+            record_receipt(db, receipt, now=self.now)
+            db.commit()
 
         @rule(minutes=st.sampled_from([1, 30, 6 * 60, 26 * 60, 4 * 24 * 60]))
         def the_worker_runs(self, minutes):
@@ -199,10 +242,11 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
                 webhooks.close()
             db.expire_all()
 
-        @precondition(lambda self: self.cases)
+        @precondition(lambda self: any(not c.withdrawn for c in self.cases))
         @rule(pick=st.integers(0, 99))
         def the_owner_opens_it(self, pick):
-            case = self.cases[pick % len(self.cases)]
+            live = [c for c in self.cases if not c.withdrawn]
+            case = live[pick % len(live)]
             self._tick()
             urn, la_code = case.owner
             if urn:
@@ -337,8 +381,11 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             for case in self.cases:
                 for version, version_owner in zip(case.versions, [*case.replaced_owners, case.owner], strict=True):
                     for scope, (urn, la_code) in self._viewers():
-                        # Only whoever holds both this version and the newest correction may read it.
-                        if urn:
+                        # Only whoever holds both this version and the newest correction may read it, and nobody
+                        # once police withdrew the newest.
+                        if case.withdrawn or version in case.withdrawn_versions:
+                            may = False
+                        elif urn:
                             may = urn == version_owner[0] == case.owner[0]
                         else:
                             may = la_code == version_owner[1] == case.owner[1]
@@ -353,6 +400,8 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
         def notes_stay_with_the_owner_they_were_written_under(self):
             by_token = {note.token: note for note in self.notes}
             for case in self.cases:
+                if case.withdrawn:
+                    continue  # nobody reads it any more (nobody_reads_what_they_do_not_own)
                 for urn in self.key_adults:
                     if case.owner[0] != urn:
                         continue
@@ -388,6 +437,28 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
                     for name in ("delivered_at", "first_viewed_at", "acknowledged_at", "escalated_at"):
                         value = earlier[name]
                         assert value is None or earlier["from"] <= value <= earlier["until"], (name, earlier)
+
+        @invariant()
+        def police_hear_delivered_only_from_a_receipt_or_a_webhook_and_see_each_withdrawal(self):
+            for case in self.cases:
+                notification = db.get(Notification, case.current)
+                assert (notification.status == "withdrawn") == case.withdrawn, case
+                if notification.delivered_at is not None:
+                    proof = db.exec(select(OutboxMessage.id).where(
+                        OutboxMessage.notification_id == notification.id,
+                        sa.or_(sa.and_(OutboxMessage.receipt_status == "delivered",
+                                       OutboxMessage.audience.in_(("user", "la_team"))),
+                               sa.and_(OutboxMessage.audience == "webhook", OutboxMessage.state == "sent")),
+                        OutboxMessage.sent_at >= notification.owner_since)).first()
+                    assert proof is not None, notification
+                if notification.status == "sent":
+                    assert notification.sent_at is not None and notification.delivered_at is None
+                if case.withdrawn:
+                    # Nothing about it is still waiting to go out, but the word that it was withdrawn.
+                    waiting = db.exec(select(OutboxMessage.template).where(
+                        OutboxMessage.notification_id == notification.id,
+                        OutboxMessage.state.in_(("pending", "sending")))).all()
+                    assert set(waiting) <= {"notification_withdrawn"}, waiting
 
         @invariant()
         def events_are_in_time_order(self):

@@ -67,6 +67,11 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/openapi.json"): everyone(),
     ("POST", "/api/v1/incidents"): police_api(OK, other_force=OK),  # each force posts its own incidents
     ("GET", "/api/v1/notifications/{notification_id}"): police_api(OK, other_force=HIDDEN),
+    # Withdrawals name an incident of their own (world.ids), so withdrawing it takes nothing from the other routes.
+    ("POST", "/api/v1/incidents/{incident_id}/withdrawal"): police_api(OK, other_force=HIDDEN),
+    ("POST", "/api/v1/notifications/{notification_id}/withdrawal"): police_api(OK, other_force=HIDDEN),
+    # GOV.UK Notify's delivery receipts: its own bearer token, which no portal session or police key is.
+    ("POST", "/api/notify/delivery-receipts"): everyone(UNAUTHENTICATED),
     ("GET", "/healthz"): everyone(),
     ("GET", "/readyz"): everyone(),
     ("GET", "/"): {**dict.fromkeys(PORTAL, ELSEWHERE), **dict.fromkeys(POLICE | {"anonymous"}, SIGN_IN)},
@@ -130,6 +135,7 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/la/authorities/{la_code}/configuration"): only({"officer_la_a"}),
     ("POST", "/la/authorities/{la_code}/configuration"): only({"officer_la_a"}),
     ("GET", "/la/key-adults"): only({"officer_la_a", "officer_la_b"}),
+    ("GET", "/la/not-reached"): only({"officer_la_a", "officer_la_b"}),
     ("POST", "/la/key-adults/invite"): only({"officer_la_a", "officer_la_b"}),
     ("POST", "/la/key-adults/{user_id}/deactivate"): only({"officer_la_a"}),
     # Police staff: their own force's dashboard, form and uploads; an incident or upload of force A is A's alone.
@@ -207,6 +213,8 @@ def world(app, db, police_key, other_force_key, make_user, sign_in):
     with TestClient(app, base_url="https://encompass.test") as poster:
         body = incident_body(children=[child_entry("C1"), child_entry("C2", education_status="missing_education", setting_urn=None)])
         answer = poster.post("/api/v1/incidents", json=body, headers={"Authorization": f"Bearer {police_key}"}).json()
+        withdrawable = poster.post("/api/v1/incidents", json=incident_body(),
+                                   headers={"Authorization": f"Bearer {police_key}"}).json()
     by_child = {n["child_reference"]: n for n in answer["notifications"]}
     assert by_child["C1"]["routing"]["urn"] == BRIMINGTON_JUNIOR and by_child["C2"]["routing"]["la_code"] == "830"
     db.expire_all()
@@ -214,6 +222,8 @@ def world(app, db, police_key, other_force_key, make_user, sign_in):
         "setting_notification": by_child["C1"]["id"], "la_notification": by_child["C2"]["id"],
         "user_id": str(bystander.id), "message_id": str(db.exec(OutboxMessage.__table__.select()).first().id),
         "incident_id": answer["incident_id"], "upload_id": db.exec(PoliceUpload.__table__.select()).first().id,
+        "withdrawable_incident": withdrawable["incident_id"],
+        "withdrawable_notification": withdrawable["notifications"][0]["id"],
     }
 
     browsers, tokens = {}, {}
@@ -251,10 +261,13 @@ def _csrf_in(html: str) -> str:
 
 def concrete_path(path: str, world: World) -> str:
     notification = world.ids["la_notification"] if path.startswith("/la/") else world.ids["setting_notification"]
-    return (path.replace("{notification_id}", notification).replace("{user_id}", world.ids["user_id"])
+    incident = world.ids["incident_id"]
+    if path.endswith("/withdrawal"):
+        notification, incident = world.ids["withdrawable_notification"], world.ids["withdrawable_incident"]
+    return (path.replace("{incident_id}", incident).replace("{notification_id}", notification).replace("{user_id}", world.ids["user_id"])
             .replace("{message_id}", world.ids["message_id"]).replace("{queue}", "not_in_school")
             .replace("{la_code}", "830").replace("{token}", uuid.uuid4().hex)
-            .replace("{incident_id}", world.ids["incident_id"]).replace("{upload_id}", world.ids["upload_id"]))
+            .replace("{upload_id}", world.ids["upload_id"]))
 
 
 def outcome_of(method: str, response) -> str:
@@ -279,7 +292,9 @@ def test_every_route_answers_every_role_as_its_rule_says(app, world):
         for method, path in app_routes(app):
             headers = {"Authorization": f"Bearer {world.api_keys[role]}"} if role in world.api_keys else {}
             url = concrete_path(path, world)
-            if method == "POST" and path.startswith("/api/"):
+            if method == "POST" and path.endswith("/withdrawal"):
+                response = browser.post(url, json={"reason": "sent_in_error"}, headers=headers)
+            elif method == "POST" and path.startswith("/api/"):
                 response = browser.post(url, json=incident_body(), headers=headers)
             elif method == "POST":
                 response = browser.post(url, data={"csrf_token": world.tokens[role]}, headers=headers, follow_redirects=False)
