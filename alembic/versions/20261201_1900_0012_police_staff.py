@@ -1,7 +1,7 @@
 """police staff: a portal role scoped to one force, and extracts held between their preview and processing
 
 Revision ID: 0012_police_staff
-Revises: 0010_membership_offers
+Revises: 0011_duty_edges
 Create Date: 2026-12-01 19:00:00
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0012_police_staff'
-down_revision = '0010_membership_offers'
+down_revision = '0011_duty_edges'
 branch_labels = None
 depends_on = None
 

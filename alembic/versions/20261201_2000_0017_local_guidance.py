@@ -1,7 +1,7 @@
 """an LA's local guidance paragraphs and local services
 
 Revision ID: 0017_local_guidance
-Revises: 0010_membership_offers
+Revises: 0015_routing
 Create Date: 2026-12-01 20:00:00
 
 Two JSON lists on local_authority, empty for every LA until it writes its own.
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0017_local_guidance'
-down_revision = '0010_membership_offers'
+down_revision = '0015_routing'
 branch_labels = None
 depends_on = None
 
