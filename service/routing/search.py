@@ -7,8 +7,8 @@ from service.routing.register_index import RegisterIndex
 
 # Where a setting sits relative to the child, in the order an officer looks.
 HOME_LA, FORCE_LA, ENGLAND = 0, 1, 2
-WHERE = {HOME_LA: "Child's home local authority", FORCE_LA: "Another of the force's local authorities",
-         ENGLAND: "Elsewhere in England"}
+WHERE = {HOME_LA: "the child's home local authority", FORCE_LA: "another of the force's local authorities",
+         ENGLAND: "elsewhere in England"}
 # Below this a name shares a word at most; the officer would not pick it out of a list.
 SEARCH_FLOOR = 70.0
 RESULTS_SHOWN = 20

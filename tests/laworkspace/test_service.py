@@ -173,9 +173,11 @@ def test_viewing_an_la_item_marks_it_viewed_and_is_audited(db, post_incident, as
     assert [v.actor_id for v in views] == [str(officer.id)]
 
 
-def test_register_search_for_rerouting_says_which_settings_can_receive(db, onboard):
+def test_register_search_for_rerouting_says_which_settings_can_receive(db, onboard, post_incident, as_officer):
+    officer, _ = as_officer("830")
+    [sent] = post_incident(child_entry("C1", education_status="attends_setting", setting_name=AMBIGUOUS_NAME))
     onboard(ASHOVER_PRIMARY)
-    by_urn = la_reroute.setting_choices(db, ASHOVER_PRIMARY)
+    by_urn = la_reroute.setting_choices(db, officer, sent["id"], ASHOVER_PRIMARY)
     assert [(c.urn, c.onboarded) for c in by_urn] == [(ASHOVER_PRIMARY, True)]
-    by_name = la_reroute.setting_choices(db, "Brimington Junior")
+    by_name = la_reroute.setting_choices(db, officer, sent["id"], "Brimington Junior")
     assert (BRIMINGTON_JUNIOR, False) in {(c.urn, c.onboarded) for c in by_name}
