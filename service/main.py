@@ -16,6 +16,7 @@ from service.laworkspace.routes_portal import router as la_workspace_router
 from service.middleware import BodySizeLimit, HeadAsGet
 from service.notifications.routes_api import router as police_api_router
 from service.ops.health import router as health_router
+from service.policeportal.routes_portal import UPLOAD_BODY_LIMIT
 from service.policeportal.routes_portal import router as police_portal_router
 from service.ops.logging import RequestLogging, configure_logging
 from service.problems import Problem, install_problem_handlers
@@ -73,6 +74,8 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(HeadAsGet)  # innermost: the access log and security headers see the HEAD as it came
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # An extract over 2 MB gets the upload page's own error; far larger bodies are refused before they are read.
+    app.add_middleware(BodySizeLimit, max_bytes=UPLOAD_BODY_LIMIT, path_prefix="/police/upload")
     app.add_middleware(SecurityHeaders)  # added last, so it wraps the rest and every answer gets the headers
     app.add_middleware(RequestLogging)  # outermost: the request id and access line cover every answer, 413s too
     install_problem_handlers(app)

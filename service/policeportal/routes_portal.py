@@ -27,6 +27,8 @@ EDUCATION_LABELS = {
     "not_in_education_employment_training": "16 or 17 and not in education, employment or training",
     "below_school_age": "Below school age", "unknown": "Not known",
 }
+# Bodies above this are refused unread (413); between the extract's own limit and this, the page explains.
+UPLOAD_BODY_LIMIT = 10 * 1024 * 1024
 RISK_LABELS = {"standard": "Standard", "medium": "Medium", "high": "High", "not_assessed": "Not assessed"}
 
 

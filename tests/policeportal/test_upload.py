@@ -274,3 +274,9 @@ def test_a_stalled_upload_carries_on_from_the_next_incident_when_continued(hub, 
     assert sorted(db.exec(select(Incident.police_reference)).all()) == ["DC-UP-1", "DC-UP-2", "DC-UP-3"]
     resumed = db.exec(select(AuditEvent).where(AuditEvent.action == "police_upload.resumed")).one()
     assert resumed.detail["from_incident"] == 1
+
+
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(hub, db):
+    response = upload(hub, b"x" * (11 * 1024 * 1024))
+    assert response.status_code == 413
+    assert stored(db)[:2] == (0, 0)
