@@ -25,7 +25,7 @@ STARTED=$SECONDS
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/encompass-image-check.XXXXXX")
 
 step() { echo "== $* ($((SECONDS - STARTED)) s)"; }
-ok() { echo "  ok: $*"; }
+ok() { echo "  ok: $* [$((SECONDS - STARTED)) s]"; }
 fail() { echo "image-check: FAILED: $*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -44,7 +44,9 @@ rootfs_processes() {
 }
 cleanup() {
   local pid name
-  for name in "${NAMES[@]}"; do podman stop -t 10 "$name" >/dev/null 2>&1 || true; done
+  if [ "${RUNNER:-}" = podman ]; then
+    for name in "${NAMES[@]}"; do podman stop -t 10 "$name" >/dev/null 2>&1 || true; done
+  fi
   if [ -n "$ROOTFS" ]; then
     for pid in $(rootfs_processes); do kill "$pid" 2>/dev/null || true; done
     for _ in $(seq 1 20); do [ -z "$(rootfs_processes)" ] && break; sleep 0.5; done
@@ -181,7 +183,7 @@ step "Rehearsal on PostgreSQL"
 PGPORT=${IMAGE_CHECK_PGPORT:-$(free_port)}
 ADMIN_URL=$(PGPORT=$PGPORT scripts/postgres.sh start)
 PSQL=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql
-"$PSQL" -q -X "$ADMIN_URL" -c "DROP DATABASE IF EXISTS encompass_image_check" -c "CREATE DATABASE encompass_image_check"
+PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -X -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "DROP DATABASE IF EXISTS encompass_image_check" -c "CREATE DATABASE encompass_image_check"
 WEB1=$(free_port) WEB2=$(free_port)
 while [ "$WEB2" = "$WEB1" ]; do WEB2=$(free_port); done
 APP_ENV=(
@@ -277,7 +279,7 @@ for port in "$WEB1" "$WEB2"; do
   for _ in $(seq 1 180); do ready "$port" && break; sleep 1; done
   ready "$port" || { tail -n 20 "$WORK/web1.log" "$WORK/web2.log"; fail "/readyz on port $port did not answer 200"; }
 done
-ok "/readyz is 200 on both web processes ($((SECONDS - STARTED)) s)"
+ok "/readyz is 200 on both web processes"
 
 for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -n 20 "$WORK/worker.log"; fail "a process exited early"; }; done
 if [ "$RUNNER" = chroot ]; then
