@@ -86,6 +86,7 @@ done
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 \
   || fail "needs PostgreSQL's server binaries for the rehearsal (Debian: apt-get install postgresql; scripts/setup.sh does this)"
 [ -f "$REGISTER_DIR/establishments.csv" ] || fail "no register at $REGISTER_DIR (set REGISTER_DIR to the GIAS extract)"
+REGISTER_DIR=$(cd "$REGISTER_DIR" && pwd)
 echo "  $(podman --version), $(debootstrap --version 2>/dev/null || echo debootstrap)"
 
 # ---------------------------------------------------------------- 2. base images
@@ -339,7 +340,7 @@ done
 in_image -- outbox list --state pending > "$WORK/pending.log" 2>&1
 in_image -- outbox list --state sent > "$WORK/sent.log" 2>&1
 grep -q '^0 pending alert' "$WORK/pending.log" || { cat "$WORK/pending.log"; fail "alerts still pending after the worker ran"; }
-ok "the worker sent $sent alerts through the logging sender; outbox: $(tail -n 1 "$WORK/sent.log"), $(tail -n 1 "$WORK/pending.log")"
+ok "the worker sent $sent alerts through the logging sender; outbox: $(tail -n 1 "$WORK/sent.log" | tr -d .), $(tail -n 1 "$WORK/pending.log" | tr -d .)"
 for name in Imogen Tobias Rehearsal; do
   ! grep -q "$name" "$WORK"/web1.log "$WORK"/web2.log "$WORK"/worker.log || fail "a child's name reached the logs"
 done
