@@ -58,7 +58,7 @@ cleanup() {
     podman rm -f "$CONTAINER" >/dev/null 2>&1 || true
   fi
   podman image umount "$IMAGE" >/dev/null 2>&1 || true
-  if [ -n "$PGPORT" ]; then PGPORT=$PGPORT scripts/postgres.sh stop; fi
+  if [ -n "$PGPORT" ]; then PGPORT=$PGPORT PGDATA=$PGDATA scripts/postgres.sh stop; rm -rf "$PGDATA"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -182,7 +182,8 @@ podman image umount "$IMAGE" >/dev/null
 # ---------------------------------------------------------------- 5. the rehearsal
 step "Rehearsal on PostgreSQL"
 PGPORT=${IMAGE_CHECK_PGPORT:-$(free_port)}
-ADMIN_URL=$(PGPORT=$PGPORT scripts/postgres.sh start)
+PGDATA=/tmp/encompass-image-check-pg-$PGPORT
+ADMIN_URL=$(PGPORT=$PGPORT PGDATA=$PGDATA scripts/postgres.sh start)
 PSQL=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql
 PGOPTIONS="-c client_min_messages=warning" "$PSQL" -q -X -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "DROP DATABASE IF EXISTS encompass_image_check" -c "CREATE DATABASE encompass_image_check"
 WEB1=$(free_port) WEB2=$(free_port)
@@ -194,6 +195,9 @@ APP_ENV=(
   "BASE_URL=http://127.0.0.1:$WEB1"
   "REGISTER_DIR=/data/register"
 )
+# The settings go to the processes in a file, not on their command lines, where any user could read SECRET_KEY.
+ENV_FILE=$WORK/app.env
+printf '%s\n' "${APP_ENV[@]}" > "$ENV_FILE"
 echo "  PostgreSQL on 127.0.0.1:$PGPORT, web processes on $WEB1 and $WEB2, ENVIRONMENT=development"
 
 RUNNER=${IMAGE_RUNNER:-}
@@ -214,7 +218,11 @@ if [ "$RUNNER" = chroot ]; then
   IMAGE_UID=$(awk -F: -v u="$USER_NAME" '$1 == u || $3 == u { print $3; exit }' "$ROOTFS/etc/passwd")
   IMAGE_GID=$(awk -F: -v u="$USER_NAME" '$1 == u || $3 == u { print $4; exit }' "$ROOTFS/etc/passwd")
   [ -n "$IMAGE_UID" ] || fail "user $USER_NAME is not in the image's /etc/passwd"
-  mkdir -p "$ROOTFS/data/register" "$ROOTFS/proc" "$ROOTFS/dev" "$ROOTFS/tmp"
+  mkdir -p "$ROOTFS/data/register" "$ROOTFS/proc" "$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/run"
+  touch "$ROOTFS/run/image-check.env"
+  printf '%s\n' "${IMAGE_ENV[@]}" | cat - "$ENV_FILE" > "$WORK/chroot.env"
+  chown "$IMAGE_UID:$IMAGE_GID" "$WORK/chroot.env"
+  chmod 400 "$WORK/chroot.env"
 fi
 
 # in_image [NAME=VALUE ...] -- ARGS...: runs the image's entry point with ARGS (or, with --exec, ARGS itself).
@@ -228,8 +236,9 @@ in_image() {
   if [ "$RUNNER" = podman ]; then
     local flags=(--rm --network host -v "$REGISTER_DIR:/data/register:ro")
     [ -z "${CONTAINER_NAME:-}" ] || flags+=(--name "$CONTAINER_NAME")
+    flags+=(--env-file "$ENV_FILE")
     local pair
-    for pair in "${APP_ENV[@]}" "${extra[@]}"; do flags+=(-e "$pair"); done
+    for pair in "${extra[@]}"; do flags+=(-e "$pair"); done
     if [ $exec_as_is = 1 ]; then flags+=(--entrypoint "$1"); shift; fi
     podman run "${flags[@]}" "$IMAGE" "$@"
   else
@@ -237,13 +246,15 @@ in_image() {
     [ $exec_as_is = 1 ] || command=("${ENTRYPOINT[@]}" "$@")
     # A private mount namespace: /proc, /dev and the register exist only for this process and vanish with it.
     unshare --mount --fork -- /bin/sh -c '
-      root=$1; shift
+      root=$1 env_file=$2; shift 2
       mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount -t tmpfs tmpfs "$root/tmp" \
-        && mount --bind -o ro "$0" "$root/data/register" || exit 125
-      exec "$@"' "$REGISTER_DIR" "$ROOTFS" \
+        && mount --bind -o ro "$0" "$root/data/register" && mount --bind -o ro "$env_file" "$root/run/image-check.env" \
+        || exit 125
+      exec "$@"' "$REGISTER_DIR" "$ROOTFS" "$WORK/chroot.env" \
       chroot --userspec="$IMAGE_UID:$IMAGE_GID" --groups="$IMAGE_GID" "$ROOTFS" \
-      /usr/bin/env -i "${IMAGE_ENV[@]}" "${APP_ENV[@]}" "${extra[@]}" \
-      /bin/sh -c 'cd "$0" && exec "$@"' "$WORKDIR" "${command[@]}"
+      /usr/bin/env -i "${extra[@]}" /bin/sh -c \
+        'while IFS= read -r pair; do export "$pair"; done < /run/image-check.env; cd "$0" && exec "$@"' \
+      "$WORKDIR" "${command[@]}"
   fi
 }
 
