@@ -1,4 +1,4 @@
-"""The Dockerfile (Docker cannot run here): checked for what deployment relies on, and against the real CLI."""
+"""The Dockerfile's static properties, checked against the real CLI. scripts/image-check.sh builds and runs it."""
 
 import json
 import re
@@ -21,12 +21,28 @@ def instructions() -> list[tuple[str, str]]:
     return pairs
 
 
+def global_args() -> dict[str, str]:
+    """The ARGs before the first FROM (the base images), with their defaults."""
+    args = {}
+    for keyword, rest in instructions():
+        if keyword == "FROM":
+            break
+        if keyword == "ARG":
+            name, _, default = rest.partition("=")
+            args[name] = default
+    return args
+
+
 def stages() -> list[list[tuple[str, str]]]:
+    """Each stage's instructions; a FROM naming a global ARG is shown with the ARG's default."""
     found: list[list[tuple[str, str]]] = []
+    defaults = global_args()
     for keyword, rest in instructions():
         if keyword == "FROM":
             found.append([])
-        found[-1].append((keyword, rest))
+            rest = re.sub(r"\$\{(\w+)\}", lambda match: defaults[match.group(1)], rest)
+        if found:
+            found[-1].append((keyword, rest))
     return found
 
 
@@ -86,3 +102,30 @@ def test_everything_the_image_copies_exists_and_is_not_ignored():
         for source in sources:
             assert (REPO_ROOT / source).exists(), source
             assert source not in ignored, source
+
+
+def test_the_base_images_are_build_arguments_whose_defaults_are_the_public_images():
+    assert global_args() == {"PYTHON_IMAGE": "python:3.11-slim", "ASSETS_IMAGE": "node:22-bookworm-slim"}
+    froms = [rest for key, rest in instructions() if key == "FROM"]
+    assert froms == ["${ASSETS_IMAGE} AS assets", "${PYTHON_IMAGE} AS runtime"]
+
+
+def test_package_index_settings_and_ca_bundles_come_in_as_build_secrets_never_as_args_or_env():
+    every = instructions()
+    # Build args and ENV are kept in the image's history and config; secrets are mounted for one step only.
+    for key, rest in every:
+        if key in ("ARG", "ENV", "LABEL"):
+            for word in ("INDEX", "CERT", "CA_BUNDLE", "CAFILE", "REGISTRY", "TOKEN", "PROXY"):
+                assert word not in rest.upper(), (key, rest)
+    installs = [rest for key, rest in every if key == "RUN" and ("npm ci" in rest or "pip install" in rest)]
+    assert len(installs) == 2
+    for rest in installs:
+        assert "--mount=type=secret,id=ca_bundle" in rest
+    assert not any(key in ("COPY", "ADD") and ("secrets" in rest or "pip.conf" in rest or "npmrc" in rest)
+                   for key, rest in every)
+
+
+def test_the_build_context_leaves_out_tests_history_local_settings_and_keys():
+    ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".git", "tests", "node_modules", ".venv", ".env", "*.env", ".npmrc", "pip.conf", "*.pem", "*.key"} <= ignored
