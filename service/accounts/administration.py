@@ -219,6 +219,8 @@ class UserSummary:
 
 
 def list_users(session: Session) -> list[UserSummary]:
+    from service.police.models import PoliceForce  # imported here, as above: accounts must not import police at load
+
     places: dict[int, list[str]] = {}
     for m, setting_name in session.exec(select(SettingMembership, Setting.name)
                                         .join(Setting, Setting.urn == SettingMembership.urn, isouter=True)

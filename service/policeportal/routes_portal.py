@@ -10,7 +10,7 @@ from service.accounts.deps import CsrfChecked, PoliceStaff, PortalUser
 from service.dates import london_date
 from service.db import SessionDep, utcnow
 from service.keyadult.routes_portal import pagination_items
-from service.laworkspace.dashboard import parse_period
+from service.laworkspace.dashboard import parse_period, period_values
 from service.routing import EDUCATION_STATUSES
 from service.policeportal import extract, incident_form, readback, uploads
 from service.policeportal import service as police_service
@@ -46,14 +46,14 @@ def _common(session, user: PortalUser, **context) -> dict:
 
 def _dashboard_choice(request: Request, session, user: PortalUser):
     today = london_date(utcnow())
-    period, errors = parse_period(request.query_params.get("from"), request.query_params.get("to"), today)
+    period, period_form = parse_period(request.query_params, today)
     force = police_service.force_of(session, _staff(user))
     choice = readback.parse_filter(request.query_params.getlist("show"), request.query_params.get("la"), force.la_codes)
-    return force, period, errors, choice
+    return force, period, period_form, choice
 
 
 def _dashboard_query(period, choice, page: int | None = None) -> str:
-    query = [("from", period.start.isoformat()), ("to", period.end.isoformat())]
+    query = list(period_values(period).items())
     query += [("show", name) for name in readback.FILTERS if name in choice.shown]
     if choice.la_code:
         query.append(("la", choice.la_code))
@@ -64,7 +64,8 @@ def _dashboard_query(period, choice, page: int | None = None) -> str:
 
 @router.get("")
 def dashboard(request: Request, session: SessionDep, user: PoliceStaff) -> Response:
-    force, period, errors, choice = _dashboard_choice(request, session, user)
+    force, period, period_form, choice = _dashboard_choice(request, session, user)
+    errors = period_form.errors
     try:
         page_number = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
@@ -82,10 +83,8 @@ def dashboard(request: Request, session: SessionDep, user: PoliceStaff) -> Respo
             pagination["previous"] = {"href": "/police?" + _dashboard_query(period, choice, page.page - 1)}
         if page.page < page.page_count:
             pagination["next"] = {"href": "/police?" + _dashboard_query(period, choice, page.page + 1)}
-    form = {"from": request.query_params.get("from") or period.start.isoformat(),
-            "to": request.query_params.get("to") or period.end.isoformat()}
     return render(request, "police/dashboard.html", {
-        "force": force, "period": period, "errors": errors, "choice": choice, "page": page, "form": form,
+        "force": force, "period": period, "errors": errors, "choice": choice, "page": page, "period_form": period_form,
         "filters": readback.FILTERS, "pagination": pagination, "csv_query": _dashboard_query(period, choice),
         "when": readback.when, "held_by_la_words": readback.HELD_BY_LA,
     }, status_code=400 if errors else 200)
@@ -93,8 +92,8 @@ def dashboard(request: Request, session: SessionDep, user: PoliceStaff) -> Respo
 
 @router.get("/dashboard.csv")
 def dashboard_csv(request: Request, session: SessionDep, user: PoliceStaff) -> Response:
-    force, period, errors, choice = _dashboard_choice(request, session, user)
-    if errors:
+    force, period, period_form, choice = _dashboard_choice(request, session, user)
+    if period_form.errors:
         return RedirectResponse("/police?" + str(request.query_params), status_code=303)
     text, rows = police_service.dashboard_csv(session, _staff(user), period, choice, now=utcnow())
     police_service.record_dashboard(session, _staff(user), period, choice, export=True, rows=rows)

@@ -126,6 +126,10 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/la/notifications/{notification_id}"): only({"officer_la_a"}),
     ("POST", "/la/notifications/{notification_id}/assign"): only({"officer_la_a"}),
     ("POST", "/la/notifications/{notification_id}/reroute"): only({"officer_la_a"}),
+    ("GET", "/la/notifications/{notification_id}/reroute/{urn}"): only({"officer_la_a"}),
+    ("POST", "/la/notifications/{notification_id}/reroute/{urn}"): only({"officer_la_a"}),  # no reason: asked again
+    ("GET", "/la/authorities/{la_code}/local-guidance"): only({"officer_la_a"}),
+    ("POST", "/la/authorities/{la_code}/local-guidance"): only({"officer_la_a"}),
     ("POST", "/la/notifications/{notification_id}/acknowledge"): only({"officer_la_a"}),
     ("POST", "/la/notifications/{notification_id}/outcome"): only({"officer_la_a"}),
     ("GET", "/la/dashboard"): only({"officer_la_a", "officer_la_b"}),
@@ -267,7 +271,7 @@ def concrete_path(path: str, world: World) -> str:
     return (path.replace("{incident_id}", incident).replace("{notification_id}", notification).replace("{user_id}", world.ids["user_id"])
             .replace("{message_id}", world.ids["message_id"]).replace("{queue}", "not_in_school")
             .replace("{la_code}", "830").replace("{token}", uuid.uuid4().hex)
-            .replace("{upload_id}", world.ids["upload_id"]))
+            .replace("{upload_id}", world.ids["upload_id"]).replace("{urn}", BRIMINGTON_JUNIOR))
 
 
 def outcome_of(method: str, response) -> str:
