@@ -65,7 +65,7 @@ def get_notification_status(notification_id: str, client: StatusReader, session:
     summary="Withdraw an incident sent in error (every child's notification)",
     description="Idempotent: a repeat answers the same and changes nothing. Owners then see only that police withdrew "
                 "it; the child's details are purged after WITHDRAWN_RETENTION_DAYS. Another force's incident is 404.",
-    responses=problem_responses(401, 403, 404, 415, 422, 429),
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 429),
 )
 def withdraw_incident(incident_id: str, request: WithdrawalRequest, client: IncidentWriter, session: SessionDep,
                       _json: Annotated[None, Depends(require_json)]):
@@ -77,7 +77,7 @@ def withdraw_incident(incident_id: str, request: WithdrawalRequest, client: Inci
     response_model=WithdrawalReceipt,
     summary="Withdraw one notification sent in error (one child, or one of a child's settings)",
     description="Idempotent, as for an incident. Another force's notification is 404.",
-    responses=problem_responses(401, 403, 404, 415, 422, 429),
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 429),
 )
 def withdraw_notification(notification_id: str, request: WithdrawalRequest, client: IncidentWriter,
                           session: SessionDep, _json: Annotated[None, Depends(require_json)]):

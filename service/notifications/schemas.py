@@ -54,7 +54,10 @@ def refuse_nul(value: object) -> object:
 class OtherSetting(BaseModel):
     """Another setting the child attends (dual registration, a college part of the week): a URN, a name, or both."""
 
-    model_config = ConfigDict(extra="forbid")
+    # At least one of the two, as text: said in the schema too, so clients (and fuzzers) know {} is refused.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["setting_urn"], "properties": {"setting_urn": {"type": "string"}}},
+        {"required": ["setting_name"], "properties": {"setting_name": {"type": "string"}}}]})
     _no_nul = field_validator("*", mode="before")(refuse_nul)
 
     setting_urn: Annotated[str, StringConstraints(pattern=r"^\d{5,7}$")] | None = None
