@@ -19,10 +19,10 @@ from service.notifications import lifecycle
 from service.notifications.models import (
     Notification,
 )
-from service.problems import FormInvalid, NotFound
-from service.register.models import Setting
 from service.notifications.scope import get_notification
 from service.police.models import PoliceForce
+from service.problems import FormInvalid, NotFound
+from service.register.models import Setting
 from service.register.service import index_cache
 from service.routing.search import search_register
 
