@@ -47,16 +47,11 @@ def index_allocations() -> dict:
     return {"index_retained_mib": retained / 2**20, "index_build_peak_mib": peak / 2**20, "top": top}
 
 
-def this_checkout(command: list[str]) -> list[str]:
-    """The same `serve` command run from this checkout's code (python -m), not the installed console script's."""
-    return [sys.executable, "-m", "service.cli", *command[1:]]
-
-
 def measure(database_url: str, pool: SchoolPool, options) -> dict:
     deployment = deploy(database_url, pool)
     batch = overnight_batch(pool, deployment.api_keys, (options.incidents + 1) * 4, seed=options.seed, prefix="MEM")
     first, rest = batch[0], batch[1: options.incidents + 1]
-    with serve(this_checkout(service_command()), database_url) as server:
+    with serve(service_command(), database_url) as server:
         time.sleep(0.5)
         idle_rss = server.rss_mib()
         started = time.perf_counter()

@@ -144,21 +144,10 @@ PAGES = [
 WIDTHS = {"desktop": 1280, "phone": 320}
 # Key Adult and LA pages whose tables are still too wide at 320 px on this branch (their axe scans pass); their
 # templates are made narrow on other branches. Remove an entry once its page fits.
-NARROW_ELSEWHERE: dict[str, str] = {
-    "inbox": "wt-ka", "inbox-filtered": "wt-ka",
-    **dict.fromkeys(("la-queue-not-in-school", "la-queue-to-resolve", "la-queue-not-onboarded", "la-queue-sent-back",
-                     "la-queue-escalated", "la-key-adults-and-invite", "la-key-adults-setting-search",
-                     "la-key-adults-invite-with-errors"), "wt-la"),
-}
-
-
 def _cases():
     for portal_page in PAGES:
         for width_name, width in WIDTHS.items():
-            marks = ()
-            if width_name == "phone" and portal_page.name in NARROW_ELSEWHERE:
-                marks = (pytest.mark.xfail(strict=False, reason=f"fixed on {NARROW_ELSEWHERE[portal_page.name]}"),)
-            yield pytest.param(portal_page, width, id=f"{portal_page.name}-{width_name}", marks=marks)
+            yield pytest.param(portal_page, width, id=f"{portal_page.name}-{width_name}")
 
 
 def assert_no_sideways_scrolling(page) -> None:
