@@ -121,6 +121,7 @@ class WorkItem:
     outcome_choices: dict[str, str] = field(default_factory=dict)
     hand_over: LatestHandOver | None = None
     other_children: list[OtherChild] = field(default_factory=list)
+    other_settings: list[OtherChild] = field(default_factory=list)  # the same child at their other settings
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,16 @@ class OtherChild:
     owner_label: str
 
 
-def other_children(session: Session, officer: Officer, notification: Notification) -> list[OtherChild]:
-    """The incident's other children, in the order police listed them. Outside the officer's scope a child is shown
+def other_children(session: Session, officer: Officer, notification: Notification, *,
+                   same_child: bool = False) -> list[OtherChild]:
+    """The incident's other children, in the order police listed them; or, with same_child, this child's
+    notifications for their other settings (police's other_settings). Outside the officer's scope a child is shown
     by age and owner only: enough to know someone else holds them, nothing more."""
+    same = Notification.child_reference == notification.child_reference
     siblings = list(session.exec(
-        select(Notification).where(Notification.incident_id == notification.incident_id, Notification.id != notification.id)
-        .order_by(Notification.child_reference, Notification.id)
+        select(Notification).where(Notification.incident_id == notification.incident_id, Notification.id != notification.id,
+                                   same if same_child else ~same)
+        .order_by(Notification.child_reference, Notification.setting_position, Notification.id)
     ))
     children = []
     for sibling in siblings:
@@ -233,6 +238,7 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         other_las=la_choices(session), outcome_choices=outcome_choices(notification.education_status),
         hand_over=latest_hand_overs(session, officer.scope, [notification.id]).get(notification.id),
         other_children=other_children(session, officer, notification),
+        other_settings=other_children(session, officer, notification, same_child=True),
     )
 
 

@@ -54,7 +54,7 @@ def queue(request: Request, session: SessionDep, user: LaOfficer, queue: str) ->
     page = la_queues.queue_page(session, officer, queue, filters)
     return render(request, "la/queue.html", _common(
         user, page=page, title_text=la_queues.QUEUE_TITLES[queue], description=la_queues.QUEUE_DESCRIPTIONS[queue],
-        assigned_filters=la_queues.ASSIGNED_FILTERS,
+        assigned_filters=la_queues.ASSIGNED_FILTERS, la_names={la.code: la.name for la in la_item.la_choices(session)},
     ))
 
 

@@ -146,3 +146,40 @@ def test_an_outcome_stored_under_an_older_list_still_reads_in_words(db, officer_
     db.commit()
     outcomes = check_page(client.get(f"/la/notifications/{sent['id']}")).find(id="outcome-list").get_text(" ", strip=True)
     assert "Contacted the family's home education officer" in outcomes and "contacted_home" not in outcomes
+
+
+def test_the_case_page_shows_the_same_childs_other_settings_apart_from_the_other_children(
+        officer_client, onboard, post_incident, check_page):
+    """A dual-registered child (police's other_settings): the LA sees the child's notifications together, each with who
+    holds it, and the child is not listed again as one of the 'other children'."""
+    from tests.builders import SWANWICK_PRIMARY
+
+    onboard(BRIMINGTON_JUNIOR)
+    main, at_swanwick, brother = post_incident(
+        child_entry("C1", given_name="Rowan", family_name="Ashby", education_status="attends_setting",
+                    urn=BRIMINGTON_JUNIOR, other_settings=[{"setting_urn": SWANWICK_PRIMARY}]),
+        child_entry("C2", given_name="Ezra", family_name="Ashby"))
+    assert at_swanwick["routing"]["outcome"] == "local_authority", "Swanwick has no Key Adult: the LA holds it"
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{at_swanwick['id']}"))
+
+    rows = soup.select("#other-settings-table tbody tr")
+    assert [row.select_one('[data-label="Held by"]').get_text(strip=True) for row in rows] == [
+        "Brimington Junior School (URN 112517)"]
+    assert rows[0].find("a")["href"] == f"/la/notifications/{main['id']}"
+    others = [row.get_text(" ", strip=True) for row in soup.select("#other-children-table tbody tr")]
+    assert len(others) == 1 and "Ezra Ashby" in others[0] and "Rowan" not in " ".join(others)
+    assert brother["id"] in str(soup.select_one("#other-children-table"))
+
+    lone = check_page(client.get(f"/la/notifications/{brother['id']}"))
+    assert lone.find(id="other-settings") is None, "a child police named at one setting has no such section"
+
+
+def test_the_officers_pages_name_their_local_authority_instead_of_its_code(officer_client, post_incident, check_page):
+    [sent] = post_incident(child_entry("C1", home_la_code="830"))
+    client, _ = officer_client("830")
+    for path in ("/la", "/la/dashboard", "/la/key-adults", "/la/not-reached"):
+        caption = check_page(client.get(path)).select_one(".govuk-caption-l").get_text(strip=True)
+        assert caption == "Derbyshire", path
+    facts = check_page(client.get(f"/la/notifications/{sent['id']}")).get_text(" ", strip=True)
+    assert "Home local authority Derbyshire (830)" in facts
