@@ -142,7 +142,9 @@ def other_children(session: Session, officer: Officer, notification: Notificatio
     same = Notification.child_reference == notification.child_reference
     siblings = list(session.exec(
         select(Notification).where(Notification.incident_id == notification.incident_id, Notification.id != notification.id,
-                                   same if same_child else ~same)
+                                   same if same_child else ~same,
+                                   # police withdrew it (wrong child): nobody is shown it, here or anywhere
+                                   Notification.withdrawn_at.is_(None), Notification.superseded_by_id.is_(None))
         .order_by(Notification.child_reference, Notification.setting_position, Notification.id)
     ))
     children = []

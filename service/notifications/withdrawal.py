@@ -12,7 +12,7 @@ from service.db import utcnow
 from service.notifications import lifecycle
 from service.notifications.models import Incident, Notification
 from service.notifications.schemas import WithdrawalRequest
-from service.notifications.scope import Scope, get_notification
+from service.notifications.scope import Scope, current_version, get_notification
 from service.police.service import AuthenticatedClient
 from service.problems import NotFound
 
@@ -51,11 +51,19 @@ def withdraw_incident(session: Session, *, client: AuthenticatedClient, incident
 
 def withdraw_notification(session: Session, *, client: AuthenticatedClient, notification_id: str,
                           request: WithdrawalRequest, now: datetime | None = None) -> dict:
-    """Withdraws one notification (one child, or one of a child's settings). A repeat changes nothing."""
+    """Withdraws one notification (one child, or one of a child's settings). A repeat changes nothing.
+
+    Police may name the id from their first receipt after correcting the incident: the withdrawal then reaches the
+    newest correction, the version the owner actually holds, and the receipt is for that one."""
     now = now or utcnow()
-    notification = get_notification(session, Scope(force_id=client.force_id), notification_id, for_update=True)
-    lifecycle.withdraw(session, notification, reason=request.reason, note=request.note, actor=_actor(client), now=now)
-    return withdrawal_receipt(session.get(Incident, notification.incident_id), [notification])
+    scope = Scope(force_id=client.force_id)
+    named = get_notification(session, scope, notification_id, for_update=True)
+    live = current_version(session, named)
+    if live.id != named.id:
+        live = get_notification(session, scope, live.id, for_update=True)
+    for version in ([named] if live.id == named.id else [named, live]):
+        lifecycle.withdraw(session, version, reason=request.reason, note=request.note, actor=_actor(client), now=now)
+    return withdrawal_receipt(session.get(Incident, live.incident_id), [live])
 
 
 def withdrawal_receipt(incident: Incident, notifications: list[Notification]) -> dict:

@@ -179,7 +179,11 @@ def read_extract(raw: bytes) -> Extract:
     text, problem = decode(raw)
     if problem is not None:
         return Extract(problems=[problem])
-    records = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:  # e.g. a quote mark opened and never closed, so the rest of the file became one huge cell
+        return Extract(problems=[RowProblem(0, None, "A quote mark (\") in the file is not closed. Check the cells "
+                                                     "that contain quote marks, or save the file again from the template")])
     numbered = [(number, record) for number, record in enumerate(records, start=1)]
     blank = [number for number, record in numbered if not any(cell.strip() for cell in record)]
     content = [(number, record) for number, record in numbered if number not in set(blank)]

@@ -47,7 +47,7 @@ def _iso_date(posted: Mapping[str, str], prefix: str) -> str | None:
     if not any(parts):
         return None
     year, month, day = parts
-    if year.isdigit() and month.isdigit() and day.isdigit():
+    if re.fullmatch(r"[0-9]{4}", year) and re.fullmatch(r"[0-9]{1,2}", month) and re.fullmatch(r"[0-9]{1,2}", day):
         return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
     return "-".join(parts)  # not a date: the schema refuses it with the field's message
 

@@ -11,10 +11,10 @@ from service.dates import london_date
 from service.db import SessionDep, utcnow
 from service.keyadult.routes_portal import pagination_items
 from service.laworkspace.dashboard import parse_period, period_values
-from service.routing import EDUCATION_STATUSES
 from service.policeportal import extract, incident_form, readback, uploads
 from service.policeportal import service as police_service
 from service.policeportal.service import PoliceStaffMember
+from service.routing import EDUCATION_STATUSES
 from service.web.flash import flash
 from service.web.templates import render
 

@@ -168,3 +168,25 @@ def test_a_withdrawal_note_is_checked_like_any_text(client, police_key, incident
     response = client.post(f"/api/v1/incidents/{incident['incident_id']}/withdrawal",
                            json={"reason": "other", "note": note}, headers=_police(police_key))
     assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/note"
+
+
+def test_withdrawing_by_the_first_receipts_id_after_a_correction_withdraws_the_version_the_school_holds(
+        client, db, police_key, incident):
+    """Found in review: the id from police's first receipt named the superseded version, so the correction stayed live."""
+    from service.notifications.models import Incident
+    from tests.builders import incident_body
+
+    corrected = incident_body(child_entry("C1", given_name="Ellie"), child_entry("C2", urn=ASHOVER_PRIMARY, given_name="Noah"),
+                              summary="Corrected: a neighbour called police.", reference=db.get(Incident, incident["incident_id"]).police_reference)
+    second = client.post("/api/v1/incidents", json=corrected, headers=_police(police_key))
+    assert second.status_code in (200, 201) and second.json()["incident_id"] != incident["incident_id"]
+    first_id = incident["notifications"][0]["id"]
+    live_id = next(n["id"] for n in second.json()["notifications"] if n["child_reference"] == "C1")
+
+    answer = client.post(f"/api/v1/notifications/{first_id}/withdrawal", json=REASON, headers=_police(police_key))
+    assert answer.status_code == 200
+    assert [n["id"] for n in answer.json()["notifications"]] == [live_id]
+    db.expire_all()
+    assert db.get(Notification, live_id).withdrawn_at is not None, "the version the school holds is withdrawn"
+    others = [n for n in second.json()["notifications"] if n["child_reference"] == "C2"]
+    assert db.get(Notification, others[0]["id"]).withdrawn_at is None, "the other child is untouched"

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
@@ -127,3 +128,14 @@ def test_no_more_than_twenty_children(hub):
     response = send(hub, answers(), child_count=20, action="add-child")
     assert response.status_code == 400
     assert "up to 20 children" in response.text
+
+
+@pytest.mark.parametrize("typed", ["2²", "9" * 5000])
+def test_a_strange_digit_in_a_date_box_is_a_clear_error_not_a_crash(typed):
+    """Found in review: str.isdigit() accepts '²' and huge numbers, which int() then refused with a 500."""
+    from service.policeportal import incident_form
+
+    body = incident_form.incident_body({"occurred-day": "1", "occurred-month": "11", "occurred-year": typed,
+                                        "occurred-time": "21:40", "child-1-dob-day": typed, "child-1-dob-month": "1",
+                                        "child-1-dob-year": "2017"})
+    assert isinstance(body, dict)

@@ -181,6 +181,9 @@ HOSTILE = {
     "a row with a cell too many": (lambda: extract_file(row()) + b"DC-X,2026-11-22 21:40,medium,x,,C1,A,B,2017-01-01,,830,,unknown,,,,,,extra\r\n",
                                    ["Row 3: This row has 19 cells but the header has 18 columns"]),
     "an empty file": (lambda: b"", ["The file: The file is empty"]),
+    # Found in review: an unclosed quote in a large file made one cell past csv's field limit, and the page a 500.
+    "a quote mark never closed": (lambda: extract_file(row(summary='"Unfinished')) + b"x" * 140_000,
+                                  ["The file: A quote mark"]),
     "only blank lines and a header": (lambda: extract_file(columns=COLUMNS) + b"\r\n\r\n", ["The file: The file has a header row but no children"]),
 }
 
