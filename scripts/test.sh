@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite: sets up, starts a throwaway PostgreSQL, runs every test on SQLite and on PostgreSQL side by
-# side (each with pytest-xdist workers, every worker on its own database), then prints each run's output in turn.
+# The whole test suite: sets up, starts a throwaway PostgreSQL, then runs three pytest passes side by side, each with
+# pytest-xdist workers and every worker on its own database, and prints each pass's output in turn:
+#   SQLite       every test but the browser tests;
+#   PostgreSQL   every test whose result can depend on the database (--database-tests-only): the tests that never
+#                open a database already ran in the SQLite pass;
+#   browser      tests/browser (real Chromium) on SQLite, a file per worker (--dist loadfile), so the long
+#                accessibility scan does not hold up the other browser files.
 #   scripts/test.sh                 everything
-#   scripts/test.sh tests/routing   a part, on both databases (extra arguments go to pytest)
-# TEST_WORKERS (default 2) is the number of xdist workers per database; TEST_WORKERS=0 runs each database serially.
+#   scripts/test.sh tests/routing   a part, on both databases (extra arguments go to pytest; the browser pass runs
+#                                   only when the arguments name tests/browser, or name nothing)
+# TEST_WORKERS (default 2) is the number of xdist workers per pass; TEST_WORKERS=0 runs each pass serially.
 # SKIP_SETUP=1 skips scripts/setup.sh (already set up); PYTHON picks the interpreter (default .venv/bin/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,33 +26,52 @@ else
 fi
 export TEST_POSTGRES_URL
 
-parallel=()
-[ "$WORKERS" -gt 0 ] && parallel=(-n "$WORKERS" --dist loadgroup)
+grouped=() by_file=()
+[ "$WORKERS" -gt 0 ] && grouped=(-n "$WORKERS" --dist loadgroup) && by_file=(-n "$WORKERS" --dist loadfile)
 
-run() {  # run <database>: one pytest run, its output in $logs/<database>.log, its exit status in $logs/<database>.status
-  local database=$1 status=0
-  shift
-  TEST_DATABASE=$database "$PYTHON" -m pytest "${parallel[@]}" --basetemp="$logs/tmp-$database" "$@" \
-    >"$logs/$database.log" 2>&1 || status=$?
-  echo "$status" >"$logs/$database.status"
+run() {  # run <pass> <database> <pytest arguments...>: output in $logs/<pass>.log, exit status in $logs/<pass>.status
+  local pass=$1 database=$2 status=0
+  shift 2
+  TEST_DATABASE=$database "$PYTHON" -m pytest --basetemp="$logs/tmp-$pass" "$@" >"$logs/$pass.log" 2>&1 || status=$?
+  echo "$status" >"$logs/$pass.status"
 }
 
-echo "== Running the test suite on SQLite and on PostgreSQL side by side (output follows when both finish)"
+# Options go to every pass; paths under tests/browser to the browser pass, other paths to the database passes.
+options=() browser_paths=() other_paths=()
+for argument in "$@"; do
+  case $argument in
+    -*) options+=("$argument") ;;
+    tests/browser*) browser_paths+=("$argument") ;;
+    *) other_paths+=("$argument") ;;
+  esac
+done
+[ $(( ${#browser_paths[@]} + ${#other_paths[@]} )) -gt 0 ] || { browser_paths=(tests/browser); other_paths=(tests); }
+
+echo "== Running the test suite: SQLite, PostgreSQL and the browser tests side by side (output follows when all finish)"
 started=$SECONDS
-run sqlite "$@" &
-sqlite_pid=$!
-run postgresql "$@" &
-postgresql_pid=$!
-wait "$sqlite_pid" "$postgresql_pid" || true
+passes=() pids=()
+if [ ${#other_paths[@]} -gt 0 ]; then
+  run sqlite sqlite "${grouped[@]}" --ignore=tests/browser "${options[@]}" "${other_paths[@]}" &
+  pids+=($!)
+  run postgresql postgresql "${grouped[@]}" --database-tests-only --ignore=tests/browser "${options[@]}" "${other_paths[@]}" &
+  pids+=($!)
+  passes+=(sqlite postgresql)
+fi
+if [ ${#browser_paths[@]} -gt 0 ]; then
+  run browser sqlite "${by_file[@]}" "${options[@]}" "${browser_paths[@]}" &
+  pids+=($!)
+  passes+=(browser)
+fi
+wait "${pids[@]}" || true
 
 status=0
 summary=()
-for database in sqlite postgresql; do
-  label=$([ "$database" = sqlite ] && echo SQLite || echo PostgreSQL)
+for pass in "${passes[@]}"; do
+  case $pass in sqlite) label=SQLite ;; postgresql) label=PostgreSQL ;; *) label="the browser tests (SQLite)" ;; esac
   echo
-  echo "== Test suite on $label"
-  cat "$logs/$database.log"
-  result=$(cat "$logs/$database.status" 2>/dev/null || echo 1)
+  echo "== Test suite: $label"
+  cat "$logs/$pass.log"
+  result=$(cat "$logs/$pass.status" 2>/dev/null || echo 1)
   if [ "$result" = 0 ]; then summary+=("$label: passed"); else summary+=("$label: FAILED (pytest exit $result)"); status=1; fi
 done
 echo

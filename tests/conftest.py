@@ -40,8 +40,32 @@ def _drop_database(url: str) -> None:
     admin.dispose()
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only", action="store_true",
+        help="run only the tests whose result can depend on the database (scripts/test.sh's PostgreSQL run): "
+             "tests that never open it, and the browser tests, already ran on SQLite in the same run")
+
+
+def _needs_this_database(item) -> bool:
+    """A test that uses the test database (directly, or through a server on it), or says it depends on which one
+    runs (`database_aware`). Browser tests use it too, but what they check is what Chromium draws and reads: the
+    queries behind each page run on both databases in the portal tests (tests/keyadult, tests/laworkspace, ...)."""
+    if item.get_closest_marker("browser"):
+        return False
+    return "database_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("database_aware") is not None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    if config.getoption("--database-tests-only"):
+        kept = [item for item in items if _needs_this_database(item)]
+        config.hook.pytest_deselected(items=[item for item in items if not _needs_this_database(item)])
+        items[:] = kept
+    _group_shared_fixtures(items)
+
+
+def _group_shared_fixtures(items):
     """Under pytest-xdist (scripts/test.sh runs `-n 2 --dist loadgroup`), tests that share a server, a browser or any
     module- or package-scoped fixture go to one worker, so each such fixture is built once, not once per worker.
     Every worker has its own database (see `database_url`), so one worker's clean-up never empties another's tables."""

@@ -11,6 +11,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 ON_POSTGRES = BACKEND == "postgresql"
+pytestmark = pytest.mark.database_aware  # each script runs on the database of this pass
 
 
 def run_bench(*arguments: str, timeout: float = 600) -> str:
