@@ -116,6 +116,17 @@ def engine_for(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def insert_rows(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """New rows that nothing reads back as objects in this transaction, written at once with one executemany INSERT
+    per set of columns given: no ORM objects to build, nothing for the flush to sort out. Parents go first (the
+    caller's order), so foreign keys hold on SQLite as on PostgreSQL. Columns left out get their model defaults."""
+    by_columns: dict[frozenset, list[dict]] = {}
+    for row in rows:
+        by_columns.setdefault(frozenset(row), []).append(row)
+    for same_columns in by_columns.values():
+        session.execute(sa.insert(table), same_columns)
+
+
 def get_engine() -> Engine:
     return engine_for(get_settings().database_url)
 

@@ -42,8 +42,8 @@ def stored_link(template: str, link: str) -> str:
 
 
 def enqueue_alert(session: Session, *, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None) -> OutboxMessage:
-    message = OutboxMessage(template=template, audience=audience, audience_ref=audience_ref,
-                            link=stored_link(template, link), notification_id=notification_id)
+    message = OutboxMessage(**outbox_row(template=template, audience=audience, audience_ref=audience_ref, link=link,
+                                         notification_id=notification_id))
     session.add(message)
     return message
 
@@ -53,31 +53,49 @@ def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
     wanted = set(urns)
     if not wanted:
         return set()
-    return set(session.exec(select(SettingWebhook.urn).where(SettingWebhook.urn.in_(wanted), SettingWebhook.active)))
+    webhooks = SettingWebhook.__table__.c
+    return set(session.execute(sa.select(webhooks.urn).where(webhooks.urn.in_(wanted), webhooks.active)).scalars())
 
 
 def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,
                                  with_webhook: Container[str] | None = None, la_holiday_cover: bool = False) -> None:
-    """The first alert for a new or re-routed notification: to the setting, or to the LA team.
+    """The first alert for a new or re-routed notification: to the setting, or to the LA team (see waiting_alerts).
 
     `with_webhook` is the settings known to have an active webhook (from webhook_urns); without it, this one is looked up.
-    With `la_holiday_cover` the setting is closed for the holiday: it is still told, for when it reopens, and the
-    LA's team is told as well, because the deadline is theirs.
     """
+    if with_webhook is None:
+        with_webhook = webhook_urns(session, [recipient_urn] if recipient_urn else [])
+    for alert in waiting_alerts(notification_id=notification_id, recipient_urn=recipient_urn,
+                                recipient_la_code=recipient_la_code, with_webhook=with_webhook,
+                                la_holiday_cover=la_holiday_cover):
+        enqueue_alert(session, **alert)
+
+
+def waiting_alerts(*, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,
+                   with_webhook: Container[str], la_holiday_cover: bool = False) -> list[dict]:
+    """The "notification waiting" alerts for a new owner, as outbox columns (pure): the setting, and its webhook if it
+    has one, or the LA team. With `la_holiday_cover` the setting is closed for the holiday: it is still told, for when
+    it reopens, and the LA's team is told as well, because the deadline is theirs."""
+    def alert(audience: str, audience_ref: str, *, for_la: bool = False) -> dict:
+        return {"template": "notification_waiting", "audience": audience, "audience_ref": audience_ref,
+                "link": notification_link(notification_id, for_la=for_la), "notification_id": notification_id}
+
+    alerts = []
     if recipient_urn and la_holiday_cover and recipient_la_code:
-        enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=recipient_la_code,
-                      link=notification_link(notification_id, for_la=True), notification_id=notification_id)
+        alerts.append(alert("local_authority", recipient_la_code, for_la=True))
     if recipient_urn:
-        enqueue_alert(session, template="notification_waiting", audience="setting", audience_ref=recipient_urn,
-                      link=notification_link(notification_id), notification_id=notification_id)
-        if with_webhook is None:
-            with_webhook = webhook_urns(session, [recipient_urn])
+        alerts.append(alert("setting", recipient_urn))
         if recipient_urn in with_webhook:
-            enqueue_alert(session, template="notification_waiting", audience="webhook", audience_ref=recipient_urn,
-                          link=notification_link(notification_id), notification_id=notification_id)
+            alerts.append(alert("webhook", recipient_urn))
     elif recipient_la_code:
-        enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref=recipient_la_code,
-                      link=notification_link(notification_id, for_la=True), notification_id=notification_id)
+        alerts.append(alert("local_authority", recipient_la_code, for_la=True))
+    return alerts
+
+
+def outbox_row(*, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None) -> dict:
+    """An alert as an outbox row for insert_rows, its link stored as enqueue_alert stores it."""
+    return {"template": template, "audience": audience, "audience_ref": audience_ref,
+            "link": stored_link(template, link), "notification_id": notification_id}
 
 
 def cancel_waiting_alerts(session: Session, notification_id: str, *, now, because: str = "handed over before it was sent",

@@ -5,6 +5,7 @@ import tomllib
 from datetime import date, time, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.db import utcnow
@@ -75,8 +76,17 @@ def early_years_la_codes(session: Session) -> set[str]:
     return set(session.exec(select(LocalAuthority.code).where(LocalAuthority.early_years_notifications)))
 
 
-def school_calendar(authority: LocalAuthority | None) -> SchoolCalendar:
-    """The deadline calendar for an LA; an unconfigured LA gets the national defaults."""
+def calendar_for(session: Session, code: str | None) -> SchoolCalendar:
+    """The deadline calendar of the LA with this code, read as the four columns it needs (intake asks per child)."""
+    columns = LocalAuthority.__table__.c
+    row = session.execute(sa.select(columns.school_day_start, columns.grace_minutes, columns.holidays,
+                                    columns.holiday_cover).where(columns.code == code)).first() if code else None
+    return school_calendar(row)
+
+
+def school_calendar(authority) -> SchoolCalendar:
+    """The deadline calendar for an LA (a LocalAuthority, or a row with its calendar columns); an unconfigured LA
+    gets the national defaults."""
     if authority is None:
         return SchoolCalendar()
     return SchoolCalendar(

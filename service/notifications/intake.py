@@ -6,6 +6,7 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -17,13 +18,13 @@ from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
 from service.dates import age_on, london_date
-from service.db import utcnow
+from service.db import insert_rows, utcnow
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
-from service.notifications.models import IdempotencyRecord, Incident, Notification
+from service.notifications.models import IdempotencyRecord, Incident, Notification, new_id
 from service.notifications.schemas import ChildSubmission, IncidentSubmission, cross_field_problems
-from service.police.models import PoliceForce
-from service.police.service import AuthenticatedClient
+from service.police import service as police_service
+from service.police.service import AuthenticatedClient, RoutingArea
 from service.problems import FieldProblem, Unprocessable
 from service.register.service import index_cache
 from service.routing import ChildFacts, RoutingContext, RoutingDecision, route_child
@@ -82,7 +83,7 @@ class _ReadWhenAsked:
         return item in self._members
 
 
-def routing_context(session: Session, force: PoliceForce) -> RoutingContext:
+def routing_context(session: Session, force: RoutingArea) -> RoutingContext:
     return RoutingContext(
         index=index_cache.get(session),
         default_la_code=force.default_la_code,
@@ -100,7 +101,7 @@ class _Calendars:
 
     def for_la(self, la_code: str | None):
         if la_code not in self._by_code:
-            self._by_code[la_code] = la_service.school_calendar(la_service.get_local_authority(self._session, la_code))
+            self._by_code[la_code] = la_service.calendar_for(self._session, la_code)
         return self._by_code[la_code]
 
 
@@ -141,18 +142,18 @@ def _queue_behind_same_reference(session: Session, force_id: str, police_referen
 
 def _receive_once(session, client, submission, idempotency_key, body_hash, now) -> IntakeResult:
     _queue_behind_same_reference(session, client.force_id, submission.police_reference)
+    # Reads here are of columns, not ORM objects: this runs for every incident and changes none of them.
     if idempotency_key is not None:
-        record = session.get(IdempotencyRecord, (client.force_id, idempotency_key))
+        records = IdempotencyRecord.__table__.c
+        record = session.execute(sa.select(records.request_hash, records.status_code, records.response_body).where(
+            records.force_id == client.force_id, records.key == idempotency_key)).first()
         if record is not None:
             return _replay(record, body_hash)
 
-    current = session.exec(
-        select(Incident).where(
-            Incident.force_id == client.force_id,
-            Incident.police_reference == submission.police_reference,
-            Incident.is_current,
-        )
-    ).first()
+    incidents = Incident.__table__.c
+    current = session.execute(sa.select(incidents.id, incidents.version, incidents.body_hash).where(
+        incidents.force_id == client.force_id, incidents.police_reference == submission.police_reference,
+        incidents.is_current)).first()
     if current is not None and current.body_hash == body_hash:
         result = IntakeResult(200, receipt_for(session, current))
     else:
@@ -161,13 +162,15 @@ def _receive_once(session, client, submission, idempotency_key, body_hash, now) 
     if idempotency_key is not None:
         # Written last, in one INSERT: a concurrent request with the same key fails here on the primary key,
         # rolls back everything it stored and, on its retry, replays this answer.
-        session.add(IdempotencyRecord(force_id=client.force_id, key=idempotency_key, request_hash=body_hash,
-                                      status_code=result.status_code, response_body=result.body))
+        insert_rows(session, IdempotencyRecord.__table__, [{
+            "force_id": client.force_id, "key": idempotency_key, "request_hash": body_hash,
+            "status_code": result.status_code, "response_body": result.body}])
     session.flush()
     return result
 
 
-def _replay(record: IdempotencyRecord, body_hash: str) -> IntakeResult:
+def _replay(record, body_hash: str) -> IntakeResult:
+    """`record` is the stored idempotency record's request_hash, status_code and response_body."""
     if record.request_hash != body_hash:
         raise Unprocessable(
             "This Idempotency-Key was used before with a different body. Use a new key for a new or corrected incident.",
@@ -178,41 +181,38 @@ def _replay(record: IdempotencyRecord, body_hash: str) -> IntakeResult:
     return IntakeResult(record.status_code, record.response_body)
 
 
-def _store_incident(session, client, submission, body_hash, previous: Incident | None, now) -> dict:
-    force = session.get(PoliceForce, client.force_id)
-    incident = Incident(
-        force_id=client.force_id, api_client_id=client.client_id, police_reference=submission.police_reference,
-        version=(previous.version + 1) if previous else 1, supersedes_id=previous.id if previous else None,
+def _store_incident(session, client, submission, body_hash, previous, now) -> dict:
+    """The new incident (version) and its notifications; `previous` is the current version's id, version and body
+    hash, when this corrects one. New rows go in table by table, one INSERT each, parents
+    first; nothing reads them back as ORM objects, so none are built and the flush has nothing to sort."""
+    force = police_service.routing_area(session, client.force_id)
+    incident = SimpleNamespace(
+        id=new_id(), force_id=client.force_id, api_client_id=client.client_id, police_reference=submission.police_reference,
+        version=(previous.version + 1) if previous else 1, is_current=True, supersedes_id=previous.id if previous else None,
         body_hash=body_hash, occurred_at=submission.occurred_at, received_at=now, risk_level=submission.risk_level,
         summary=submission.summary, police_actions=list(submission.police_actions),
     )
     actor = Actor(type="police_client", id=str(client.client_id), source="api")
     earlier = {}
     if previous is not None:
-        previous.is_current = False
-        session.add(previous)
-        session.flush()  # free the "one current version" slot before the new version takes it
+        # Frees the "one current version" slot before the new version takes it.
+        session.execute(sa.update(Incident.__table__).where(Incident.__table__.c.id == previous.id).values(is_current=False))
         earlier = {(n.child_reference, n.setting_position): n
                    for n in session.exec(select(Notification).where(Notification.incident_id == previous.id))}
-    session.add(incident)
-    session.flush()
+    insert_rows(session, Incident.__table__, [vars(incident)])
 
     context, calendars = routing_context(session, force), _Calendars(session)
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
-    # Rows go in table by table, each as one batched INSERT, parents before the rows that point at them.
-    session.add_all(notifications)
-    session.flush()
+    insert_rows(session, Notification.__table__, [vars(n) for n in notifications])
     with_webhook = webhook_urns(session, (n.recipient_urn for n in notifications if n.recipient_urn))
-    for notification in notifications:
-        lifecycle.record_arrival(session, notification, actor=actor, with_webhook=with_webhook)
+    lifecycle.record_arrivals(session, notifications, actor=actor, with_webhook=with_webhook)
     for notification in notifications:
         replaced = earlier.get((notification.child_reference, notification.setting_position))
         if replaced is not None:
             lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
-    session.flush()
-    audit_service.record(session, actor, "incident.corrected" if previous else "incident.received", "incident", incident.id,
-                         version=incident.version, children=len(submission.children))
+    audit_service.record_now(session, actor, "incident.corrected" if previous else "incident.received", "incident",
+                             incident.id, version=incident.version, children=len(submission.children))
     return receipt(incident, notifications)
 
 
@@ -224,8 +224,8 @@ def _same_setting(decision: RoutingDecision) -> str | None:
     return decision.intended_urn
 
 
-def _notifications_for(incident: Incident, child: ChildSubmission, context: RoutingContext, calendars: _Calendars,
-                       now: datetime) -> list[Notification]:
+def _notifications_for(incident, child: ChildSubmission, context: RoutingContext, calendars: _Calendars,
+                       now: datetime) -> list[SimpleNamespace]:
     """The child's notification for their main setting, and one for each other setting police named that resolves
     somewhere new; a hint resolving to a setting already chosen is merged into that notification, with the reason."""
     decision = _route(incident, child, context, urn=child.setting_urn, name=child.setting_name,
@@ -251,7 +251,7 @@ def _notifications_for(incident: Incident, child: ChildSubmission, context: Rout
     return made
 
 
-def _route(incident: Incident, child: ChildSubmission, context: RoutingContext, *, urn: str | None, name: str | None,
+def _route(incident, child: ChildSubmission, context: RoutingContext, *, urn: str | None, name: str | None,
            education_status: str) -> RoutingDecision:
     facts = ChildFacts(
         child_reference=child.child_reference, date_of_birth=child.date_of_birth, education_status=education_status,
@@ -260,9 +260,14 @@ def _route(incident: Incident, child: ChildSubmission, context: RoutingContext, 
     return route_child(facts, incident.occurred_at, context)
 
 
-def _notification_for(incident: Incident, child: ChildSubmission, decision: RoutingDecision, context: RoutingContext,
-                      calendars: _Calendars, now: datetime, *, position: int = 0) -> Notification:
-    """One child's notification for one setting hint, routed, with its acknowledge-by deadline (not yet added)."""
+# Owner fields arrival_fields sets for some notifications only: every row has them, so one INSERT takes them all.
+_NOT_YET = {"acknowledge_by": None, "covered_by": None, "closed_at": None}
+
+
+def _notification_for(incident, child: ChildSubmission, decision: RoutingDecision, context: RoutingContext,
+                      calendars: _Calendars, now: datetime, *, position: int = 0) -> SimpleNamespace:
+    """One child's notification for one setting hint, routed, with its acknowledge-by deadline: the row to insert
+    (every column it sets, as attributes, so the receipt and record_arrivals read it as they read a Notification)."""
     other = child.other_settings[position - 1] if position else None
     routing = decision_fields(decision, _setting_la(context, decision))
     routed = decision.outcome != "not_routed"
@@ -270,18 +275,18 @@ def _notification_for(incident: Incident, child: ChildSubmission, decision: Rout
         routed=routed, la_code=routing["recipient_la_code"], recipient_urn=routing["recipient_urn"], now=now,
         calendar=calendars.for_la(routing["recipient_la_code"]) if routed else None,
     )
-    notification = Notification(
-        incident_id=incident.id, force_id=incident.force_id, child_reference=child.child_reference,
-        setting_position=position, given_name=child.given_name, family_name=child.family_name, date_of_birth=child.date_of_birth, upn=child.upn,
-        home_la_code=child.home_la_code, home_postcode=child.home_postcode, education_status=child.education_status,
+    return SimpleNamespace(
+        id=new_id(), incident_id=incident.id, force_id=incident.force_id, child_reference=child.child_reference,
+        setting_position=position, merged_hints=None, given_name=child.given_name, family_name=child.family_name,
+        date_of_birth=child.date_of_birth, upn=child.upn, home_la_code=child.home_la_code,
+        home_postcode=child.home_postcode, education_status=child.education_status,
         setting_urn_given=other.setting_urn if other else child.setting_urn,
         setting_name_given=other.setting_name if other else child.setting_name,
         present_at_incident=child.present_at_incident, spoken_to=child.spoken_to, child_voice=child.child_voice,
         child_key=child_key(child.given_name, child.family_name, child.date_of_birth),
         age_at_incident=age_on(child.date_of_birth, london_date(incident.occurred_at)),
-        received_at=now, **{**routing, **arrival},
+        received_at=now, **{**_NOT_YET, **routing, **arrival},
     )
-    return notification
 
 
 def decision_fields(decision: RoutingDecision, setting_la_code: str | None) -> dict:
@@ -314,7 +319,8 @@ def routing_summary(notification: Notification) -> dict:
     }
 
 
-def receipt_for(session: Session, incident: Incident) -> dict:
+def receipt_for(session: Session, incident) -> dict:
+    """The receipt of a stored incident (an Incident, or a row with its id and version)."""
     return receipt(incident, session.exec(select(Notification).where(Notification.incident_id == incident.id)).all())
 
 

@@ -13,7 +13,7 @@ where police read-back finds them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,16 +21,20 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from service.alerts.models import OutboxMessage
 from service.alerts.outbox import (
     cancel_waiting_alerts,
     enqueue_alert,
     enqueue_notification_waiting,
     enqueue_withdrawn,
     notification_link,
+    outbox_row,
     owner_was_alerted,
+    waiting_alerts,
 )
 from service.audit import service as audit_service
 from service.audit.service import Actor
+from service.db import insert_rows
 from service.deadlines.calendar import acknowledge_by as compute_acknowledge_by
 from service.deadlines.calendar import la_covers_setting
 from service.localauthorities import service as la_service
@@ -167,8 +171,12 @@ def _write(session: Session, notification_id: str, transition: Transition, value
 
 
 def _event(session: Session, notification_id: str, status: str, actor: Actor, now: datetime, event: str, **detail) -> None:
-    session.add(NotificationEvent(notification_id=notification_id, status=status, at=now, actor_type=actor.type,
-                                  actor_id=actor.id[:64], detail={"event": event, **detail}))
+    session.add(NotificationEvent(**_event_row(notification_id, status, actor, now, event, **detail)))
+
+
+def _event_row(notification_id: str, status: str, actor: Actor, now: datetime, event: str, **detail) -> dict:
+    return {"notification_id": notification_id, "status": str(status), "at": now, "actor_type": actor.type,
+            "actor_id": actor.id[:64], "detail": {"event": event, **detail}}
 
 
 def _same_owner(notification: Notification):
@@ -194,21 +202,26 @@ def _reload(session: Session, notification: Notification) -> None:
 # Arrival, correction and purge
 
 
-def record_arrival(session: Session, notification: Notification, *, actor: Actor,
-                   with_webhook: set[str] | None = None) -> None:
-    """A new notification's first event and first alert; one outside the scheme is closed as it arrives.
+def record_arrivals(session: Session, notifications: Sequence, *, actor: Actor, with_webhook: Container[str]) -> None:
+    """New notifications' first events and first alerts; one outside the scheme is closed as it arrives.
 
-    The notification was built (not yet flushed) by intake with `new_notification_fields`."""
-    now = notification.received_at
-    _event(session, notification.id, S.RECEIVED, actor, now, "received", method=notification.routing_method)
-    if notification.routing_outcome == "not_routed":
-        _event(session, notification.id, S.CLOSED, Actor(type="system", id="routing"), now, "closed",
-               reason="outside the scheme")
-        return
-    enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=notification.recipient_urn,
+    The notifications are already written, by intake, with `arrival_fields`. An incident's children arrive together,
+    so their events go in as one INSERT and their alerts as another. `with_webhook` is the settings among them with
+    an active webhook (webhook_urns)."""
+    events, alerts = [], []
+    for notification in notifications:
+        now = notification.received_at
+        events.append(_event_row(notification.id, S.RECEIVED, actor, now, "received", method=notification.routing_method))
+        if notification.routing_outcome == "not_routed":
+            events.append(_event_row(notification.id, S.CLOSED, Actor(type="system", id="routing"), now, "closed",
+                                     reason="outside the scheme"))
+            continue
+        alerts += waiting_alerts(notification_id=notification.id, recipient_urn=notification.recipient_urn,
                                  recipient_la_code=notification.recipient_la_code, with_webhook=with_webhook,
                                  la_holiday_cover=la_covers_setting(covered_by=notification.covered_by,
                                                                     recipient_urn=notification.recipient_urn))
+    insert_rows(session, NotificationEvent.__table__, events)
+    insert_rows(session, OutboxMessage.__table__, [outbox_row(**alert) for alert in alerts])
 
 
 def arrival_fields(*, routed: bool, la_code: str | None, recipient_urn: str | None, now: datetime, calendar) -> dict:
@@ -390,7 +403,7 @@ def hand_over(session: Session, notification: Notification, *, to: NewOwner, bec
     )
     before = {"from_urn": notification.recipient_urn, "from_la_code": notification.recipient_la_code,
               "from_queue": notification.la_queue, "from_status": notification.status}
-    deadline = compute_acknowledge_by(now, la_service.school_calendar(la_service.get_local_authority(session, to.la_code)))
+    deadline = compute_acknowledge_by(now, la_service.calendar_for(session, to.la_code))
     holiday_cover = la_covers_setting(covered_by=deadline.covered_by, recipient_urn=to.urn)
     # A setting closed for the holiday: its LA's cover team works it until the setting reopens, as at intake.
     la_queue = HOLIDAY_COVER_QUEUE if holiday_cover else to.la_queue

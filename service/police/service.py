@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.db import utcnow
@@ -26,6 +27,20 @@ class AuthenticatedClient:
     client_id: int
     force_id: str
     scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RoutingArea:
+    """What routing needs of a force: the LAs it covers, and the one a child with no known home LA goes to."""
+
+    default_la_code: str
+    la_codes: tuple[str, ...]
+
+
+def routing_area(session: Session, force_id: str) -> RoutingArea:
+    columns = PoliceForce.__table__.c
+    row = session.execute(sa.select(columns.default_la_code, columns.la_codes).where(columns.id == force_id)).one()
+    return RoutingArea(default_la_code=row.default_la_code, la_codes=tuple(row.la_codes))
 
 
 def _hash(secret_key: str) -> str:
@@ -104,7 +119,8 @@ def _live_client(session: Session, client_id: int) -> ApiClient:
     return client
 
 
-def _key_works(key: ApiKey, now: datetime) -> bool:
+def _key_works(key, now: datetime) -> bool:
+    """`key` is an ApiKey or a row with its expires_at and revoked_at."""
     return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
 
 
@@ -122,10 +138,15 @@ def authenticate(session: Session, presented: str, *, now: datetime | None = Non
     if prefix is None:
         return None
     # One round trip for the key and its client: this runs before every police request.
-    row = session.exec(select(ApiKey, ApiClient).join(ApiClient, ApiClient.id == ApiKey.client_id).where(ApiKey.prefix == prefix)).first()
+    # Columns, not objects: nothing here is changed, so no ORM instances are built for it.
+    key, client = ApiKey.__table__.c, ApiClient.__table__.c
+    row = session.execute(
+        sa.select(key.key_hash, key.expires_at, key.revoked_at, client.id.label("client_id"), client.force_id,
+                  client.scopes, client.revoked_at.label("client_revoked_at"))
+        .join_from(ApiKey.__table__, ApiClient.__table__, client.id == key.client_id).where(key.prefix == prefix)
+    ).first()
     if row is None:
         return None
-    key, client = row
-    if not hmac.compare_digest(key.key_hash, _hash(presented)) or not _key_works(key, now) or client.revoked_at is not None:
+    if not hmac.compare_digest(row.key_hash, _hash(presented)) or not _key_works(row, now) or row.client_revoked_at is not None:
         return None
-    return AuthenticatedClient(client_id=client.id, force_id=client.force_id, scopes=frozenset(client.scopes))
+    return AuthenticatedClient(client_id=row.client_id, force_id=row.force_id, scopes=frozenset(row.scopes))
