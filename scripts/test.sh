@@ -7,8 +7,9 @@
 #   browser      tests/browser (real Chromium) on SQLite, a file per worker (--dist loadfile), so the long
 #                accessibility scan does not hold up the other browser files.
 # On a machine with fewer than 6 cores the passes run one after another, each printing as it goes: side by side,
-# their 6 workers, servers and browsers fought over 2 cores, and the suite took 752 s instead of about 540 s.
-# With 6 cores or more they run side by side and each pass's output follows when all have finished.
+# their 6 workers, servers and browsers share 2 cores and finish no sooner (682 s in turn, 706 s side by side, same
+# code and machine), and nothing is printed until all have finished. With 6 cores or more they run side by side and
+# each pass's output follows when all have finished.
 #   scripts/test.sh                 everything
 #   scripts/test.sh tests/routing   a part, on both databases (extra arguments go to pytest; the browser pass runs
 #                                   only when the arguments name tests/browser, or name nothing)
