@@ -124,7 +124,12 @@ def insert_rows(session: Session, table: sa.Table, rows: list[dict]) -> None:
     for row in rows:
         by_columns.setdefault(frozenset(row), []).append(row)
     for same_columns in by_columns.values():
-        session.execute(sa.insert(table), same_columns)
+        session.execute(_insert_into(table), same_columns)
+
+
+@lru_cache(maxsize=None)
+def _insert_into(table: sa.Table) -> sa.Insert:
+    return sa.insert(table)
 
 
 def get_engine() -> Engine:

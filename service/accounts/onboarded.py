@@ -11,17 +11,21 @@ from service.audit.service import Actor
 from service.notifications import onboarding
 
 
+_MEMBERSHIP, _USER = SettingMembership.__table__.c, User.__table__.c
+# Built once, of table columns rather than ORM attributes: intake asks this for nearly every incident, and only reads.
+_ACTIVE_KEY_ADULT_URNS = (
+    sa.select(_MEMBERSHIP.urn)
+    .join_from(SettingMembership.__table__, User.__table__, _USER.id == _MEMBERSHIP.user_id)
+    .where(_MEMBERSHIP.urn.in_(sa.bindparam("urns", expanding=True)), _MEMBERSHIP.role == "key_adult", _USER.is_active)
+)
+
+
 def active_key_adult_urns(session: Session, urns: Iterable[str]) -> set[str]:
     """The URNs among these that have at least one active Key Adult."""
-    urns = list(urns)
+    urns = sorted(set(urns))
     if not urns:
         return set()
-    # Table columns rather than ORM attributes: intake asks this for nearly every child, and it only reads.
-    membership, user = SettingMembership.__table__.c, User.__table__.c
-    return set(session.execute(
-        sa.select(membership.urn).join_from(SettingMembership.__table__, User.__table__, user.id == membership.user_id)
-        .where(membership.urn.in_(urns), membership.role == "key_adult", user.is_active)
-    ).scalars())
+    return set(session.execute(_ACTIVE_KEY_ADULT_URNS, {"urns": urns}).scalars())
 
 
 def hand_over_if_onboarded(session: Session, user: User, *, actor: Actor, now: datetime) -> None:

@@ -48,13 +48,16 @@ def enqueue_alert(session: Session, *, template: str, audience: str, audience_re
     return message
 
 
+_WEBHOOK = SettingWebhook.__table__.c
+_ACTIVE_WEBHOOK_URNS = sa.select(_WEBHOOK.urn).where(_WEBHOOK.urn.in_(sa.bindparam("urns", expanding=True)), _WEBHOOK.active)
+
+
 def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
     """Which of these settings have an active webhook, in one query (intake asks for all of an incident's at once)."""
-    wanted = set(urns)
+    wanted = sorted(set(urns))
     if not wanted:
         return set()
-    webhooks = SettingWebhook.__table__.c
-    return set(session.execute(sa.select(webhooks.urn).where(webhooks.urn.in_(wanted), webhooks.active)).scalars())
+    return set(session.execute(_ACTIVE_WEBHOOK_URNS, {"urns": wanted}).scalars())
 
 
 def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,

@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from service.db import utcnow
 from service.deadlines.calendar import HolidayPeriod, SchoolCalendar
@@ -72,15 +72,20 @@ def get_local_authority(session: Session, code: str | None) -> LocalAuthority | 
     return session.get(LocalAuthority, code) if code else None
 
 
+_LA = LocalAuthority.__table__.c
+# Built once: intake reads these for every incident.
+_EARLY_YEARS_LA_CODES = sa.select(_LA.code).where(_LA.early_years_notifications)
+_CALENDAR = sa.select(_LA.school_day_start, _LA.grace_minutes, _LA.holidays, _LA.holiday_cover).where(
+    _LA.code == sa.bindparam("code"))
+
+
 def early_years_la_codes(session: Session) -> set[str]:
-    return set(session.exec(select(LocalAuthority.code).where(LocalAuthority.early_years_notifications)))
+    return set(session.execute(_EARLY_YEARS_LA_CODES).scalars())
 
 
 def calendar_for(session: Session, code: str | None) -> SchoolCalendar:
-    """The deadline calendar of the LA with this code, read as the four columns it needs (intake asks per child)."""
-    columns = LocalAuthority.__table__.c
-    row = session.execute(sa.select(columns.school_day_start, columns.grace_minutes, columns.holidays,
-                                    columns.holiday_cover).where(columns.code == code)).first() if code else None
+    """The deadline calendar of the LA with this code, read as the four columns it needs (intake asks per LA)."""
+    row = session.execute(_CALENDAR, {"code": code}).first() if code else None
     return school_calendar(row)
 
 

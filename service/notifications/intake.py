@@ -5,6 +5,7 @@ import hmac
 import json
 import unicodedata
 from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -60,14 +61,20 @@ def child_key(given_name: str, family_name: str, date_of_birth) -> str:
 
 
 class _Onboarded:
-    """Container view of "this setting has an active Key Adult", asked one URN at a time."""
+    """Container view of "this setting has an active Key Adult". The first question also asks about every URN police
+    gave for the incident's children, in the same query: routing by URN asks about those, so an incident of several
+    children at known settings needs one read, not one per child. Other URNs (successors, names) are read as asked."""
 
-    def __init__(self, session: Session):
-        self._session, self._cache = session, {}
+    def __init__(self, session: Session, given_urns: Iterable[str] = ()):
+        self._session, self._cache, self._given = session, {}, {urn for urn in given_urns if urn}
 
     def __contains__(self, urn: object) -> bool:
+        if not isinstance(urn, str):
+            return False
         if urn not in self._cache:
-            self._cache[urn] = isinstance(urn, str) and bool(active_key_adult_urns(self._session, [urn]))
+            asked = (self._given | {urn}) - self._cache.keys()
+            onboarded = active_key_adult_urns(self._session, asked)
+            self._cache.update((each, each in onboarded) for each in asked)
         return self._cache[urn]
 
 
@@ -83,12 +90,12 @@ class _ReadWhenAsked:
         return item in self._members
 
 
-def routing_context(session: Session, force: RoutingArea) -> RoutingContext:
+def routing_context(session: Session, force: RoutingArea, given_urns: Iterable[str] = ()) -> RoutingContext:
     return RoutingContext(
         index=index_cache.get(session),
         default_la_code=force.default_la_code,
         force_la_codes=tuple(force.la_codes),
-        onboarded_urns=_Onboarded(session),
+        onboarded_urns=_Onboarded(session, given_urns),
         early_years_la_codes=_ReadWhenAsked(lambda: la_service.early_years_la_codes(session)),
     )
 
@@ -126,34 +133,40 @@ def receive_incident(
     raise AssertionError("unreachable")
 
 
+# Statements built once: every incident runs them.
+_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:reference, 0))")
+_SQLITE_WRITE_LOCK = sa.text("UPDATE incident SET is_current = is_current WHERE 0")
+_RECORDS, _INCIDENTS = IdempotencyRecord.__table__.c, Incident.__table__.c
+_IDEMPOTENCY_RECORD = sa.select(_RECORDS.request_hash, _RECORDS.status_code, _RECORDS.response_body).where(
+    _RECORDS.force_id == sa.bindparam("force_id"), _RECORDS.key == sa.bindparam("key"))
+_CURRENT_VERSION = sa.select(_INCIDENTS.id, _INCIDENTS.version, _INCIDENTS.body_hash).where(
+    _INCIDENTS.force_id == sa.bindparam("force_id"), _INCIDENTS.police_reference == sa.bindparam("reference"),
+    _INCIDENTS.is_current)
+
+
 def _queue_behind_same_reference(session: Session, force_id: str, police_reference: str) -> None:
     """One intake at a time per police reference, until commit, so each reads the newest current version.
     Without it, concurrent corrections collide on the one-current-version index faster than a few retries
     can absorb (20 at once gave 500s, on both databases)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:reference, 0))"),
-                        {"reference": f"incident:{force_id}:{police_reference}"})
+        session.execute(_ADVISORY_LOCK, {"reference": f"incident:{force_id}:{police_reference}"})
     elif dialect == "sqlite":
         # A write that changes nothing takes SQLite's single write lock now, waiting out busy_timeout, so the
         # reads below cannot be stale (a lock taken only at the first real INSERT comes too late).
-        session.execute(sa.text("UPDATE incident SET is_current = is_current WHERE 0"))
+        session.execute(_SQLITE_WRITE_LOCK)
 
 
 def _receive_once(session, client, submission, idempotency_key, body_hash, now) -> IntakeResult:
     _queue_behind_same_reference(session, client.force_id, submission.police_reference)
     # Reads here are of columns, not ORM objects: this runs for every incident and changes none of them.
     if idempotency_key is not None:
-        records = IdempotencyRecord.__table__.c
-        record = session.execute(sa.select(records.request_hash, records.status_code, records.response_body).where(
-            records.force_id == client.force_id, records.key == idempotency_key)).first()
+        record = session.execute(_IDEMPOTENCY_RECORD, {"force_id": client.force_id, "key": idempotency_key}).first()
         if record is not None:
             return _replay(record, body_hash)
 
-    incidents = Incident.__table__.c
-    current = session.execute(sa.select(incidents.id, incidents.version, incidents.body_hash).where(
-        incidents.force_id == client.force_id, incidents.police_reference == submission.police_reference,
-        incidents.is_current)).first()
+    current = session.execute(_CURRENT_VERSION, {"force_id": client.force_id,
+                                                 "reference": submission.police_reference}).first()
     if current is not None and current.body_hash == body_hash:
         result = IntakeResult(200, receipt_for(session, current))
     else:
@@ -201,7 +214,10 @@ def _store_incident(session, client, submission, body_hash, previous, now) -> di
                    for n in session.exec(select(Notification).where(Notification.incident_id == previous.id))}
     insert_rows(session, Incident.__table__, [vars(incident)])
 
-    context, calendars = routing_context(session, force), _Calendars(session)
+    given_urns = [urn for child in submission.children
+                  for urn in (child.setting_urn, *(other.setting_urn for other in child.other_settings))]
+    context = routing_context(session, force, given_urns)
+    calendars = _Calendars(session)
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
     insert_rows(session, Notification.__table__, [vars(n) for n in notifications])

@@ -126,6 +126,11 @@ def load_index(session: Session) -> RegisterIndex:
     return RegisterIndex.build(settings, links)
 
 
+_IMPORTS = RegisterImport.__table__.c
+# A column read built once, with no ORM entity to set up: it runs for every incident.
+_NEWEST_FINISHED_IMPORT = sa.select(sa.func.max(_IMPORTS.id)).where(_IMPORTS.finished_at.is_not(None))
+
+
 class IndexCache:
     """One RegisterIndex per process, rebuilt only when a newer import has finished."""
 
@@ -135,8 +140,7 @@ class IndexCache:
         self._index: RegisterIndex | None = None
 
     def get(self, session: Session) -> RegisterIndex:
-        imports = RegisterImport.__table__.c  # a column read, with no ORM entity to set up: this runs per incident
-        version = session.execute(sa.select(sa.func.max(imports.id)).where(imports.finished_at.is_not(None))).scalar_one()
+        version = session.execute(_NEWEST_FINISHED_IMPORT).scalar_one()
         if self._index is not None and version == self._version:
             return self._index
         with self._lock:

@@ -101,3 +101,22 @@ def test_other_settings_are_checked_like_every_field(client, police_key, forces,
                            headers=_police(police_key))
     assert response.status_code == 422
     assert pointer in [error["pointer"] for error in response.json()["errors"]]
+
+
+def test_in_one_incident_each_named_setting_is_reached_only_if_it_has_a_key_adult(post_incident, onboard):
+    """Intake asks about every URN police gave in one query: one onboarded setting must not make the others look
+    onboarded, and a setting asked about twice gets the same answer."""
+    onboard(BRIMINGTON_JUNIOR)
+    made = post_incident(
+        child_entry("C1", urn=ASHOVER_PRIMARY, other_settings=[{"setting_urn": BRIMINGTON_JUNIOR}]),
+        child_entry("C2", urn=BRIMINGTON_JUNIOR),
+        child_entry("C3", urn=SWANWICK_PRIMARY),
+    )
+    routed = {(n["child_reference"], n["other_setting"]): (n["routing"]["outcome"], n["routing"]["method"],
+                                                           n["routing"].get("urn")) for n in made}
+    assert routed == {
+        ("C1", None): ("local_authority", "not_onboarded", None),
+        ("C1", 0): ("setting", "urn", BRIMINGTON_JUNIOR),
+        ("C2", None): ("setting", "urn", BRIMINGTON_JUNIOR),
+        ("C3", None): ("local_authority", "not_onboarded", None),
+    }
