@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.accounts.models import SettingMembership, User
+from service.db import execute_core
 from service.audit.service import Actor
 from service.notifications import onboarding
 
@@ -25,7 +26,7 @@ def active_key_adult_urns(session: Session, urns: Iterable[str]) -> set[str]:
     urns = sorted(set(urns))
     if not urns:
         return set()
-    return set(session.execute(_ACTIVE_KEY_ADULT_URNS, {"urns": urns}).scalars())
+    return set(execute_core(session, _ACTIVE_KEY_ADULT_URNS, {"urns": urns}).scalars())
 
 
 def hand_over_if_onboarded(session: Session, user: User, *, actor: Actor, now: datetime) -> None:

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from service.alerts.models import OutboxMessage, SettingWebhook
 from service.config import get_settings
+from service.db import execute_core
 from service.crypto import OUTBOX_LINKS_LABEL, at_rest_keyring, decrypt_secret, encrypt_secret
 
 # Templates whose link carries a one-time token (account_token): setting a password, or taking up an offered role.
@@ -57,7 +58,7 @@ def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
     wanted = sorted(set(urns))
     if not wanted:
         return set()
-    return set(session.execute(_ACTIVE_WEBHOOK_URNS, {"urns": wanted}).scalars())
+    return set(execute_core(session, _ACTIVE_WEBHOOK_URNS, {"urns": wanted}).scalars())
 
 
 def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,

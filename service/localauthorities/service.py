@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from service.db import utcnow
+from service.db import execute_core, utcnow
 from service.deadlines.calendar import HolidayPeriod, SchoolCalendar
 from service.localauthorities import local_guidance
 from service.localauthorities.models import LocalAuthority
@@ -80,12 +80,12 @@ _CALENDAR = sa.select(_LA.school_day_start, _LA.grace_minutes, _LA.holidays, _LA
 
 
 def early_years_la_codes(session: Session) -> set[str]:
-    return set(session.execute(_EARLY_YEARS_LA_CODES).scalars())
+    return set(execute_core(session, _EARLY_YEARS_LA_CODES).scalars())
 
 
 def calendar_for(session: Session, code: str | None) -> SchoolCalendar:
     """The deadline calendar of the LA with this code, read as the four columns it needs (intake asks per LA)."""
-    row = session.execute(_CALENDAR, {"code": code}).first() if code else None
+    row = execute_core(session, _CALENDAR, {"code": code}).first() if code else None
     return school_calendar(row)
 
 

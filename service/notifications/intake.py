@@ -19,7 +19,7 @@ from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
 from service.dates import age_on, london_date
-from service.db import insert_rows, utcnow
+from service.db import execute_core, insert_rows, utcnow
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
 from service.notifications.models import IdempotencyRecord, Incident, Notification, new_id
@@ -150,22 +150,22 @@ def _queue_behind_same_reference(session: Session, force_id: str, police_referen
     can absorb (20 at once gave 500s, on both databases)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(_ADVISORY_LOCK, {"reference": f"incident:{force_id}:{police_reference}"})
+        execute_core(session, _ADVISORY_LOCK, {"reference": f"incident:{force_id}:{police_reference}"})
     elif dialect == "sqlite":
         # A write that changes nothing takes SQLite's single write lock now, waiting out busy_timeout, so the
         # reads below cannot be stale (a lock taken only at the first real INSERT comes too late).
-        session.execute(_SQLITE_WRITE_LOCK)
+        execute_core(session, _SQLITE_WRITE_LOCK)
 
 
 def _receive_once(session, client, submission, idempotency_key, body_hash, now) -> IntakeResult:
     _queue_behind_same_reference(session, client.force_id, submission.police_reference)
     # Reads here are of columns, not ORM objects: this runs for every incident and changes none of them.
     if idempotency_key is not None:
-        record = session.execute(_IDEMPOTENCY_RECORD, {"force_id": client.force_id, "key": idempotency_key}).first()
+        record = execute_core(session, _IDEMPOTENCY_RECORD, {"force_id": client.force_id, "key": idempotency_key}).first()
         if record is not None:
             return _replay(record, body_hash)
 
-    current = session.execute(_CURRENT_VERSION, {"force_id": client.force_id,
+    current = execute_core(session, _CURRENT_VERSION, {"force_id": client.force_id,
                                                  "reference": submission.police_reference}).first()
     if current is not None and current.body_hash == body_hash:
         result = IntakeResult(200, receipt_for(session, current))

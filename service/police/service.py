@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.db import utcnow
+from service.db import execute_core, utcnow
 from service.police.models import ApiClient, ApiKey, PoliceForce
 
 SCOPES = ("incidents:write", "notifications:read")
@@ -44,7 +44,7 @@ _ROUTING_AREA = sa.select(_FORCE.default_la_code, _FORCE.la_codes).where(_FORCE.
 
 
 def routing_area(session: Session, force_id: str) -> RoutingArea:
-    row = session.execute(_ROUTING_AREA, {"force_id": force_id}).one()
+    row = execute_core(session, _ROUTING_AREA, {"force_id": force_id}).one()
     return RoutingArea(default_la_code=row.default_la_code, la_codes=tuple(row.la_codes))
 
 
@@ -151,7 +151,7 @@ def authenticate(session: Session, presented: str, *, now: datetime | None = Non
     prefix = parse_prefix(presented)
     if prefix is None:
         return None
-    row = session.execute(_KEY_AND_CLIENT, {"prefix": prefix}).first()
+    row = execute_core(session, _KEY_AND_CLIENT, {"prefix": prefix}).first()
     if row is None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash(presented)) or not _key_works(row, now) or row.client_revoked_at is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from service.db import utcnow
+from service.db import execute_core, utcnow
 from service.register.gias import count_data_rows, read_establishments, read_links
 from service.register.models import RegisterImport, Setting, SettingLinkRow
 from service.register.records import OPEN_STATUS_PREFIX, RowProblem, SettingLink, SettingRecord
@@ -140,7 +140,7 @@ class IndexCache:
         self._index: RegisterIndex | None = None
 
     def get(self, session: Session) -> RegisterIndex:
-        version = session.execute(_NEWEST_FINISHED_IMPORT).scalar_one()
+        version = execute_core(session, _NEWEST_FINISHED_IMPORT).scalar_one()
         if self._index is not None and version == self._version:
             return self._index
         with self._lock:
