@@ -198,7 +198,7 @@ def _store_incident(session, client, submission, body_hash, previous, now) -> di
     """The new incident (version) and its notifications; `previous` is the current version's id, version and body
     hash, when this corrects one. New rows go in table by table, one INSERT each, parents
     first; nothing reads them back as ORM objects, so none are built and the flush has nothing to sort."""
-    force = police_service.routing_area(session, client.force_id)
+    force = client.area or police_service.routing_area(session, client.force_id)
     incident = SimpleNamespace(
         id=new_id(), force_id=client.force_id, api_client_id=client.client_id, police_reference=submission.police_reference,
         version=(previous.version + 1) if previous else 1, is_current=True, supersedes_id=previous.id if previous else None,

@@ -23,18 +23,19 @@ class IssuedKey:
 
 
 @dataclass(frozen=True)
-class AuthenticatedClient:
-    client_id: int
-    force_id: str
-    scopes: frozenset[str]
-
-
-@dataclass(frozen=True)
 class RoutingArea:
     """What routing needs of a force: the LAs it covers, and the one a child with no known home LA goes to."""
 
     default_la_code: str
     la_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuthenticatedClient:
+    client_id: int
+    force_id: str
+    scopes: frozenset[str]
+    area: RoutingArea | None = None  # the force's, read with the key (None: read it with routing_area when needed)
 
 
 _FORCE = PoliceForce.__table__.c
@@ -137,11 +138,14 @@ def parse_prefix(presented: str) -> str | None:
 
 
 _KEY, _CLIENT = ApiKey.__table__.c, ApiClient.__table__.c
-# One round trip for the key and its client, as columns: nothing here is changed, so no ORM instances are built.
+# One round trip for the key, its client and the client's force's routing area, as columns: nothing here is
+# changed, so no ORM instances are built.
 _KEY_AND_CLIENT = (
     sa.select(_KEY.key_hash, _KEY.expires_at, _KEY.revoked_at, _CLIENT.id.label("client_id"), _CLIENT.force_id,
-              _CLIENT.scopes, _CLIENT.revoked_at.label("client_revoked_at"))
-    .join_from(ApiKey.__table__, ApiClient.__table__, _CLIENT.id == _KEY.client_id).where(_KEY.prefix == sa.bindparam("prefix"))
+              _CLIENT.scopes, _CLIENT.revoked_at.label("client_revoked_at"), _FORCE.default_la_code, _FORCE.la_codes)
+    .join_from(ApiKey.__table__, ApiClient.__table__, _CLIENT.id == _KEY.client_id)
+    .join(PoliceForce.__table__, _FORCE.id == _CLIENT.force_id)
+    .where(_KEY.prefix == sa.bindparam("prefix"))
 )
 
 
@@ -156,4 +160,5 @@ def authenticate(session: Session, presented: str, *, now: datetime | None = Non
         return None
     if not hmac.compare_digest(row.key_hash, _hash(presented)) or not _key_works(row, now) or row.client_revoked_at is not None:
         return None
-    return AuthenticatedClient(client_id=row.client_id, force_id=row.force_id, scopes=frozenset(row.scopes))
+    return AuthenticatedClient(client_id=row.client_id, force_id=row.force_id, scopes=frozenset(row.scopes),
+                               area=RoutingArea(default_la_code=row.default_la_code, la_codes=tuple(row.la_codes)))
