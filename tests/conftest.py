@@ -176,23 +176,27 @@ def db(engine):
     _empty_tables(engine)
 
 
-_BUILT_APP: list = [None, None]  # [the settings it was built with, the app]
+_BUILT_APP: list = [None, None, 0]  # [the settings it was built with, the app, how many routes it had]
 
 
 @pytest.fixture
 def app(db):
     """The service's app, built once for as long as the settings stay the same object: a test that changes them
-    (environment, then `get_settings.cache_clear()`) gets a new one. Building is cheap, but each new app works out
-    its routes again on its first request, about a tenth of a portal test's time."""
+    (environment, then `get_settings.cache_clear()`) gets a new one, and so does the test after one that added
+    routes. Building is cheap, but each new app works out its routes again on its first request, about a tenth of a
+    portal test's time."""
     from service.config import get_settings
     from service.main import create_app
 
     settings = get_settings()
     if _BUILT_APP[0] is not settings:
-        _BUILT_APP[:] = [settings, create_app()]
+        built = create_app()
+        _BUILT_APP[:] = [settings, built, len(built.router.routes)]
     app = _BUILT_APP[1]
     yield app
     app.dependency_overrides.clear()
+    if len(app.router.routes) != _BUILT_APP[2]:
+        _BUILT_APP[:] = [None, None, 0]
 
 
 @pytest.fixture
