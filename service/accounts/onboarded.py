@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.accounts.models import SettingMembership, User
-from service.db import execute_core
 from service.audit.service import Actor
+from service.db import execute_core
 from service.notifications import onboarding
 
 

@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from service.alerts.models import OutboxMessage, SettingWebhook
 from service.config import get_settings
-from service.db import execute_core
 from service.crypto import OUTBOX_LINKS_LABEL, at_rest_keyring, decrypt_secret, encrypt_secret
+from service.db import execute_core
 
 # Templates whose link carries a one-time token (account_token): setting a password, or taking up an offered role.
 # Such a link is a credential: it is stored sealed (encrypted with the at-rest keys), opened only to send it, and

@@ -4,8 +4,8 @@ import hashlib
 import hmac
 import json
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
