@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
 
 from service.config import get_settings
@@ -113,31 +114,141 @@ def engine_for(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    _let_psycopg_cache_long_statements()
+    # 20 kept open: 16 police clients at once then reuse connections instead of opening and closing overflow ones
+    # (a 1,636-request run started 219 PostgreSQL backends with 10, and 20 with 20). At most 30, as before.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+
+
+def _let_psycopg_cache_long_statements() -> None:
+    """psycopg turns each statement's %(name)s placeholders into $1, $2 ... in Python, and caches the result only
+    for statements under 4 KB with at most 50 parameters. Intake's one INSERT of an incident's rows is longer, so
+    it was converted afresh every time: about 1 ms a request, an eighth of the web process's CPU (py-spy). These
+    statements are few (one per shape, built once in _one_insert), so caching them costs little memory (the cache
+    holds 128). psycopg is pinned (pyproject.toml); if a release drops these settings, this does nothing."""
+    from psycopg import _queries
+
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 64 * 1024)
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 2_000)
 
 
 def insert_rows(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """New rows that nothing reads back as objects in this transaction, written at once with one executemany INSERT
-    per set of columns given: no ORM objects to build, nothing for the flush to sort out. Parents go first (the
-    caller's order), so foreign keys hold on SQLite as on PostgreSQL. Columns left out get their model defaults."""
-    by_columns: dict[frozenset, list[dict]] = {}
-    for row in rows:
-        by_columns.setdefault(frozenset(row), []).append(row)
-    for same_columns in by_columns.values():
-        execute_core(session, _insert_into(table), same_columns)
+    """New rows that nothing reads back as objects in this transaction. They wait in the session, in the order given
+    (parents first), and are written together by write_pending: before the next read through execute_core, before
+    any ORM statement or flush, and at the latest before commit. On PostgreSQL rows waiting for several tables go
+    in one statement (see _one_insert); on SQLite one executemany INSERT per table. A rollback drops them. Columns
+    left out get their model defaults."""
+    if rows:
+        session.connection()  # begins the transaction now, so a rollback before the rows are written drops them
+        session.info.setdefault(_PENDING, []).append((table, rows))
+
+
+def write_pending(session: Session) -> None:
+    """Writes the rows insert_rows left waiting in this session, if any. A conflict raises here (IntegrityError)."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    groups = _same_table_runs(pending)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(groups) > 1 and _parameter_count(groups) <= _MAX_PARAMETERS:
+        statement, parameters = _one_insert_with_parameters(groups)
+        connection.execute(statement, parameters)
+        return
+    for table, columns, rows in groups:
+        connection.execute(_insert_into(table), rows)
 
 
 def execute_core(session: Session, statement: sa.Executable, parameters=None) -> sa.CursorResult:
     """Runs a Core statement (table columns, no ORM entities) in the session's transaction, without the ORM's
-    execution path, which costs about as much again as a small read itself. Pending changes are flushed first,
-    as Session.execute would, so what the statement reads or references is in the database."""
+    execution path, which costs about as much again as a small read itself. Waiting rows and pending ORM changes
+    are written first, as Session.execute would, so what the statement reads or references is in the database."""
+    write_pending(session)
     session.flush()
     return session.connection().execute(statement, parameters)
+
+
+_PENDING = "encompass.pending_rows"
+_MAX_PARAMETERS = 30_000  # PostgreSQL allows 65,535 bind parameters a statement; past this, one INSERT per table
+
+
+def _same_table_runs(pending: list[tuple[sa.Table, list[dict]]]) -> list[tuple[sa.Table, tuple[str, ...], list[dict]]]:
+    """Consecutive rows for the same table and columns as one run, each row with every default filled in, so the
+    order of parents and children is kept and each run is one INSERT."""
+    runs: list[tuple[sa.Table, tuple[str, ...], list[dict]]] = []
+    for table, rows in pending:
+        for row in rows:
+            row = _with_defaults(table, row)
+            columns = tuple(sorted(row))
+            if runs and runs[-1][0] is table and runs[-1][1] == columns:
+                runs[-1][2].append(row)
+            else:
+                runs.append((table, columns, [row]))
+    return runs
+
+
+def _with_defaults(table: sa.Table, row: dict) -> dict:
+    """The row with the Python-side defaults of the columns it leaves out (a statement nested in another does not
+    get SQLAlchemy's defaults filled in for it). Columns with a database default, such as serial ids, stay out."""
+    missing = [column for column in table.columns if column.name not in row and column.default is not None]
+    if not missing:
+        return row
+    row = dict(row)
+    for column in missing:
+        default = column.default
+        row[column.name] = default.arg(None) if default.is_callable else default.arg
+    return row
+
+
+def _parameter_count(groups) -> int:
+    return sum(len(columns) * len(rows) for _table, columns, rows in groups)
+
+
+def _one_insert_with_parameters(groups) -> tuple[sa.Insert, dict]:
+    shape = tuple((table, columns, len(rows)) for table, columns, rows in groups)
+    parameters = {f"r{i}_{j}_{column}": row[column]
+                  for i, (_table, columns, rows) in enumerate(groups) for j, row in enumerate(rows) for column in columns}
+    return _one_insert(shape), parameters
+
+
+@lru_cache(maxsize=256)
+def _one_insert(shape: tuple[tuple[sa.Table, tuple[str, ...], int], ...]) -> sa.Insert:
+    """One PostgreSQL statement inserting every row: each row but the last is a data-modifying CTE, so they are one
+    round trip and one all-or-nothing step. Foreign keys still hold, as PostgreSQL checks them at the end of the
+    statement, when every row is in. Serial ids are given in no set order within the statement. A row each, not a multi-row VALUES, which SQLAlchemy cannot cache: this way
+    each shape (tables, columns and row counts) is built and compiled once, then reused."""
+    inserts = [
+        sa.insert(table).values({column: sa.bindparam(f"r{i}_{j}_{column}", type_=table.c[column].type) for column in columns})
+        for i, (table, columns, count) in enumerate(shape) for j in range(count)
+    ]
+    *first, last = inserts
+    return last.add_cte(*(insert.cte(f"row_{n}") for n, insert in enumerate(first)))
 
 
 @lru_cache(maxsize=None)
 def _insert_into(table: sa.Table) -> sa.Insert:
     return sa.insert(table)
+
+
+def _write_pending_before_orm(execute_state) -> None:
+    write_pending(execute_state.session)
+
+
+def _write_pending_before_flush(session, _flush_context, _instances) -> None:
+    write_pending(session)
+
+
+def _drop_pending(session, transaction) -> None:
+    if transaction.parent is None:  # the session's transaction, not a savepoint inside it
+        session.info.pop(_PENDING, None)
+
+
+# The safety net: rows insert_rows left waiting reach the database before any ORM statement or flush and before
+# commit; a transaction that ends any other way (rollback, close) drops them with everything else it did.
+event.listen(OrmSession, "do_orm_execute", _write_pending_before_orm)
+event.listen(OrmSession, "before_flush", _write_pending_before_flush)
+event.listen(OrmSession, "before_commit", write_pending)
+event.listen(OrmSession, "after_transaction_end", _drop_pending)
 
 
 def get_engine() -> Engine:

@@ -19,7 +19,7 @@ from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
 from service.dates import age_on, london_date
-from service.db import execute_core, insert_rows, utcnow
+from service.db import execute_core, insert_rows, utcnow, write_pending
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
 from service.notifications.models import IdempotencyRecord, Incident, Notification, new_id
@@ -27,7 +27,7 @@ from service.notifications.schemas import ChildSubmission, IncidentSubmission, c
 from service.police import service as police_service
 from service.police.service import AuthenticatedClient, RoutingArea
 from service.problems import FieldProblem, Unprocessable
-from service.register.service import index_cache
+from service.register.service import NEWEST_FINISHED_IMPORT, UNREAD, Unread, index_cache
 from service.routing import ChildFacts, RoutingContext, RoutingDecision, route_child
 
 LA_QUEUE_FOR_METHOD = {
@@ -90,9 +90,11 @@ class _ReadWhenAsked:
         return item in self._members
 
 
-def routing_context(session: Session, force: RoutingArea, given_urns: Iterable[str] = ()) -> RoutingContext:
+def routing_context(session: Session, force: RoutingArea, given_urns: Iterable[str] = (),
+                    newest_import: int | None | Unread = UNREAD) -> RoutingContext:
+    """`newest_import`, when the caller has read it (NEWEST_FINISHED_IMPORT) in this transaction, saves reading it again."""
     return RoutingContext(
-        index=index_cache.get(session),
+        index=index_cache.get(session, newest_import=newest_import),
         default_la_code=force.default_la_code,
         force_la_codes=tuple(force.la_codes),
         onboarded_urns=_Onboarded(session, given_urns),
@@ -137,11 +139,20 @@ def receive_incident(
 _ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:reference, 0))")
 _SQLITE_WRITE_LOCK = sa.text("UPDATE incident SET is_current = is_current WHERE 0")
 _RECORDS, _INCIDENTS = IdempotencyRecord.__table__.c, Incident.__table__.c
-_IDEMPOTENCY_RECORD = sa.select(_RECORDS.request_hash, _RECORDS.status_code, _RECORDS.response_body).where(
-    _RECORDS.force_id == sa.bindparam("force_id"), _RECORDS.key == sa.bindparam("key"))
-_CURRENT_VERSION = sa.select(_INCIDENTS.id, _INCIDENTS.version, _INCIDENTS.body_hash).where(
-    _INCIDENTS.force_id == sa.bindparam("force_id"), _INCIDENTS.police_reference == sa.bindparam("reference"),
-    _INCIDENTS.is_current)
+# Everything intake reads once it holds the reference's lock, in one round trip: the idempotency record for the key
+# (none without a key), the current version of the reference, and the newest register import. One row always: each
+# join finds at most one (primary key; one current version), and a miss leaves its columns null.
+_ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
+_BEFORE_STORING = (
+    sa.select(_RECORDS.request_hash, _RECORDS.status_code, _RECORDS.response_body, _INCIDENTS.id, _INCIDENTS.version,
+              _INCIDENTS.body_hash, NEWEST_FINISHED_IMPORT.scalar_subquery().label("newest_import"))
+    .select_from(_ONE_ROW)
+    .outerjoin(IdempotencyRecord.__table__,
+               sa.and_(_RECORDS.force_id == sa.bindparam("force_id"), _RECORDS.key == sa.bindparam("key")))
+    .outerjoin(Incident.__table__,
+               sa.and_(_INCIDENTS.force_id == sa.bindparam("force_id"),
+                       _INCIDENTS.police_reference == sa.bindparam("reference"), _INCIDENTS.is_current))
+)
 
 
 def _queue_behind_same_reference(session: Session, force_id: str, police_reference: str) -> None:
@@ -159,25 +170,26 @@ def _queue_behind_same_reference(session: Session, force_id: str, police_referen
 
 def _receive_once(session, client, submission, idempotency_key, body_hash, now) -> IntakeResult:
     _queue_behind_same_reference(session, client.force_id, submission.police_reference)
-    # Reads here are of columns, not ORM objects: this runs for every incident and changes none of them.
-    if idempotency_key is not None:
-        record = execute_core(session, _IDEMPOTENCY_RECORD, {"force_id": client.force_id, "key": idempotency_key}).first()
-        if record is not None:
-            return _replay(record, body_hash)
+    # Columns, not ORM objects: this runs for every incident and changes none of them.
+    found = execute_core(session, _BEFORE_STORING, {"force_id": client.force_id, "key": idempotency_key,
+                                                    "reference": submission.police_reference}).one()
+    if found.request_hash is not None:
+        return _replay(found, body_hash)
 
-    current = execute_core(session, _CURRENT_VERSION, {"force_id": client.force_id,
-                                                 "reference": submission.police_reference}).first()
-    if current is not None and current.body_hash == body_hash:
+    current = SimpleNamespace(id=found.id, version=found.version) if found.id is not None else None
+    if current is not None and found.body_hash == body_hash:
         result = IntakeResult(200, receipt_for(session, current))
     else:
-        result = IntakeResult(201, _store_incident(session, client, submission, body_hash, current, now))
+        result = IntakeResult(201, _store_incident(session, client, submission, body_hash, current, now,
+                                                   newest_import=found.newest_import))
 
     if idempotency_key is not None:
-        # Written last, in one INSERT: a concurrent request with the same key fails here on the primary key,
-        # rolls back everything it stored and, on its retry, replays this answer.
+        # Written with the rest, or after a correction's hand-overs: a concurrent request with the same key fails
+        # on the primary key, rolls back everything it stored and, on its retry, replays this answer.
         insert_rows(session, IdempotencyRecord.__table__, [{
             "force_id": client.force_id, "key": idempotency_key, "request_hash": body_hash,
             "status_code": result.status_code, "response_body": result.body}])
+    write_pending(session)  # here, so a conflict is an IntegrityError the retry loop above sees
     session.flush()
     return result
 
@@ -194,10 +206,10 @@ def _replay(record, body_hash: str) -> IntakeResult:
     return IntakeResult(record.status_code, record.response_body)
 
 
-def _store_incident(session, client, submission, body_hash, previous, now) -> dict:
-    """The new incident (version) and its notifications; `previous` is the current version's id, version and body
-    hash, when this corrects one. New rows go in table by table, one INSERT each, parents
-    first; nothing reads them back as ORM objects, so none are built and the flush has nothing to sort."""
+def _store_incident(session, client, submission, body_hash, previous, now, *, newest_import) -> dict:
+    """The new incident (version) and its notifications; `previous` is the current version's id and version, when
+    this corrects one. Every read comes first; then the new rows wait in the session (insert_rows) and reach the
+    database together, in one statement on PostgreSQL. Nothing reads them back as ORM objects, so none are built."""
     force = client.area or police_service.routing_area(session, client.force_id)
     incident = SimpleNamespace(
         id=new_id(), force_id=client.force_id, api_client_id=client.client_id, police_reference=submission.police_reference,
@@ -212,23 +224,24 @@ def _store_incident(session, client, submission, body_hash, previous, now) -> di
         session.execute(sa.update(Incident.__table__).where(Incident.__table__.c.id == previous.id).values(is_current=False))
         earlier = {(n.child_reference, n.setting_position): n
                    for n in session.exec(select(Notification).where(Notification.incident_id == previous.id))}
-    insert_rows(session, Incident.__table__, [vars(incident)])
 
     given_urns = [urn for child in submission.children
                   for urn in (child.setting_urn, *(other.setting_urn for other in child.other_settings))]
-    context = routing_context(session, force, given_urns)
+    context = routing_context(session, force, given_urns, newest_import=newest_import)
     calendars = _Calendars(session)
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
-    insert_rows(session, Notification.__table__, [vars(n) for n in notifications])
     with_webhook = webhook_urns(session, (n.recipient_urn for n in notifications if n.recipient_urn))
+
+    insert_rows(session, Incident.__table__, [vars(incident)])
+    insert_rows(session, Notification.__table__, [vars(n) for n in notifications])
     lifecycle.record_arrivals(session, notifications, actor=actor, with_webhook=with_webhook)
+    audit_service.record_now(session, actor, "incident.corrected" if previous else "incident.received", "incident",
+                             incident.id, version=incident.version, children=len(submission.children))
     for notification in notifications:
         replaced = earlier.get((notification.child_reference, notification.setting_position))
         if replaced is not None:
             lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
-    audit_service.record_now(session, actor, "incident.corrected" if previous else "incident.received", "incident",
-                             incident.id, version=incident.version, children=len(submission.children))
     return receipt(incident, notifications)
 
 

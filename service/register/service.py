@@ -1,5 +1,6 @@
 """Saving the GIAS register into the database and serving a per-process name index built from it."""
 
+import enum
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -128,7 +129,16 @@ def load_index(session: Session) -> RegisterIndex:
 
 _IMPORTS = RegisterImport.__table__.c
 # A column read built once, with no ORM entity to set up: it runs for every incident.
-_NEWEST_FINISHED_IMPORT = sa.select(sa.func.max(_IMPORTS.id)).where(_IMPORTS.finished_at.is_not(None))
+# The register's version: the newest finished import (None before the first). Public so a caller can read it
+# together with its own columns and hand it to IndexCache.get.
+NEWEST_FINISHED_IMPORT = sa.select(sa.func.max(_IMPORTS.id)).where(_IMPORTS.finished_at.is_not(None))
+
+
+class Unread(enum.Enum):
+    UNREAD = "unread"
+
+
+UNREAD = Unread.UNREAD  # IndexCache.get's newest_import when the caller has not read it
 
 
 class IndexCache:
@@ -139,8 +149,10 @@ class IndexCache:
         self._version: int | None = -1
         self._index: RegisterIndex | None = None
 
-    def get(self, session: Session) -> RegisterIndex:
-        version = execute_core(session, _NEWEST_FINISHED_IMPORT).scalar_one()
+    def get(self, session: Session, *, newest_import: int | None | Unread = UNREAD) -> RegisterIndex:
+        """The index of the register as of the newest finished import: `newest_import` if the caller read it in
+        this transaction, else read here."""
+        version = execute_core(session, NEWEST_FINISHED_IMPORT).scalar_one() if newest_import is UNREAD else newest_import
         if self._index is not None and version == self._version:
             return self._index
         with self._lock:
