@@ -1,14 +1,16 @@
 """Database engine, naming convention and the one-transaction-per-request session."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio
 import sqlalchemy as sa
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
@@ -23,6 +25,9 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -267,10 +272,46 @@ def unit_of_work() -> Iterator[Session]:
             raise
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: services never commit, this commits once before the response is sent."""
-    with unit_of_work() as session:
+async def get_session() -> AsyncIterator[Session]:
+    """One transaction per request: services never commit, this commits once before the response is sent. The
+    session is made here, on the event loop (it connects at its first statement, in the handler's thread); the
+    commit or rollback and close run in the thread pool, in one hop, or not at all when the handler has already
+    committed (run_and_commit). A sync generator would take two hops, one each way."""
+    session = Session(get_engine(), expire_on_commit=False)
+    try:
         yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):  # a cancelled request still gives its connection back
+            await run_in_threadpool(_end, session, commit=False)
+        raise
+    if session.in_transaction() or session.info.get(_PENDING):
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_end, session, commit=True)
+    else:
+        session.close()  # nothing to commit and no connection held: no I/O
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    with session:
+        if not commit:
+            session.rollback()
+            return
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+
+
+async def run_and_commit(session: Session, work: Callable[..., T], /, **arguments) -> T:
+    """For a handler that does all its work in one call: runs it and commits, in one hop to the thread pool, before
+    the response is sent. A failure rolls back (get_session), as for any handler."""
+    def work_and_commit() -> T:
+        result = work(session, **arguments)
+        session.commit()
+        return result
+
+    return await run_in_threadpool(work_and_commit)
 
 
 # scope="function": FastAPI's default ends a yield dependency after the response is sent, so a failed commit

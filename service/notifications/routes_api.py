@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from service.db import SessionDep
+from service.db import SessionDep, run_and_commit
 from service.notifications import intake, withdrawal
 from service.notifications.schemas import (
     IncidentReceipt,
@@ -36,14 +36,15 @@ async def require_json(request: Request) -> None:
     responses={200: {"model": IncidentReceipt, "description": "An exact repeat of an incident already received."}}
     | problem_responses(400, 401, 403, 413, 415, 422, 429),
 )
-def post_incident(
+async def post_incident(
     submission: IncidentSubmission,
     client: IncidentWriter,
     _json: Annotated[None, Depends(require_json)],
     session: SessionDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, pattern=r"^[\x21-\x7e]+$", description="Makes retries safe: the same key and body replay the first answer.")] = None,
 ):
-    result = intake.receive_incident(session, client=client, submission=submission, idempotency_key=idempotency_key)
+    result = await run_and_commit(session, intake.receive_incident, client=client, submission=submission,
+                                  idempotency_key=idempotency_key)
     return JSONResponse(result.body, status_code=result.status_code)
 
 

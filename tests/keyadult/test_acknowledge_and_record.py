@@ -253,3 +253,30 @@ def test_print_view_has_facts_actions_and_chronology_without_navigation_and_is_a
     assert "Acknowledged" in text_of(page.find(id="deadline"))
     assert page.find("button", id="print-button") is not None
     assert _audit_actions(db, notification_id).count("notification.printed") == 1
+
+
+def test_an_acknowledgement_whose_commit_fails_is_not_shown_as_done_and_is_not_stored(
+        app, db, post_incident, key_adult, sign_in, monkeypatch):
+    """The portal's session commits before the answer leaves, as the API's does: a Key Adult whose acknowledgement
+    did not reach the database must not be told it did, or the notification would sit unacknowledged unseen."""
+    import sqlalchemy as sa
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    with TestClient(app, base_url="https://encompass.test", raise_server_exceptions=False) as browser:
+        sign_in(browser, key_adult(BRIMINGTON_JUNIOR))
+        notification_id = post_incident()["C1"]["id"]
+        page = browser.get(f"/notifications/{notification_id}")
+        token = soup_of(page).find("form", id="acknowledge-form").find("input", attrs={"name": "csrf_token"})["value"]
+
+        def disk_full(self):
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("database or disk is full"))
+
+        monkeypatch.setattr(Session, "commit", disk_full)
+        response = browser.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": token},
+                                follow_redirects=False)
+        monkeypatch.undo()
+
+    assert response.status_code == 500, "not the redirect to the acknowledged notification"
+    db.expire_all()
+    assert db.get(Notification, notification_id).acknowledged_at is None
