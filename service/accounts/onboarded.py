@@ -13,8 +13,9 @@ from service.notifications import onboarding
 
 
 _MEMBERSHIP, _USER = SettingMembership.__table__.c, User.__table__.c
-# Built once, of table columns rather than ORM attributes: intake asks this for nearly every incident, and only reads.
-_ACTIVE_KEY_ADULT_URNS = (
+# Built once, of table columns rather than ORM attributes: intake asks this for nearly every incident, and only reads
+# (public so intake can ask it together with the webhook question, in one round trip).
+ACTIVE_KEY_ADULT_URNS = (
     sa.select(_MEMBERSHIP.urn)
     .join_from(SettingMembership.__table__, User.__table__, _USER.id == _MEMBERSHIP.user_id)
     .where(_MEMBERSHIP.urn.in_(sa.bindparam("urns", expanding=True)), _MEMBERSHIP.role == "key_adult", _USER.is_active)
@@ -26,7 +27,7 @@ def active_key_adult_urns(session: Session, urns: Iterable[str]) -> set[str]:
     urns = sorted(set(urns))
     if not urns:
         return set()
-    return set(execute_core(session, _ACTIVE_KEY_ADULT_URNS, {"urns": urns}).scalars())
+    return set(execute_core(session, ACTIVE_KEY_ADULT_URNS, {"urns": urns}).scalars())
 
 
 def hand_over_if_onboarded(session: Session, user: User, *, actor: Actor, now: datetime) -> None:

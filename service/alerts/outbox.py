@@ -50,7 +50,8 @@ def enqueue_alert(session: Session, *, template: str, audience: str, audience_re
 
 
 _WEBHOOK = SettingWebhook.__table__.c
-_ACTIVE_WEBHOOK_URNS = sa.select(_WEBHOOK.urn).where(_WEBHOOK.urn.in_(sa.bindparam("urns", expanding=True)), _WEBHOOK.active)
+# The settings among :urns with an active webhook (public so intake can ask it with the Key Adult question).
+ACTIVE_WEBHOOK_URNS = sa.select(_WEBHOOK.urn).where(_WEBHOOK.urn.in_(sa.bindparam("urns", expanding=True)), _WEBHOOK.active)
 
 
 def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
@@ -58,7 +59,7 @@ def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
     wanted = sorted(set(urns))
     if not wanted:
         return set()
-    return set(execute_core(session, _ACTIVE_WEBHOOK_URNS, {"urns": wanted}).scalars())
+    return set(execute_core(session, ACTIVE_WEBHOOK_URNS, {"urns": wanted}).scalars())
 
 
 def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,

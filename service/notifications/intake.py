@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from service.accounts.onboarded import active_key_adult_urns
-from service.alerts.outbox import webhook_urns
+from service.accounts.onboarded import ACTIVE_KEY_ADULT_URNS, active_key_adult_urns
+from service.alerts.outbox import ACTIVE_WEBHOOK_URNS, webhook_urns
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
@@ -60,22 +60,48 @@ def child_key(given_name: str, family_name: str, date_of_birth) -> str:
     return hmac.new(get_settings().secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
+# Of the settings police named: which have an active Key Adult (routing asks) and which an active webhook (their
+# alerts need to know), in one round trip.
+_KEY_ADULTS_AND_WEBHOOKS = sa.union_all(
+    sa.select(sa.literal_column("'key_adult'").label("kind"), ACTIVE_KEY_ADULT_URNS.subquery("key_adults").c.urn),
+    sa.select(sa.literal_column("'webhook'").label("kind"), ACTIVE_WEBHOOK_URNS.subquery("webhooks").c.urn),
+)
+
+
 class _Onboarded:
     """Container view of "this setting has an active Key Adult". The first question also asks about every URN police
-    gave for the incident's children, in the same query: routing by URN asks about those, so an incident of several
-    children at known settings needs one read, not one per child. Other URNs (successors, names) are read as asked."""
+    gave for the incident's children, and which of them have an active webhook, in the same query: routing by URN
+    asks about those, so an incident of several children at known settings needs one read, not one per child, and
+    none more for its alerts. Other URNs (successors, names) are read as asked."""
 
     def __init__(self, session: Session, given_urns: Iterable[str] = ()):
         self._session, self._cache, self._given = session, {}, {urn for urn in given_urns if urn}
+        self._webhooks_known: set[str] = set()  # URNs whose webhook answer is in self._webhooks
+        self._webhooks: set[str] = set()
 
     def __contains__(self, urn: object) -> bool:
         if not isinstance(urn, str):
             return False
         if urn not in self._cache:
             asked = (self._given | {urn}) - self._cache.keys()
-            onboarded = active_key_adult_urns(self._session, asked)
+            if self._webhooks_known:
+                onboarded = active_key_adult_urns(self._session, asked)
+            else:
+                rows = execute_core(self._session, _KEY_ADULTS_AND_WEBHOOKS, {"urns": sorted(asked)}).all()
+                onboarded = {row.urn for row in rows if row.kind == "key_adult"}
+                self._webhooks |= {row.urn for row in rows if row.kind == "webhook"}
+                self._webhooks_known |= asked
             self._cache.update((each, each in onboarded) for each in asked)
         return self._cache[urn]
+
+    def with_webhook(self, urns: Iterable[str]) -> set[str]:
+        """Which of these settings have an active webhook: read here only for those not asked about already."""
+        urns = set(urns)
+        unknown = urns - self._webhooks_known
+        if unknown:
+            self._webhooks |= webhook_urns(self._session, unknown)
+            self._webhooks_known |= unknown
+        return self._webhooks & urns
 
 
 class _ReadWhenAsked:
@@ -91,13 +117,14 @@ class _ReadWhenAsked:
 
 
 def routing_context(session: Session, force: RoutingArea, given_urns: Iterable[str] = (),
-                    newest_import: int | None | Unread = UNREAD) -> RoutingContext:
-    """`newest_import`, when the caller has read it (NEWEST_FINISHED_IMPORT) in this transaction, saves reading it again."""
+                    newest_import: int | None | Unread = UNREAD, onboarded: _Onboarded | None = None) -> RoutingContext:
+    """`newest_import`, when the caller has read it (NEWEST_FINISHED_IMPORT) in this transaction, saves reading it
+    again; `onboarded`, when given, is the caller's view of the settings asked about (else one for `given_urns`)."""
     return RoutingContext(
         index=index_cache.get(session, newest_import=newest_import),
         default_la_code=force.default_la_code,
         force_la_codes=tuple(force.la_codes),
-        onboarded_urns=_Onboarded(session, given_urns),
+        onboarded_urns=onboarded if onboarded is not None else _Onboarded(session, given_urns),
         early_years_la_codes=_ReadWhenAsked(lambda: la_service.early_years_la_codes(session)),
     )
 
@@ -227,11 +254,12 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
 
     given_urns = [urn for child in submission.children
                   for urn in (child.setting_urn, *(other.setting_urn for other in child.other_settings))]
-    context = routing_context(session, force, given_urns, newest_import=newest_import)
+    onboarded = _Onboarded(session, given_urns)
+    context = routing_context(session, force, newest_import=newest_import, onboarded=onboarded)
     calendars = _Calendars(session)
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
-    with_webhook = webhook_urns(session, (n.recipient_urn for n in notifications if n.recipient_urn))
+    with_webhook = onboarded.with_webhook(n.recipient_urn for n in notifications if n.recipient_urn)
 
     insert_rows(session, Incident.__table__, [vars(incident)])
     insert_rows(session, Notification.__table__, [vars(n) for n in notifications])

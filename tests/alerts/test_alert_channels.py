@@ -213,3 +213,25 @@ def test_no_child_data_in_any_email_webhook_or_log_line(
     for text in outgoing:
         for word in forbidden:
             assert word.lower() not in text.lower(), f"{word!r} left the service in: {text[:120]}"
+
+
+def test_each_setting_with_a_webhook_gets_its_alert_whether_police_gave_its_urn_or_its_name(
+        db, webhook_secret, onboard, post_incident):
+    """Intake learns which settings have webhooks with its first routing question, for the URNs police gave; a
+    setting reached any other way (here by its name) must still be looked up, and get its alert."""
+    from tests.builders import child_entry
+
+    manor_infant, henry_bradley_infant = "112518", "112519"
+    onboard(manor_infant)
+    setting_webhooks.set_webhook(db, urn=manor_infant, url="https://hooks.manor.example/encompass", actor=OPERATOR)
+    onboard(henry_bradley_infant)  # a Key Adult, no webhook
+    db.commit()
+    notifications = post_incident(
+        child_entry("C1"),  # Brimington Junior, by URN: has a webhook
+        child_entry("C2", urn=None, setting_name="Brimington Manor Infant School", age=6),
+        child_entry("C3", urn=henry_bradley_infant, age=6),
+    )
+    assert [(n["child_reference"], n["routing"]["urn"], n["routing"]["method"]) for n in notifications] == [
+        ("C1", BRIMINGTON_JUNIOR, "urn"), ("C2", manor_infant, "name"), ("C3", henry_bradley_infant, "urn")]
+    webhooks = db.exec(select(OutboxMessage).where(OutboxMessage.audience == "webhook")).all()
+    assert sorted(m.notification_id for m in webhooks) == sorted(n["id"] for n in notifications[:2])
