@@ -33,7 +33,10 @@ fi
 export TEST_POSTGRES_URL
 
 grouped=() by_file=()
-[ "$WORKERS" -gt 0 ] && grouped=(-n "$WORKERS" --dist loadgroup) && by_file=(-n "$WORKERS" --dist loadfile)
+# --dist loadscope keeps each module's tests on one worker, so a module's server or fixture is built once. (Marking
+# tests with xdist_group for --dist loadgroup does nothing since pytest 9: xdist 3.8 renames item._nodeid, which
+# pytest no longer reads, so those groups were split and a 3-process PostgreSQL server started on both workers.)
+[ "$WORKERS" -gt 0 ] && grouped=(-n "$WORKERS" --dist loadscope) && by_file=(-n "$WORKERS" --dist loadfile)
 
 label_of() {
   case $1 in sqlite) echo SQLite ;; postgresql) echo PostgreSQL ;; *) echo "the browser tests (SQLite)" ;; esac

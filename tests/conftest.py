@@ -62,22 +62,6 @@ def pytest_collection_modifyitems(config, items):
         kept = [item for item in items if _needs_this_database(item)]
         config.hook.pytest_deselected(items=[item for item in items if not _needs_this_database(item)])
         items[:] = kept
-    _group_shared_fixtures(items)
-
-
-def _group_shared_fixtures(items):
-    """Under pytest-xdist (scripts/test.sh runs `-n 2 --dist loadgroup`), tests that share a server, a browser or any
-    module- or package-scoped fixture go to one worker, so each such fixture is built once, not once per worker.
-    Every worker has its own database (see `database_url`), so one worker's clean-up never empties another's tables."""
-    for item in items:
-        groups = {"tests/browser"} if item.nodeid.startswith("tests/browser/") else set()
-        fixture_info = getattr(item, "_fixtureinfo", None)
-        for definitions in (fixture_info.name2fixturedefs.values() if fixture_info else ()):
-            for definition in definitions:
-                if definition.scope in ("module", "package"):
-                    groups.add(definition.baseid or item.nodeid.split("::", 1)[0])
-        for group in sorted(groups)[:1]:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
