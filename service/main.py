@@ -60,6 +60,13 @@ async def lifespan(_app: FastAPI):
     yield
 
 
+# FastAPI's built-in OpenTelemetry stays off: once anything in the process sets up a provider (an operator's
+# auto-instrumentation, say), it would export spans, and log every validation failure with the input that failed and
+# every exception with its message: a child's details, out of the service. With it off, no request reads the
+# environment to ask whether a provider exists (3% of an intake request's CPU).
+NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -71,6 +78,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
+        telemetry=NO_TELEMETRY,
     )
     app.add_middleware(HeadAsGet)  # innermost: the access log and security headers see the HEAD as it came
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

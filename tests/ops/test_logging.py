@@ -121,3 +121,33 @@ def test_an_exception_is_logged_by_type_and_place_not_by_its_message():
     assert line["exception"]["type"] == "builtins.ValueError"
     assert line["exception"]["at"]
     assert "Zephyrine" not in json.dumps(line)
+
+
+def test_no_child_detail_reaches_an_opentelemetry_exporter_someone_configures(client, police_key, monkeypatch):
+    """FastAPI records spans, and logs validation failures with the input and exceptions with their messages, to
+    whatever OpenTelemetry providers the process has: an operator's auto-instrumentation would set them up. The
+    service keeps that off, so a child's details go to no exporter."""
+    import opentelemetry._logs._internal as otel_logs
+    import opentelemetry.trace as otel_trace
+    from opentelemetry._logs import LoggerProvider, NoOpLogger
+    from opentelemetry.trace import NoOpTracer, TracerProvider
+
+    asked_for = []
+
+    class RecordingTracerProvider(TracerProvider):
+        def get_tracer(self, *args, **kwargs):
+            asked_for.append(("tracer", args))
+            return NoOpTracer()
+
+    class RecordingLoggerProvider(LoggerProvider):
+        def get_logger(self, *args, **kwargs):
+            asked_for.append(("logger", args))
+            return NoOpLogger(*args[:1] or ("x",))
+
+    monkeypatch.setattr(otel_trace, "_TRACER_PROVIDER", RecordingTracerProvider())
+    monkeypatch.setattr(otel_logs, "_LOGGER_PROVIDER", RecordingLoggerProvider())
+    headers = {"Authorization": f"Bearer {police_key}"}
+    assert client.post("/api/v1/incidents", json=distinctive_incident(), headers=headers).status_code == 201
+    bad = client.post("/api/v1/incidents", json={**distinctive_incident(), "favourite_colour": "Zephyrine"}, headers=headers)
+    assert bad.status_code == 422
+    assert asked_for == []
