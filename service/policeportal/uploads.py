@@ -58,7 +58,7 @@ def check_upload(session: Session, staff: PoliceStaffMember, raw: bytes, *, now:
     """Every row checked; a file that passes is held (sealed) for its preview. Nothing is sent to anyone yet."""
     digest = hashlib.sha256(raw).hexdigest()
     extract = read_extract(raw)
-    session.exec(delete(PoliceUpload).where(PoliceUpload.state == "previewed", PoliceUpload.created_at < now - PREVIEW_LIFETIME))
+    delete_abandoned_previews(session, now=now)
     if extract.problems:
         audit_service.record(session, staff.actor, "police_upload.refused", "police_force", staff.force_id,
                              file_sha256=digest, problems=len(extract.problems))
@@ -70,6 +70,19 @@ def check_upload(session: Session, staff: PoliceStaffMember, raw: bytes, *, now:
     audit_service.record(session, staff.actor, "police_upload.checked", "police_upload", upload.id, file_sha256=digest,
                          incidents=upload.incidents_total, children=upload.children_total)
     return Checked(extract, upload.id)
+
+
+def _abandoned(now: datetime):
+    return sa.and_(PoliceUpload.state == "previewed", PoliceUpload.created_at < now - PREVIEW_LIFETIME)
+
+
+def delete_abandoned_previews(session: Session, *, now: datetime, dry_run: bool = False) -> int:
+    """Deletes the previews nobody confirmed within PREVIEW_LIFETIME (with the children's details they hold, sealed);
+    returns how many (with `dry_run`, how many it would). Each upload and the daily retention run call it, so a
+    force that uploads nothing more still loses them within a day."""
+    if dry_run:
+        return session.exec(select(sa.func.count()).select_from(PoliceUpload).where(_abandoned(now))).one()
+    return session.execute(delete(PoliceUpload).where(_abandoned(now)).execution_options(synchronize_session=False)).rowcount
 
 
 def own_upload(session: Session, staff: PoliceStaffMember, upload_id: str) -> PoliceUpload:

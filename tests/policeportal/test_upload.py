@@ -283,3 +283,30 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(hub, db):
     response = upload(hub, b"x" * (11 * 1024 * 1024))
     assert response.status_code == 413
     assert stored(db)[:2] == (0, 0)
+
+
+def test_a_preview_nobody_confirms_is_deleted_by_the_daily_retention_run(hub, db, capsys):
+    """Found in review: an unconfirmed preview (the children's details, sealed) was deleted only when someone next
+    uploaded a file, so in a quiet force it stayed for good. The daily `encompass retention purge` now deletes every
+    preview past its day, and says how many."""
+    from datetime import timedelta
+
+    from service.cli import main
+
+    response = upload(hub, extract_file(row("DC-UP-9", "C1")))
+    assert response.status_code == 303
+    kept = upload(hub, extract_file(row("DC-UP-10", "C1")))
+    assert kept.status_code == 303
+    old = db.exec(select(PoliceUpload).where(PoliceUpload.id == response.headers["location"].rstrip("/").split("/")[-1])).one()
+    old.created_at -= timedelta(hours=25)
+    db.add(old)
+    db.commit()
+
+    assert main(["retention", "purge", "--dry-run"]) == 0
+    assert "1 unconfirmed upload preview" in capsys.readouterr().out
+    assert stored(db)[2] == 2
+    assert main(["retention", "purge"]) == 0
+    assert "Deleted 1 unconfirmed upload preview" in capsys.readouterr().out
+    db.expire_all()
+    assert [u.id for u in db.exec(select(PoliceUpload))] == [kept.headers["location"].rstrip("/").split("/")[-1]]
+    assert hub.get(response.headers["location"]).status_code == 404
