@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Any
 
 import httpx
@@ -16,6 +18,17 @@ NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
 _UUID_LENGTH = 36
 _EMAIL_PATTERN = re.compile(r"[^\s@]+@[^\s@]+")
 _DETAIL_LIMIT = 300
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
+
+
+def outbound_http(**options: Any) -> httpx.Client:
+    """An HTTP client for the outside world (Notify, webhooks), verifying certificates as httpx does by default, on
+    one TLS context per process: building one reads the whole CA bundle (28 ms), and every sender built its own."""
+    return httpx.Client(verify=_tls(), **options)
 
 
 class DeliveryError(Exception):
@@ -157,7 +170,7 @@ class NotifyClient:
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
+        self._http = http if http is not None else outbound_http(timeout=timeout)
         self._clock = clock
 
     def close(self) -> None:

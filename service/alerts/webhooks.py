@@ -17,6 +17,7 @@ from service.alerts.notify import (
     PermanentDeliveryError,
     error_for_status,
     error_for_transport,
+    outbound_http,
     parse_retry_after,
 )
 
@@ -104,7 +105,7 @@ class WebhookSender:
     def __init__(self, http: httpx.Client | None = None, timeout: float = 10) -> None:
         self._timeout = timeout
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = http if http is not None else outbound_http(timeout=timeout, follow_redirects=False)
 
     def close(self) -> None:
         if self._owns_http:

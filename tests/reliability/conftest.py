@@ -14,6 +14,9 @@ import httpx
 import pytest
 
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+# Every httpx client builds a TLS context unless given one, reading the whole CA bundle (28 ms), even for the plain
+# http of these loopback servers: the many short clients below share this one instead.
+TLS = httpx.create_ssl_context()
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -72,7 +75,7 @@ def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: 
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=1, verify=TLS).status_code == 200:
                 return
         except httpx.TransportError:
             pass

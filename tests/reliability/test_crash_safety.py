@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.builders import child_entry, incident_body
+from tests.reliability.conftest import TLS
 from tests.reliability.incidents import stored_counts
 
 
@@ -35,7 +36,7 @@ def post_stream(server_url: str, police_key: str, bodies: dict[str, dict], keys:
 
     def post_one(key: str) -> None:
         try:
-            response = httpx.post(f"{server_url}/api/v1/incidents", json=bodies[key], timeout=30,
+            response = httpx.post(f"{server_url}/api/v1/incidents", json=bodies[key], timeout=30, verify=TLS,
                                   headers={"Authorization": f"Bearer {police_key}", "Idempotency-Key": key})
         except httpx.TransportError:
             return  # no answer: the police system must send it again
@@ -131,7 +132,7 @@ def test_database_connections_cut_mid_stream_lose_and_duplicate_nothing(start_se
         if len(answers) == len(bodies):
             break
     assert len(answers) == len(bodies) and cuts == 3
-    assert httpx.get(f"{server.url}/readyz").status_code == 200
+    assert httpx.get(f"{server.url}/readyz", verify=TLS).status_code == 200
     with engine.connect() as connection:
         per_reference = connection.execute(sa.text("SELECT police_reference, count(*) FROM incident GROUP BY police_reference")).all()
     assert dict(per_reference) == {body["police_reference"]: 1 for body in bodies.values()}

@@ -7,7 +7,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.reliability.conftest import BACKEND, launch_server
+from tests.reliability.conftest import BACKEND, TLS, launch_server
 from tests.builders import child_entry, incident_body
 from tests.reliability.incidents import StoredCounts, stored_counts
 
@@ -30,7 +30,7 @@ def all_at_once(count: int, request: Callable[[int, httpx.Client], httpx.Respons
     responses: list[httpx.Response | BaseException | None] = [None] * count
 
     def caller(position: int) -> None:
-        with httpx.Client(timeout=60) as client:
+        with httpx.Client(timeout=60, verify=TLS) as client:
             barrier.wait()
             try:
                 responses[position] = request(position, client)
@@ -108,7 +108,8 @@ def _chunked(total: int):
 def test_hostile_bodies_over_a_real_socket_get_a_problem_and_store_nothing(server, police_key, engine, name, content, status):
     """The same refusals as through the test client, through uvicorn's own HTTP parsing."""
     response = httpx.post(f"{server.url}/api/v1/incidents", content=content if content is not None else _chunked(200_000),
-                          headers={"Authorization": f"Bearer {police_key}", "Content-Type": "application/json"}, timeout=30)
+                          headers={"Authorization": f"Bearer {police_key}", "Content-Type": "application/json"}, timeout=30,
+                          verify=TLS)
     assert response.status_code == status, response.text[:300]
     assert response.headers["content-type"].startswith("application/problem+json")
     assert stored_counts(engine) == StoredCounts(incidents=0, notifications=0, outbox=0, idempotency=0)
