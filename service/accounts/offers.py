@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.accounts.models import AccountToken, MembershipOffer, SettingMembership, User
@@ -78,8 +79,16 @@ def open_offer(session: Session, *, token: str, user_id: int, now: datetime) -> 
 
 
 def accept_offer(session: Session, found: OpenOffer, *, now: datetime) -> None:
-    """The person takes the role: the membership is added (or its role changed), once."""
+    """The person takes the role: the membership is added (or its role changed), once. A second request for the same
+    offer (a double click) finds it taken here and changes nothing: claiming it is one conditional UPDATE, which on
+    PostgreSQL waits for the first request's commit and on SQLite for its write lock."""
     offer, link = found.offer, found.link
+    claimed = session.execute(
+        sa.update(MembershipOffer).where(MembershipOffer.id == offer.id, col(MembershipOffer.accepted_at).is_(None))
+        .values(accepted_at=now).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        session.expire(offer)
+        return
     link.used_at = now
     offer.accepted_at = now
     membership = session.get(SettingMembership, (offer.user_id, offer.urn))

@@ -122,3 +122,50 @@ def test_the_membership_offer_email_is_a_known_template():
     from service.alerts.senders import TEMPLATE_SUBJECTS
 
     assert "membership_offer" in TEMPLATE_SUBJECTS
+
+
+def test_two_accepts_of_one_offer_at_once_give_the_role_once_and_neither_fails(db, engine, forces, make_user):
+    """Found in review: a double click on "Accept" sent two requests that both found the offer open, and both
+    accepted it: two acceptances in the audit trail, two hand-overs, and on PostgreSQL, when both looked for the
+    membership before either wrote it, a 500 on its key. The second now finds the offer taken and changes nothing."""
+    import threading
+
+    from sqlmodel import Session
+
+    from service.accounts.offers import accept_offer, offer_membership, open_offer
+    from service.db import utcnow
+
+    person = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="double.click@notts.example.sch.uk")
+    now = utcnow()
+    offer_membership(db, user=person, urn=BRIMINGTON_JUNIOR, role="deputy", by=Actor("operator", "cli", "cli"),
+                     offered_by=None, now=now)
+    db.commit()
+    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
+    token = outbox_link(email).rsplit("/membership/", 1)[1]
+
+    errors: list[BaseException] = []
+    with Session(engine) as first, Session(engine) as second:
+        found_first = open_offer(first, token=token, user_id=person.id, now=now)
+        found_second = open_offer(second, token=token, user_id=person.id, now=now)
+        assert found_first is not None and found_second is not None  # both clicks found it open
+
+        def second_click() -> None:
+            try:
+                accept_offer(second, found_second, now=now)
+                second.commit()
+            except BaseException as error:  # noqa: BLE001 - asserted below
+                errors.append(error)
+                second.rollback()
+
+        accept_offer(first, found_first, now=now)  # written, not yet committed
+        clicked = threading.Thread(target=second_click)
+        clicked.start()
+        clicked.join(0.5)  # the second click waits on the first's writes
+        first.commit()
+        clicked.join(30)
+    assert errors == []
+    db.expire_all()
+    assert [(m.urn, m.role) for m in db.exec(select(SettingMembership).where(SettingMembership.user_id == person.id)
+                                             .order_by(SettingMembership.urn))] == [(BRIMINGTON_JUNIOR, "deputy"),
+                                                                                    (NOTTINGHAM_SETTING, "key_adult")]
+    assert len(db.exec(select(AuditEvent).where(AuditEvent.action == "membership.accepted")).all()) == 1
