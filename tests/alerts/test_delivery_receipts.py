@@ -193,3 +193,30 @@ def test_receipts_beyond_the_rate_limit_wait(db, client, onboard, post_incident,
     assert _callback(client, callback_token, notify_receipt(email.id, "delivered")).status_code == 204
     limited = _callback(client, callback_token, notify_receipt(email.id, "delivered"))
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+
+
+def test_a_receipt_for_an_email_never_sent_is_ignored_and_the_real_one_still_counts(
+        db, client, police_key, onboard, post_incident, notify_worker, callback_token):
+    """Found in review: a receipt naming an email the service had not sent yet (a reference from before a database
+    restore reused the id, say) was taken as that email's outcome; the real receipt was then a repeat, ignored. Only
+    an email Notify was asked to send can have a receipt."""
+    from service.alerts.outbox import enqueue_alert
+
+    key_adult = onboard(BRIMINGTON_JUNIOR)
+    [notification] = post_incident()
+    [sent] = _send_through_notify(db, notify_worker)
+    waiting = enqueue_alert(db, template="notification_waiting", audience="user", audience_ref=str(key_adult.id),
+                            link=f"https://encompass.test/notifications/{notification['id']}",
+                            notification_id=notification["id"])
+    db.commit()
+
+    stale = notify_receipt(waiting.id, "delivered", notify_id="11111111-1111-4111-8111-111111111111")
+    assert _callback(client, callback_token, stale).status_code == 204
+    db.expire_all()
+    assert db.get(OutboxMessage, waiting.id).receipt_status is None
+    assert db.get(OutboxMessage, waiting.id).provider_id is None
+    assert _read_back(client, police_key, notification["id"])["status"] == "sent"
+
+    # The email that was sent still gets its outcome.
+    assert _callback(client, callback_token, notify_receipt(sent.id, "delivered")).status_code == 204
+    assert _read_back(client, police_key, notification["id"])["status"] == "delivered"
