@@ -95,7 +95,10 @@ def dashboard_csv(request: Request, session: SessionDep, user: PoliceStaff) -> R
     force, period, period_form, choice = _dashboard_choice(request, session, user)
     if period_form.errors:
         return RedirectResponse("/police?" + str(request.query_params), status_code=303)
-    text, rows = police_service.dashboard_csv(session, _staff(user), period, choice, now=utcnow())
+    made = police_service.dashboard_csv(session, _staff(user), period, choice, now=utcnow())
+    if made is None:  # more than one download holds: the dashboard says so, and how to narrow it
+        return RedirectResponse("/police?" + _dashboard_query(period, choice), status_code=303)
+    text, rows = made
     police_service.record_dashboard(session, _staff(user), period, choice, export=True, rows=rows)
     filename = f"notifications-{force.id}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
     return Response(text, media_type="text/csv; charset=utf-8",

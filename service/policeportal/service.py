@@ -70,6 +70,11 @@ class DashboardPage:
     total: int
     page: int
     page_count: int
+    max_download_rows: int
+
+    @property
+    def downloadable(self) -> bool:
+        return self.total <= self.max_download_rows
 
 
 def _rows(session: Session, notifications: list[Notification], now: datetime) -> list[readback.DashboardRow]:
@@ -92,13 +97,18 @@ def dashboard_page(session: Session, staff: PoliceStaffMember, period: Period, c
     page = max(1, min(page, page_count))
     notifications = list(session.exec(query.order_by(col(Notification.received_at).desc(), Notification.id)
                                       .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-    return DashboardPage(_rows(session, notifications, now), total, page, page_count)
+    return DashboardPage(_rows(session, notifications, now), total, page, page_count, MAX_CSV_ROWS)
 
 
 def dashboard_csv(session: Session, staff: PoliceStaffMember, period: Period, choice: readback.DashboardFilter,
-                  *, now: datetime) -> tuple[str, int]:
+                  *, now: datetime) -> tuple[str, int] | None:
+    """Every row the dashboard shows for this choice, as CSV, and how many; None when there are more than one
+    download holds (MAX_CSV_ROWS): a download cut short would look complete."""
     query = _filtered(staff, period, choice, now)
-    notifications = list(session.exec(query.order_by(col(Notification.received_at).desc(), Notification.id).limit(MAX_CSV_ROWS)))
+    notifications = list(session.exec(query.order_by(col(Notification.received_at).desc(), Notification.id)
+                                      .limit(MAX_CSV_ROWS + 1)))
+    if len(notifications) > MAX_CSV_ROWS:
+        return None
     rows = _rows(session, notifications, now)
     return readback.csv_text(rows), len(rows)
 

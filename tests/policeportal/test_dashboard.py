@@ -161,3 +161,25 @@ def test_status_words_cover_every_read_back_value_and_new_ones_still_show():
     assert readback.status_words({"status": "sent", "routing": {"outcome": "setting"}}) == "Sent"
     assert readback.status_words({"status": "received", "routing": {"outcome": "not_routed"}}) == "Not routed"
     assert readback.status_words({"status": "held_somewhere", "routing": {"outcome": "setting"}}) == "Held somewhere"
+
+
+def test_more_rows_than_one_download_holds_says_so_instead_of_cutting_them_off(hub, post_incident, monkeypatch):
+    """Found in review: a download held the newest 10,000 rows and said nothing of the rest. Now the page says how
+    to get them all (a shorter period or a filter), and a download that would be cut short is not offered."""
+    from service.policeportal import service as police_service
+
+    monkeypatch.setattr(police_service, "MAX_CSV_ROWS", 2)
+    post_incident(child_entry("C1"), child_entry("C2"), child_entry("C3"), reference="DC-CSV-MANY")
+    page = hub.get("/police")
+    count = BeautifulSoup(page.text, "html.parser").find(id="result-count")
+    assert "3 notifications" in count.get_text(" ", strip=True)
+    assert count.find("a", href=lambda href: href and href.startswith("/police/dashboard.csv")) is None
+    assert "more than the 2 one download can hold" in count.get_text(" ", strip=True)
+
+    cut_short = hub.get("/police/dashboard.csv", follow_redirects=False)
+    assert cut_short.status_code == 303 and cut_short.headers["location"].startswith("/police")
+
+    monkeypatch.setattr(police_service, "MAX_CSV_ROWS", 3)
+    assert len(list(csv.DictReader(io.StringIO(hub.get("/police/dashboard.csv").text)))) == 3
+    count = BeautifulSoup(hub.get("/police").text, "html.parser").find(id="result-count")
+    assert count.find("a", href=lambda href: href and href.startswith("/police/dashboard.csv")) is not None
