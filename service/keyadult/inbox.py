@@ -161,8 +161,9 @@ def _acknowledged_ids(session: Session, scoped, *, offset: int, limit: int) -> l
 
 
 def repeat_counts(session: Session, *, staff: StaffMember, children: list[tuple[str | None, datetime]]) -> list[int]:
-    """For each (child_key, occurred_at): how many notifications this child has at the staff member's settings in
-    the 3 months up to that incident, counting it, as the notification page's chronology counts them."""
+    """For each (child_key, occurred_at): how many incidents this child has at the staff member's settings in the 3
+    months up to that one, counting it, as the notification page's chronology counts them: each incident once, and
+    none police withdrew."""
     keys = sorted({key for key, _ in children if key})
     if not keys:
         return [1] * len(children)
@@ -171,18 +172,19 @@ def repeat_counts(session: Session, *, staff: StaffMember, children: list[tuple[
     same_children = (
         scoped_notifications(staff.scope)
         .with_only_columns(Notification.id)
-        .where(Notification.child_key.in_(keys), Notification.superseded_by_id.is_(None))
+        .where(Notification.child_key.in_(keys), Notification.superseded_by_id.is_(None),
+               Notification.withdrawn_at.is_(None))
         .subquery("same_children")
     )
-    seen: dict[str, list[datetime]] = {}
-    for key, occurred in session.exec(
-        select(Notification.child_key, Incident.occurred_at)
+    seen: dict[str, dict[str, datetime]] = {}  # child key -> incident id -> when it happened
+    for key, incident_id, occurred in session.exec(
+        select(Notification.child_key, Notification.incident_id, Incident.occurred_at)
         .join(same_children, same_children.c.id == Notification.id)
         .join(Incident, Incident.id == Notification.incident_id)
         .where(Incident.occurred_at >= since)
     ).all():
-        seen.setdefault(key, []).append(occurred)
-    return [incidents_in_window(seen.get(key, []), occurred) if key else 1 for key, occurred in children]
+        seen.setdefault(key, {})[incident_id] = occurred
+    return [incidents_in_window(list(seen.get(key, {}).values()), occurred) if key else 1 for key, occurred in children]
 
 
 def inbox(session: Session, *, staff: StaffMember, criteria: InboxCriteria, now: datetime) -> InboxPage:

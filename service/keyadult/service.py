@@ -294,32 +294,34 @@ def recorded_actions(session: Session, staff: StaffMember, notification_id: str)
 
 
 def chronology(session: Session, *, staff: StaffMember, notification: Notification, occurred_at: datetime) -> Chronology:
-    """Earlier incidents for the same child (same child_key) at the staff member's settings, via ix_notification_child."""
+    """Earlier incidents for the same child (same child_key) at the staff member's settings, via ix_notification_child:
+    each incident once, however many of these settings it named, and none police withdrew (sent in error)."""
     window_start = months_before(occurred_at.date(), REPEAT_WINDOW_MONTHS)
     if notification.child_key is None:
         return Chronology(earlier=(), recent_count=1, window_start=window_start)
     same_child = (
         scoped_notifications(staff.scope)
         .with_only_columns(Notification.id)
-        .where(Notification.child_key == notification.child_key, Notification.id != notification.id,
-               Notification.superseded_by_id.is_(None))
+        .where(Notification.child_key == notification.child_key, Notification.incident_id != notification.incident_id,
+               Notification.superseded_by_id.is_(None), Notification.withdrawn_at.is_(None))
         .order_by(Notification.received_at.desc())
         .limit(CHRONOLOGY_LIMIT)
         .subquery("same_child")
     )
     results = session.exec(
         select(Notification.id, Incident.occurred_at, Notification.received_at, Incident.risk_level, Setting.name,
-               Notification.recipient_urn)
+               Notification.recipient_urn, Notification.incident_id)
         .join(same_child, same_child.c.id == Notification.id)
         .join(Incident, Incident.id == Notification.incident_id)
         .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
         .where(Incident.occurred_at <= occurred_at)
         .order_by(Incident.occurred_at.desc(), Notification.received_at.desc())
     ).all()
-    earlier = tuple(
-        ChronologyEntry(id=r[0], occurred_at=r[1], received_at=r[2], risk_level=r[3], setting_name=r[4] or f"Setting {r[5]}")
-        for r in results
-    )
+    # One entry per incident: an incident that named two of these settings is one incident, not two.
+    one_each = {r[6]: r for r in reversed(results)}.values()
+    earlier = tuple(sorted(
+        (ChronologyEntry(id=r[0], occurred_at=r[1], received_at=r[2], risk_level=r[3], setting_name=r[4] or f"Setting {r[5]}")
+         for r in one_each), key=lambda e: (e.occurred_at, e.received_at), reverse=True))
     recent = incidents_in_window([e.occurred_at for e in earlier] + [occurred_at], occurred_at)
     return Chronology(earlier=earlier, recent_count=recent, window_start=window_start)
 

@@ -51,5 +51,5 @@ def risk_tag_text(risk_level: str | None) -> str:
 
 
 def repeat_flag(count: int) -> str:
-    """The inbox's and the page's short flag for a child in 3 or more notifications in 3 months."""
-    return f"{count} notifications in 3 months"
+    """The inbox's and the page's short flag for a child in 3 or more incidents in 3 months."""
+    return f"{count} incidents in 3 months"

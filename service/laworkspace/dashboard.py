@@ -38,7 +38,7 @@ class Period:
 
 
 def repeat_window_start(period: Period) -> date:
-    """The first day of the three months, to the period's end, in which three notifications make a repeat child."""
+    """The first day of the three months, to the period's end, in which three incidents make a repeat child."""
     return months_before(period.end, 3)
 
 
@@ -420,7 +420,7 @@ def csv_rows(figures: Figures, la_codes: Sequence[str]) -> list[list[str]]:
         ["acknowledgement", "share acknowledged by the deadline (%)", _percent(figures.met_share)],
         *(["hand-overs", bar.label, bar.value] for bar in figures.hand_overs),
         ["now", "overdue now", figures.overdue_now],
-        ["children", f"with 3 or more notifications since {figures.repeat_window_start.isoformat()}", figures.repeat_children],
+        ["children", f"with 3 or more incidents since {figures.repeat_window_start.isoformat()}", figures.repeat_children],
     ]
     return [[_cell(value) for value in row] for row in rows]
 

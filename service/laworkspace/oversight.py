@@ -135,14 +135,21 @@ def _overdue(live, now: datetime):
     return live.where(Notification.closed_at.is_(None), Notification.acknowledged_at.is_(None), Notification.acknowledge_by < now)
 
 
-def _repeated_children(live, period: Period):
-    """The child keys with three or more notifications in the three months to the period's end."""
+def _repeat_window(live, period: Period):
+    """The notifications a repeat child is counted from: received in the three months to the period's end, and not
+    withdrawn by police (sent in error: the wrong child, often)."""
     window_start = Period(repeat_window_start(period), period.end).utc_bounds()[0]
-    end = period.utc_bounds()[1]
+    return live.where(Notification.received_at >= window_start, Notification.received_at < period.utc_bounds()[1],
+                      Notification.withdrawn_at.is_(None))
+
+
+def _repeated_children(live, period: Period):
+    """The child keys with three or more incidents in the three months to the period's end: an incident that named
+    several settings is one incident."""
     return (
-        live.where(Notification.child_key.is_not(None), Notification.received_at >= window_start, Notification.received_at < end)
+        _repeat_window(live, period).where(Notification.child_key.is_not(None))
         .with_only_columns(Notification.child_key).select_from(Notification)
-        .group_by(Notification.child_key).having(sa.func.count() >= 3)
+        .group_by(Notification.child_key).having(sa.func.count(sa.distinct(Notification.incident_id)) >= 3)
     )
 
 
@@ -155,12 +162,18 @@ class CountedNotification:
     received_at: datetime
     acknowledge_by: datetime | None
     held_by: str
+    incident_id: str = ""
 
 
 @dataclass(frozen=True)
 class RepeatChild:
     child_name: str
     notifications: list[CountedNotification]
+
+    @property
+    def incidents(self) -> int:
+        """What makes a repeat child: incidents, each once however many settings it named."""
+        return len({n.incident_id for n in self.notifications})
 
 
 LIST_LIMIT = 500  # far more than an LA has overdue at once; the page says when there are more
@@ -180,17 +193,15 @@ def overdue_notifications(session: Session, officer: Officer, *, now: datetime |
 
 
 def repeat_children_notifications(session: Session, officer: Officer, period: Period) -> list[RepeatChild]:
-    """The children counted as having three or more notifications in the three months to the period's end, each with
-    those notifications, newest first. Audited."""
+    """The children counted as having three or more incidents in the three months to the period's end, each with
+    the notifications behind them, newest first. Audited."""
     live = scoped_notifications(officer.scope).where(Notification.superseded_by_id.is_(None))
     keys = [row for row in session.exec(_repeated_children(live, period).limit(LIST_LIMIT))]
     if not keys:
         rows = []
     else:
-        window_start = Period(repeat_window_start(period), period.end).utc_bounds()[0]
         rows = list(session.exec(
-            live.where(Notification.child_key.in_(keys), Notification.received_at >= window_start,
-                       Notification.received_at < period.utc_bounds()[1])
+            _repeat_window(live, period).where(Notification.child_key.in_(keys))
             .order_by(Notification.received_at.desc(), Notification.id)
         ))
     counted = dict(zip((n.id for n in rows), _counted(session, rows), strict=True))
@@ -198,7 +209,7 @@ def repeat_children_notifications(session: Session, officer: Officer, period: Pe
     for n in rows:
         children.setdefault(n.child_key, []).append(counted[n.id])
     result = [RepeatChild(child_name=items[0].child_name, notifications=items) for items in children.values()]
-    result.sort(key=lambda child: (-len(child.notifications), child.child_name))
+    result.sort(key=lambda child: (-child.incidents, -len(child.notifications), child.child_name))
     audit_service.record(session, officer.actor, "oversight.repeat_children_listed", "local_authority",
                          ",".join(sorted(officer.la_codes)), notification_ids=[n.id for n in rows],
                          last_day=period.end.isoformat())
@@ -213,6 +224,7 @@ def _counted(session: Session, rows: list[Notification]) -> list[CountedNotifica
             id=n.id, child_name=child_name(n), received_at=n.received_at, acknowledge_by=n.acknowledge_by,
             held_by=(f"{names.get(n.recipient_urn, 'Setting')} (URN {n.recipient_urn})" if n.recipient_urn
                      else f"Local authority {n.recipient_la_code}"),
+            incident_id=n.incident_id,
         )
         for n in rows
     ]

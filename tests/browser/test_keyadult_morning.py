@@ -60,7 +60,7 @@ def test_the_inbox_puts_urgent_work_first_with_tags_and_fits_the_screen(morning_
     assert (new.inner_text(), viewed.inner_text()) == ("New", "Viewed")
     colour = "el => getComputedStyle(el).backgroundColor"
     assert new.evaluate(colour) != viewed.evaluate(colour), "New and Viewed look different, not only read differently"
-    assert row("Ivy").locator(".repeat-flag").inner_text() == "3 notifications in 3 months"
+    assert row("Ivy").locator(".repeat-flag").inner_text() == "3 incidents in 3 months"
     assert row("Hana").locator(".repeat-flag").count() == 0
 
     # The Status of every row is on screen, not off to the right.

@@ -123,7 +123,7 @@ def test_the_dashboard_period_uses_the_date_input_and_its_counts_link_to_the_chi
         page.go_back()
         with page.expect_navigation():
             page.click("#link-repeat")
-        assert page.inner_text("h1") == "Children with 3 or more notifications"
+        assert page.inner_text("h1") == "Children with 3 or more incidents"
     finally:
         page.close()
 

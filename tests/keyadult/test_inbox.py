@@ -89,7 +89,7 @@ def test_each_row_of_a_child_with_three_notifications_in_three_months_carries_th
 
     rows = {row["data-notification-id"]: row for row in _rows(client.get("/notifications"))}
     flag = rows[latest].find(class_="repeat-flag")
-    assert flag is not None and text_of(flag) == "3 notifications in 3 months"
+    assert flag is not None and text_of(flag) == "3 incidents in 3 months"
     # Counted up to each incident, as the notification page counts: the oldest and the middle had fewer then.
     assert rows[oldest].find(class_="repeat-flag") is None and rows[middle].find(class_="repeat-flag") is None
     assert rows[other].find(class_="repeat-flag") is None

@@ -30,7 +30,7 @@ def test_the_top_of_the_page_has_a_back_link_the_name_the_risk_tag_and_the_repea
     assert text_of(heading.find("h1")) == "Ellie Brookes"
     risk = heading.find(id="risk-tag")
     assert text_of(risk) == "High risk" and "govuk-tag--red" in risk["class"]
-    assert "3 police notifications in the 3 months" in text_of(heading.find(id="repeat-warning"))
+    assert "about this child in 3 incidents in the 3 months" in text_of(heading.find(id="repeat-warning"))
     html = str(page)
     assert _position(html, 'class="govuk-back-link"') < _position(html, "<h1")
 
@@ -141,3 +141,28 @@ def test_print_view_says_your_settings_only_for_someone_with_more_than_one(clien
     notification_id = post_incident()["C1"]["id"]
     page = soup_of(client.get(f"/notifications/{notification_id}/print"))
     assert text_of(page.find(id="no-chronology")).endswith("at your settings.")
+
+
+def test_the_repeat_warning_counts_incidents_not_notifications_and_not_ones_police_withdrew(
+        client, post_incident, key_adult, sign_in, police_key):
+    """Found in review: the count was of notifications. One incident naming two of the Key Adult's settings counted
+    twice, and an incident police withdrew (the wrong child) still counted, so a child with two incidents was shown
+    as a repeat. Now: this child's incidents, once each, police withdrawals left out."""
+    sign_in(client, key_adult(BRIMINGTON_JUNIOR, SWANWICK_PRIMARY))
+    now = datetime.now(UTC)
+    post_incident(child_entry(other_settings=[{"setting_urn": SWANWICK_PRIMARY}]), occurred_at=now - timedelta(days=70))
+    wrong_child = post_incident(child_entry(), occurred_at=now - timedelta(days=30))["C1"]["id"]
+    withdrawn = client.post(f"/api/v1/notifications/{wrong_child}/withdrawal", json={"reason": "wrong_child"},
+                            headers={"Authorization": f"Bearer {police_key}"})
+    assert withdrawn.status_code == 200
+    latest = post_incident(child_entry(), occurred_at=now - timedelta(hours=8))["C1"]["id"]
+
+    page = soup_of(client.get(f"/notifications/{latest}"))
+    assert page.find(id="repeat-warning") is None, text_of(page.find(id="repeat-warning"))
+    inbox = soup_of(client.get("/notifications"))
+    assert inbox.find(class_="repeat-flag") is None
+
+    # A third incident, at either setting, makes it a repeat: three incidents, each counted once.
+    third = post_incident(child_entry(urn=SWANWICK_PRIMARY), occurred_at=now - timedelta(hours=2))["C1"]["id"]
+    page = soup_of(client.get(f"/notifications/{third}"))
+    assert "about this child in 3 incidents in the 3 months" in text_of(page.find(id="repeat-warning"))

@@ -123,7 +123,7 @@ def test_chronology_lists_earlier_notifications_for_the_child_and_flags_three_in
     rows = page.find("table", id="chronology").tbody.find_all("tr")
     assert [text_of(row.find_all("td")[1]) for row in rows] == ["High", "Medium", "Standard"]
     assert rows[0].find("a")["href"] == f"/notifications/{second}"
-    assert "3 police notifications in the 3 months" in text_of(page.find(id="repeat-warning"))
+    assert "about this child in 3 incidents in the 3 months" in text_of(page.find(id="repeat-warning"))
     assert page.find(id="repeat-warning").find(class_="govuk-warning-text") is not None
 
     # From the second one, only the two before it are earlier, and only two fall within its three months.

@@ -262,7 +262,7 @@ def test_overdue_now_and_repeat_children_link_to_the_children_they_count(db, sma
     assert repeat_link.get_text(strip=True) == "1"
     repeat = check_page(client.get(repeat_link["href"]))
     [child] = repeat.select("table.repeat-child")
-    assert child.caption.get_text(strip=True) == "Zephyrine Quillfeather: 3 notifications"
+    assert child.caption.get_text(strip=True) == "Zephyrine Quillfeather: 3 incidents"
     assert len(child.select("tr.counted-notification")) == 3
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "oversight.repeat_children_listed")).first()
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "oversight.overdue_listed")).first()
@@ -277,3 +277,37 @@ def test_the_period_uses_the_gov_uk_date_input(officer_client, check_page):
         fieldset = form.find(id=name).find_parent("fieldset")
         assert [i["name"] for i in fieldset.find_all("input")] == [f"{name}-day", f"{name}-month", f"{name}-year"]
     assert [form.find("input", attrs={"name": n})["value"] for n in ("from-day", "from-month", "from-year")] == ["2", "11", "2026"]
+
+
+def test_a_repeat_child_has_three_incidents_not_three_notifications_and_withdrawn_ones_do_not_count(
+        db, receive_at, as_officer, onboard):
+    """Found in review: repeat children were counted by notifications, so one incident naming three settings made
+    a child a "repeat", and so did incidents police withdrew as the wrong child."""
+    from service.notifications.schemas import WithdrawalRequest
+    from service.notifications.withdrawal import withdraw_notification
+    from service.police.service import AuthenticatedClient
+    from tests.builders import ASHOVER_PRIMARY, SWANWICK_PRIMARY
+
+    officer, _ = as_officer("830", name="Repeat officer")
+    for urn in (BRIMINGTON_JUNIOR, ASHOVER_PRIMARY, SWANWICK_PRIMARY):
+        onboard(urn)
+    child = dict(given_name="Marigold", family_name="Featherstonehaugh")
+    three_settings = receive_at(at(2, 10), at(2, 8), child_entry(
+        "C1", urn=BRIMINGTON_JUNIOR, other_settings=[{"setting_urn": ASHOVER_PRIMARY}, {"setting_urn": SWANWICK_PRIMARY}],
+        **child))
+    assert len(three_settings) == 3
+    wrong_child = receive_at(at(3, 10), at(3, 8), child_entry("C1", urn=BRIMINGTON_JUNIOR, **child))
+    police = AuthenticatedClient(client_id=1, force_id="derbyshire", scopes=frozenset({"incidents:write"}))
+    withdraw_notification(db, client=police, notification_id=wrong_child[0], request=WithdrawalRequest(reason="wrong_child"),
+                          now=at(3, 11))
+    db.commit()
+    receive_at(at(4, 10), at(4, 8), child_entry("C1", urn=BRIMINGTON_JUNIOR, **child))
+
+    period = dashboard.Period(date(2026, 11, 2), date(2026, 11, 6))
+    assert la_oversight.oversight_rows(db, officer, period).repeat_children == 0  # two incidents, however counted
+    assert la_oversight.repeat_children_notifications(db, officer, period) == []
+
+    receive_at(at(5, 10), at(5, 8), child_entry("C1", urn=SWANWICK_PRIMARY, **child))
+    assert la_oversight.oversight_rows(db, officer, period).repeat_children == 1  # the third incident
+    [listed] = la_oversight.repeat_children_notifications(db, officer, period)
+    assert wrong_child[0] not in {n.id for n in listed.notifications}
