@@ -64,6 +64,27 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+# Files whose tests are one page each at one screen width, and share nothing but package fixtures every worker
+# builds anyway: the browser pass (--dist loadfile) sends out each width's tests as a unit of its own, so the longest
+# file is not one worker's alone. Measured: test_accessibility.py (97 tests, 136 s) on one worker while the other
+# ran the six other files in 113 s and then waited.
+SPLIT_BY_WIDTH = ("tests/browser/test_accessibility.py",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndWidths(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            width = nodeid.rsplit("-", 1)[-1] if nodeid.endswith(("-desktop]", "-phone]")) else None
+            return f"{scope}[{width}" if scope in SPLIT_BY_WIDTH and width else scope
+
+    return FilesAndWidths(config, log)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
     url = _create_database(tmp_path_factory.mktemp("db"))
