@@ -71,6 +71,7 @@ def pytest_collection_modifyitems(config, items):
 SPLIT_BY_WIDTH = ("tests/browser/test_accessibility.py",)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: a run without xdist (-p no:xdist) does not know it
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadfile":
         return None

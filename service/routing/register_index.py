@@ -1,7 +1,7 @@
 """An in-memory index of the register for routing: settings by URN, successor chains, and names by word and LA."""
 
 from collections import defaultdict
-from functools import lru_cache
+from functools import lru_cache, partial
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -51,6 +51,11 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
+def _read_given_name(known_words: set[str], name: str) -> NameForm:
+    """A name given at the scene, read as the register's names are, with slips in its type words mended."""
+    return name_form(mend_given_name(name, known_words))
+
+
 class RegisterIndex:
     def __init__(self, settings: dict[str, SettingRecord], successors: dict[str, tuple[str, ...]]) -> None:
         self._settings = settings
@@ -62,11 +67,9 @@ class RegisterIndex:
         self.known_words: set[str] = set()
         self._build_names()
         # Police send the same few names for every child of a family; reading a name costs more than scoring it.
-        self.given_form = lru_cache(maxsize=4096)(self._read_given_name)
-
-    def _read_given_name(self, name: str) -> NameForm:
-        """A name given at the scene, read as the register's names are, with slips in its type words mended."""
-        return name_form(mend_given_name(name, self.known_words))
+        # The cache holds the register's words, not the index: a cache of a bound method would make the index a
+        # reference cycle, which only the garbage collector frees (and never, once the index is frozen out of it).
+        self.given_form = lru_cache(maxsize=4096)(partial(_read_given_name, self.known_words))
 
     @classmethod
     def build(cls, settings: Iterable[SettingRecord], links: Iterable[SettingLink]) -> "RegisterIndex":

@@ -63,3 +63,22 @@ def test_match_name_finds_a_typo_through_the_index_and_ranks_best_first():
 
 def test_match_name_returns_at_most_the_limit():
     assert len(INDEX.match_name("St Mary's", [HOME_LA], child_age=8, limit=1)) == 1
+
+
+def test_an_index_nobody_holds_is_freed_at_once_without_the_garbage_collector():
+    """Found in review: the index's name cache held the index itself (a cache of a bound method), a reference cycle
+    only the collector frees. Web processes freeze the index out of the collector, so every register import would
+    have kept the old index, tens of MiB, for good."""
+    import gc
+    import weakref
+
+    index = small_register()
+    index.match_name("Thornbuyr", [HOME_LA], child_age=8)  # the name cache in use
+    assert index.given_form.cache_info().currsize > 0
+    held = weakref.ref(index)
+    gc.disable()
+    try:
+        del index
+        assert held() is None
+    finally:
+        gc.enable()
