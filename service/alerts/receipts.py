@@ -3,7 +3,7 @@
 Notify calls back with one JSON object per email once it knows the outcome: `delivered`, `permanent-failure` (the
 address does not exist or refuses mail), `temporary-failure` (a full inbox, say) or `technical-failure` (Notify's
 own). The email is found by our reference (`outbox-<id>`), and checked against the Notify id we were given; an email
-never handed to Notify has no receipt.
+Notify has not accepted (yet) has no receipt.
 """
 
 from __future__ import annotations
@@ -93,8 +93,10 @@ def record_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime)
     message = session.get(OutboxMessage, outbox_id) if outbox_id is not None else None
     if message is None or message.audience not in ("user", "la_team") or receipt.notification_type != "email":
         return "unknown"
-    if message.attempts == 0:
-        return "unknown"  # never handed to Notify (an id reused after a restore, say): the real receipt must still count
+    if message.state != "sent":
+        # Not (yet) accepted by Notify: never sent, waiting to be tried again, or in flight. A receipt naming it is
+        # stale (an id reused after a restore, say); the real one, for the email Notify accepts, must still count.
+        return "unknown"
     if message.provider_id is not None and message.provider_id.lower() != receipt.id.lower():
         return "unknown"
     if message.receipt_status is not None:

@@ -217,6 +217,14 @@ def test_a_receipt_for_an_email_never_sent_is_ignored_and_the_real_one_still_cou
     assert db.get(OutboxMessage, waiting.id).provider_id is None
     assert _read_back(client, police_key, notification["id"])["status"] == "sent"
 
+    # Nor while a worker is sending it (tried, and Notify has not answered yet): the email is not Notify's yet.
+    waiting.state, waiting.attempts = "sending", 1
+    db.add(waiting)
+    db.commit()
+    assert _callback(client, callback_token, stale).status_code == 204
+    db.expire_all()
+    assert db.get(OutboxMessage, waiting.id).receipt_status is None
+
     # The email that was sent still gets its outcome.
     assert _callback(client, callback_token, notify_receipt(sent.id, "delivered")).status_code == 204
     assert _read_back(client, police_key, notification["id"])["status"] == "delivered"
