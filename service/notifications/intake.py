@@ -166,18 +166,13 @@ def receive_incident(
 _ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:reference, 0))")
 _SQLITE_WRITE_LOCK = sa.text("UPDATE incident SET is_current = is_current WHERE 0")
 _RECORDS, _INCIDENTS = IdempotencyRecord.__table__.c, Incident.__table__.c
-_NOTIFICATIONS = Notification.__table__.c
 # Everything intake reads once it holds the reference's lock, in one round trip: the idempotency record for the key
-# (none without a key), the current version of the reference, whether police withdrew any of its notifications, and
-# the newest register import. One row always: each join finds at most one (primary key; one current version), and a
-# miss leaves its columns null.
+# (none without a key), the current version of the reference, and the newest register import. One row always: each
+# join finds at most one (primary key; one current version), and a miss leaves its columns null.
 _ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
 _BEFORE_STORING = (
     sa.select(_RECORDS.request_hash, _RECORDS.status_code, _RECORDS.response_body, _INCIDENTS.id, _INCIDENTS.version,
-              _INCIDENTS.body_hash,
-              sa.exists().where(_NOTIFICATIONS.incident_id == _INCIDENTS.id, _NOTIFICATIONS.withdrawn_at.is_not(None))
-              .label("withdrawn"),
-              NEWEST_FINISHED_IMPORT.scalar_subquery().label("newest_import"))
+              _INCIDENTS.body_hash, NEWEST_FINISHED_IMPORT.scalar_subquery().label("newest_import"))
     .select_from(_ONE_ROW)
     .outerjoin(IdempotencyRecord.__table__,
                sa.and_(_RECORDS.force_id == sa.bindparam("force_id"), _RECORDS.key == sa.bindparam("key")))
@@ -209,9 +204,7 @@ def _receive_once(session, client, submission, idempotency_key, body_hash, now) 
         return _replay(found, body_hash)
 
     current = SimpleNamespace(id=found.id, version=found.version) if found.id is not None else None
-    # The same body again is an exact repeat, unless police withdrew some of it since: sent again after a mistaken
-    # withdrawal, it is a new version, so the schools hear of it (a retry with the first key still replays).
-    if current is not None and found.body_hash == body_hash and not found.withdrawn:
+    if current is not None and found.body_hash == body_hash:
         result = IntakeResult(200, receipt_for(session, current))
     else:
         result = IntakeResult(201, _store_incident(session, client, submission, body_hash, current, now,

@@ -190,38 +190,3 @@ def test_withdrawing_by_the_first_receipts_id_after_a_correction_withdraws_the_v
     assert db.get(Notification, live_id).withdrawn_at is not None, "the version the school holds is withdrawn"
     others = [n for n in second.json()["notifications"] if n["child_reference"] == "C2"]
     assert db.get(Notification, others[0]["id"]).withdrawn_at is None, "the other child is untouched"
-
-
-@pytest.mark.parametrize("withdrawn", ["the whole incident", "one child"])
-def test_sending_the_same_incident_again_after_a_mistaken_withdrawal_notifies_again(client, db, police_key, incident,
-                                                                                     withdrawn):
-    """Found in review: police who withdrew by mistake and sent the incident again were told it was an exact repeat
-    (200, the withdrawn receipt), so the school never heard. Sent again, it is a new version the schools are told of."""
-    from service.notifications.models import Incident
-    from tests.builders import incident_body
-
-    first_c1 = incident["notifications"][0]["id"]
-    url = (f"/api/v1/incidents/{incident['incident_id']}/withdrawal" if withdrawn == "the whole incident"
-           else f"/api/v1/notifications/{first_c1}/withdrawal")
-    assert client.post(url, json=REASON, headers=_police(police_key)).status_code == 200
-    body = incident_body(child_entry("C1", given_name="Ellie"), child_entry("C2", urn=ASHOVER_PRIMARY, given_name="Noah"),
-                         reference=db.get(Incident, incident["incident_id"]).police_reference)
-    assert body["children"] == incident_body(child_entry("C1", given_name="Ellie"),
-                                             child_entry("C2", urn=ASHOVER_PRIMARY, given_name="Noah"))["children"]
-
-    again = client.post("/api/v1/incidents", json=body, headers=_police(police_key))
-    assert again.status_code == 201, again.text
-    assert again.json()["incident_id"] != incident["incident_id"]
-    sent_again = again.json()["notifications"]
-    assert [(n["child_reference"], n["routing"]["urn"]) for n in sent_again] == [
-        ("C1", BRIMINGTON_JUNIOR), ("C2", ASHOVER_PRIMARY)]
-    for notification in sent_again:
-        seen = client.get(f"/api/v1/notifications/{notification['id']}", headers=_police(police_key)).json()
-        assert seen["status"] != "withdrawn" and seen["withdrawn_at"] is None
-    db.expire_all()
-    waiting = db.exec(select(OutboxMessage.notification_id).where(OutboxMessage.template == "notification_waiting")).all()
-    assert {n["id"] for n in sent_again} <= set(waiting), "each school is told of the incident sent again"
-
-    # Sent a third time, unchanged, it is the exact repeat it looks like.
-    repeat = client.post("/api/v1/incidents", json=body, headers=_police(police_key))
-    assert repeat.status_code == 200 and repeat.json()["incident_id"] == again.json()["incident_id"]
