@@ -190,3 +190,33 @@ def test_withdrawing_by_the_first_receipts_id_after_a_correction_withdraws_the_v
     assert db.get(Notification, live_id).withdrawn_at is not None, "the version the school holds is withdrawn"
     others = [n for n in second.json()["notifications"] if n["child_reference"] == "C2"]
     assert db.get(Notification, others[0]["id"]).withdrawn_at is None, "the other child is untouched"
+
+
+def test_after_a_withdrawal_the_same_incident_again_stays_withdrawn_and_a_correction_sends_it_again(
+        client, db, police_key, incident):
+    """A police system may send an incident again unchanged (a retry, the next routine extract): after a withdrawal
+    that must not put a wrong child's details back in front of a school. A withdrawal made by mistake is undone by
+    sending the incident as a correction, which the schools are told of as a new version."""
+    from service.notifications.models import Incident
+    from tests.builders import incident_body
+
+    reference = db.get(Incident, incident["incident_id"]).police_reference
+    children = (child_entry("C1", given_name="Ellie"), child_entry("C2", urn=ASHOVER_PRIMARY, given_name="Noah"))
+    url = f"/api/v1/incidents/{incident['incident_id']}/withdrawal"
+    assert client.post(url, json=REASON, headers=_police(police_key)).status_code == 200
+    db.expire_all()
+    alerts_before = len(db.exec(select(OutboxMessage).where(OutboxMessage.template == "notification_waiting")).all())
+
+    again = client.post("/api/v1/incidents", json=incident_body(*children, reference=reference), headers=_police(police_key))
+    assert again.status_code == 200 and again.json()["incident_id"] == incident["incident_id"]
+    assert {n["status"] for n in again.json()["notifications"]} == {"withdrawn"}
+    db.expire_all()
+    assert len(db.exec(select(OutboxMessage).where(OutboxMessage.template == "notification_waiting")).all()) == alerts_before
+
+    corrected = client.post("/api/v1/incidents", headers=_police(police_key), json=incident_body(
+        *children, reference=reference, summary="Sent again: the withdrawal was a mistake."))
+    assert corrected.status_code == 201 and corrected.json()["incident_id"] != incident["incident_id"]
+    assert {n["status"] for n in corrected.json()["notifications"]} == {"received"}
+    db.expire_all()
+    waiting = set(db.exec(select(OutboxMessage.notification_id).where(OutboxMessage.template == "notification_waiting")))
+    assert {n["id"] for n in corrected.json()["notifications"]} <= waiting
