@@ -20,6 +20,7 @@ from service.alerts.outbox import enqueue_alert
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.config import get_settings
+from service.db import execute_core
 from service.register.models import Setting
 
 PURPOSE = "membership"
@@ -78,17 +79,19 @@ def open_offer(session: Session, *, token: str, user_id: int, now: datetime) -> 
                      setting_la_name=setting.la_name)
 
 
-def accept_offer(session: Session, found: OpenOffer, *, now: datetime) -> None:
-    """The person takes the role: the membership is added (or its role changed), once. A second request for the same
-    offer (a double click) finds it taken here and changes nothing: claiming it is one conditional UPDATE, which on
-    PostgreSQL waits for the first request's commit and on SQLite for its write lock."""
+def accept_offer(session: Session, found: OpenOffer, *, now: datetime) -> bool:
+    """The person takes the role: the membership is added (or its role changed), once. True once the offer is
+    accepted; False if it was withdrawn meanwhile.
+
+    A second request for the same offer (a double click) finds it taken here and changes nothing: claiming it is one
+    conditional UPDATE, which on PostgreSQL waits for the first request's commit and on SQLite for its write lock."""
     offer, link = found.offer, found.link
     claimed = session.execute(
         sa.update(MembershipOffer).where(MembershipOffer.id == offer.id, col(MembershipOffer.accepted_at).is_(None))
         .values(accepted_at=now).execution_options(synchronize_session=False)).rowcount
-    if not claimed:
-        session.expire(offer)
-        return
+    if not claimed:  # taken by the first click, or withdrawn by the LA since this request found it
+        return execute_core(session, sa.select(MembershipOffer.id).where(
+            MembershipOffer.id == offer.id, col(MembershipOffer.accepted_at).is_not(None))).first() is not None
     link.used_at = now
     offer.accepted_at = now
     membership = session.get(SettingMembership, (offer.user_id, offer.urn))
@@ -103,6 +106,7 @@ def accept_offer(session: Session, found: OpenOffer, *, now: datetime) -> None:
     audit_service.record(session, actor, "membership.accepted", "user_account", offer.user_id, urn=offer.urn,
                          role=offer.role, offer_id=offer.id)
     hand_over_if_onboarded(session, session.get(User, offer.user_id), actor=actor, now=now)
+    return True
 
 
 def withdraw_offers(session: Session, user_id: int, *, urns: set[str] | None = None) -> list[str]:

@@ -32,6 +32,7 @@ def offer_page(request: Request, session: SessionDep, user: CurrentUser, token: 
 @router.post(offers.OFFER_PATH + "{token}")
 def accept(request: Request, session: SessionDep, user: CurrentUser, token: str) -> Response:
     found = _offer_or_not_found(session, token, user)
-    offers.accept_offer(session, found, now=utcnow())
+    if not offers.accept_offer(session, found, now=utcnow()):
+        raise NotFound("No such offer.")  # withdrawn by the LA while this request was on its way
     flash(request, f"You are now {ROLE_LABELS.get(found.offer.role, found.offer.role)} at {found.setting_name}.")
     return RedirectResponse("/notifications", status_code=303)

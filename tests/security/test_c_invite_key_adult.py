@@ -169,3 +169,37 @@ def test_two_accepts_of_one_offer_at_once_give_the_role_once_and_neither_fails(d
                                              .order_by(SettingMembership.urn))] == [(BRIMINGTON_JUNIOR, "deputy"),
                                                                                     (NOTTINGHAM_SETTING, "key_adult")]
     assert len(db.exec(select(AuditEvent).where(AuditEvent.action == "membership.accepted")).all()) == 1
+
+
+def test_an_offer_withdrawn_while_its_accept_is_on_the_way_is_not_found_not_a_500(app, officer_browser, db, engine,
+                                                                                   make_user, sign_in, monkeypatch):
+    """Found in review: if the LA withdrew the offer between the Accept request finding it and claiming it, the
+    page then read the deleted offer: a 500. Now the person is told it is no longer there (404)."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from service.accounts import offers
+
+    client, _ = officer_browser
+    person = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="too.late@notts.example.sch.uk")
+    assert invite(client, person.email, role="deputy").status_code == 303
+    db.expire_all()
+    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
+    path = "/membership/" + outbox_link(email).rsplit("/membership/", 1)[1]
+    found_before = offers.open_offer
+
+    def found_then_withdrawn(session, **arguments):
+        found = found_before(session, **arguments)
+        with Session(engine) as other:  # the LA withdraws it in the meantime
+            offers.withdraw_offers(other, person.id)
+            other.commit()
+        return found
+
+    with TestClient(app, base_url="https://encompass.test") as browser:
+        sign_in(browser, person)
+        token = csrf_for(browser)
+        monkeypatch.setattr(offers, "open_offer", found_then_withdrawn)
+        answer = browser.post(path, data={"csrf_token": token}, follow_redirects=False)
+    assert answer.status_code == 404
+    db.expire_all()
+    assert db.get(SettingMembership, (person.id, BRIMINGTON_JUNIOR)) is None
