@@ -86,8 +86,9 @@ def delete_abandoned_previews(session: Session, *, now: datetime, dry_run: bool 
 
 
 def own_upload(session: Session, staff: PoliceStaffMember, upload_id: str) -> PoliceUpload:
+    """The staff member's own upload; a preview past PREVIEW_LIFETIME is gone, whether or not it is deleted yet."""
     upload = session.exec(select(PoliceUpload).where(PoliceUpload.id == upload_id, PoliceUpload.user_id == staff.user_id,
-                                                     PoliceUpload.force_id == staff.force_id)
+                                                     PoliceUpload.force_id == staff.force_id, ~_abandoned(utcnow()))
                           .execution_options(populate_existing=True)).first()
     if upload is None:
         raise NotFound("No upload with that id.")
@@ -153,10 +154,13 @@ def preview(session: Session, staff: PoliceStaffMember, upload: PoliceUpload) ->
 def confirm(session: Session, staff: PoliceStaffMember, upload_id: str, *, now: datetime) -> bool:
     """Starts processing a previewed upload. False when it was already started (a second press of the button)."""
     upload = own_upload(session, staff, upload_id)
-    if upload.state != "previewed":
+    # One conditional UPDATE: a second press, or the preview's day running out (and the daily purge deleting it)
+    # since the line above, starts nothing.
+    started = session.execute(
+        sa.update(PoliceUpload).where(PoliceUpload.id == upload.id, ~_abandoned(now), PoliceUpload.state == "previewed")
+        .values(state="processing", heartbeat_at=now).execution_options(synchronize_session=False)).rowcount
+    if not started:
         return False
-    upload.state, upload.heartbeat_at = "processing", now
-    session.add(upload)
     audit_service.record(session, staff.actor, "police_upload.confirmed", "police_upload", upload.id,
                          incidents=upload.incidents_total)
     return True

@@ -310,3 +310,24 @@ def test_a_preview_nobody_confirms_is_deleted_by_the_daily_retention_run(hub, db
     db.expire_all()
     assert [u.id for u in db.exec(select(PoliceUpload))] == [kept.headers["location"].rstrip("/").split("/")[-1]]
     assert hub.get(response.headers["location"]).status_code == 404
+
+
+def test_a_preview_past_its_day_cannot_be_opened_or_sent_even_before_the_purge_deletes_it(hub, db):
+    """Found in review: a preview older than its 24 hours could still be confirmed until the daily purge ran."""
+    from datetime import timedelta
+
+    response = upload(hub, extract_file(row("DC-UP-11", "C1")))
+    location = response.headers["location"]
+    held = db.exec(select(PoliceUpload)).one()
+    held.created_at -= timedelta(hours=25)
+    db.add(held)
+    db.commit()
+
+    assert hub.get(location).status_code == 404
+    page = hub.get("/police/upload")
+    sent = hub.post(location + "/confirm", data={"csrf_token": form_fields(page.text)["csrf_token"]},
+                    follow_redirects=False)
+    assert sent.status_code in (303, 404)
+    assert stored(db)[:2] == (0, 0)
+    db.expire_all()
+    assert db.get(PoliceUpload, held.id).state == "previewed"
