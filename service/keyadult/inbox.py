@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from service.dates import months_before
 from service.keyadult.service import (REPEAT_THRESHOLD, REPEAT_WINDOW_MONTHS, RISK_ORDER, StaffMember, incidents_in_window,
-                                      is_overdue, risk_rank)
+                                      is_overdue, police_incident, risk_rank)
 from service.notifications.models import Incident, Notification
 from service.notifications.scope import scoped_notifications
 from service.register.models import Setting
@@ -176,9 +176,9 @@ def repeat_counts(session: Session, *, staff: StaffMember, children: list[tuple[
                Notification.withdrawn_at.is_(None))
         .subquery("same_children")
     )
-    seen: dict[str, dict[str, datetime]] = {}  # child key -> incident id -> when it happened
+    seen: dict[str, dict[str, datetime]] = {}  # child key -> police incident -> when it happened
     for key, incident_id, occurred in session.exec(
-        select(Notification.child_key, Notification.incident_id, Incident.occurred_at)
+        select(Notification.child_key, police_incident(), Incident.occurred_at)
         .join(same_children, same_children.c.id == Notification.id)
         .join(Incident, Incident.id == Notification.incident_id)
         .where(Incident.occurred_at >= since)

@@ -25,6 +25,12 @@ CHRONOLOGY_LIMIT = 50
 # Police refer automatically after three or more incidents in three months; the setting sees the same pattern.
 REPEAT_WINDOW_MONTHS = 3
 REPEAT_THRESHOLD = 3
+
+
+def police_incident():
+    """What the repeat rule counts as one incident: a force's police reference, however many versions police sent
+    (a correction that no longer names a setting leaves that setting's notification with the first version)."""
+    return Incident.force_id + "/" + Incident.police_reference
 NOTE_MAX_LENGTH = 4000
 
 ACTIONS: dict[str, str] = {
@@ -299,25 +305,27 @@ def chronology(session: Session, *, staff: StaffMember, notification: Notificati
     window_start = months_before(occurred_at.date(), REPEAT_WINDOW_MONTHS)
     if notification.child_key is None:
         return Chronology(earlier=(), recent_count=1, window_start=window_start)
+    incident = session.get(Incident, notification.incident_id)
+    this_incident = f"{incident.force_id}/{incident.police_reference}"
     same_child = (
         scoped_notifications(staff.scope)
         .with_only_columns(Notification.id)
-        .where(Notification.child_key == notification.child_key, Notification.incident_id != notification.incident_id,
-               Notification.superseded_by_id.is_(None), Notification.withdrawn_at.is_(None))
+        .where(Notification.child_key == notification.child_key, Notification.superseded_by_id.is_(None),
+               Notification.withdrawn_at.is_(None))
         .order_by(Notification.received_at.desc())
         .limit(CHRONOLOGY_LIMIT)
         .subquery("same_child")
     )
     results = session.exec(
         select(Notification.id, Incident.occurred_at, Notification.received_at, Incident.risk_level, Setting.name,
-               Notification.recipient_urn, Notification.incident_id)
+               Notification.recipient_urn, police_incident())
         .join(same_child, same_child.c.id == Notification.id)
         .join(Incident, Incident.id == Notification.incident_id)
         .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
-        .where(Incident.occurred_at <= occurred_at)
+        .where(Incident.occurred_at <= occurred_at, police_incident() != this_incident)
         .order_by(Incident.occurred_at.desc(), Notification.received_at.desc())
     ).all()
-    # One entry per incident: an incident that named two of these settings is one incident, not two.
+    # One entry per police incident: one that named two of these settings, or was corrected, is one incident.
     one_each = {r[6]: r for r in reversed(results)}.values()
     earlier = tuple(sorted(
         (ChronologyEntry(id=r[0], occurred_at=r[1], received_at=r[2], risk_level=r[3], setting_name=r[4] or f"Setting {r[5]}")

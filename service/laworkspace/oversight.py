@@ -19,7 +19,7 @@ from service.laworkspace.dashboard import (
 )
 from service.laworkspace.officer import Officer
 from service.laworkspace.queues import child_name
-from service.keyadult.service import SEND_BACK
+from service.keyadult.service import REPEAT_THRESHOLD, SEND_BACK, police_incident
 from service.notifications import lifecycle
 from service.notifications.models import (
     Incident,
@@ -149,7 +149,8 @@ def _repeated_children(live, period: Period):
     return (
         _repeat_window(live, period).where(Notification.child_key.is_not(None))
         .with_only_columns(Notification.child_key).select_from(Notification)
-        .group_by(Notification.child_key).having(sa.func.count(sa.distinct(Notification.incident_id)) >= 3)
+        .join(Incident, Incident.id == Notification.incident_id)
+        .group_by(Notification.child_key).having(sa.func.count(sa.distinct(police_incident())) >= REPEAT_THRESHOLD)
     )
 
 
@@ -162,7 +163,7 @@ class CountedNotification:
     received_at: datetime
     acknowledge_by: datetime | None
     held_by: str
-    incident_id: str = ""
+    incident: str = ""  # the police incident (force and reference) it is about
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class RepeatChild:
     @property
     def incidents(self) -> int:
         """What makes a repeat child: incidents, each once however many settings it named."""
-        return len({n.incident_id for n in self.notifications})
+        return len({n.incident for n in self.notifications})
 
 
 LIST_LIMIT = 500  # far more than an LA has overdue at once; the page says when there are more
@@ -219,12 +220,14 @@ def repeat_children_notifications(session: Session, officer: Officer, period: Pe
 def _counted(session: Session, rows: list[Notification]) -> list[CountedNotification]:
     urns = sorted({n.recipient_urn for n in rows if n.recipient_urn})
     names = {s.urn: s.name for s in session.exec(select(Setting).where(Setting.urn.in_(urns)))} if urns else {}
+    ids = sorted({n.incident_id for n in rows})
+    incidents = dict(session.execute(select(Incident.id, police_incident()).where(Incident.id.in_(ids))).all()) if ids else {}
     return [
         CountedNotification(
             id=n.id, child_name=child_name(n), received_at=n.received_at, acknowledge_by=n.acknowledge_by,
             held_by=(f"{names.get(n.recipient_urn, 'Setting')} (URN {n.recipient_urn})" if n.recipient_urn
                      else f"Local authority {n.recipient_la_code}"),
-            incident_id=n.incident_id,
+            incident=incidents.get(n.incident_id, n.incident_id),
         )
         for n in rows
     ]

@@ -166,3 +166,19 @@ def test_the_repeat_warning_counts_incidents_not_notifications_and_not_ones_poli
     third = post_incident(child_entry(urn=SWANWICK_PRIMARY), occurred_at=now - timedelta(hours=2))["C1"]["id"]
     page = soup_of(client.get(f"/notifications/{third}"))
     assert "about this child in 3 incidents in the 3 months" in text_of(page.find(id="repeat-warning"))
+
+
+def test_a_corrected_incident_is_still_one_incident_in_the_repeat_count(client, post_incident, key_adult, sign_in):
+    """Found in review: counting by stored incident counted versions. A correction that no longer names one of the
+    settings leaves that setting's notification with the first version, so one police incident counted twice."""
+    sign_in(client, key_adult(BRIMINGTON_JUNIOR, SWANWICK_PRIMARY))
+    now = datetime.now(UTC)
+    earlier = now - timedelta(days=70)
+    post_incident(child_entry(other_settings=[{"setting_urn": SWANWICK_PRIMARY}]), occurred_at=earlier,
+                  reference="DC-REPEAT-1")
+    post_incident(child_entry(), occurred_at=earlier, reference="DC-REPEAT-1", summary="Corrected: one school only.")
+    latest = post_incident(child_entry(), occurred_at=now - timedelta(hours=8), reference="DC-REPEAT-2")["C1"]["id"]
+
+    page = soup_of(client.get(f"/notifications/{latest}"))
+    assert page.find(id="repeat-warning") is None, text_of(page.find(id="repeat-warning"))
+    assert soup_of(client.get("/notifications")).find(class_="repeat-flag") is None
