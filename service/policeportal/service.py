@@ -105,10 +105,9 @@ def dashboard_csv(session: Session, staff: PoliceStaffMember, period: Period, ch
     """Every row the dashboard shows for this choice, as CSV, and how many; None when there are more than one
     download holds (MAX_CSV_ROWS): a download cut short would look complete."""
     query = _filtered(staff, period, choice, now)
-    notifications = list(session.exec(query.order_by(col(Notification.received_at).desc(), Notification.id)
-                                      .limit(MAX_CSV_ROWS + 1)))
-    if len(notifications) > MAX_CSV_ROWS:
+    if session.exec(select(func.count()).select_from(query.subquery())).one() > MAX_CSV_ROWS:
         return None
+    notifications = list(session.exec(query.order_by(col(Notification.received_at).desc(), Notification.id)))
     rows = _rows(session, notifications, now)
     return readback.csv_text(rows), len(rows)
 
