@@ -28,6 +28,13 @@ def invite(client, email: str, *, role: str = "deputy"):
         "invite-role": role}, follow_redirects=False)
 
 
+def offered_path(db) -> str:
+    """The link path of the one membership offer emailed so far."""
+    db.expire_all()
+    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
+    return "/membership/" + outbox_link(email).rsplit("/membership/", 1)[1]
+
+
 def test_the_answer_is_the_same_whether_or_not_the_email_has_an_account(officer_browser, db, make_user):
     client, _ = officer_browser
     other_las_key_adult = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="known@notts.example.sch.uk")
@@ -65,9 +72,7 @@ def test_the_offer_is_accepted_by_its_person_signed_in_and_only_once(app, office
     client, _ = officer_browser
     person = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="accepts@notts.example.sch.uk")
     assert invite(client, person.email, role="deputy").status_code == 303
-    db.expire_all()
-    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
-    path = "/membership/" + outbox_link(email).rsplit("/membership/", 1)[1]
+    path = offered_path(db)
 
     with TestClient(app, base_url="https://encompass.test") as browser:
         signed_out = browser.get(path, follow_redirects=False)
@@ -140,8 +145,7 @@ def test_two_accepts_of_one_offer_at_once_give_the_role_once_and_neither_fails(d
     offer_membership(db, user=person, urn=BRIMINGTON_JUNIOR, role="deputy", by=Actor("operator", "cli", "cli"),
                      offered_by=None, now=now)
     db.commit()
-    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
-    token = outbox_link(email).rsplit("/membership/", 1)[1]
+    token = offered_path(db).removeprefix("/membership/")
 
     errors: list[BaseException] = []
     with Session(engine) as first, Session(engine) as second:
@@ -183,9 +187,7 @@ def test_an_offer_withdrawn_while_its_accept_is_on_the_way_is_not_found_not_a_50
     client, _ = officer_browser
     person = make_user("setting_staff", urns=(NOTTINGHAM_SETTING,), email="too.late@notts.example.sch.uk")
     assert invite(client, person.email, role="deputy").status_code == 303
-    db.expire_all()
-    [email] = db.exec(select(OutboxMessage).where(OutboxMessage.template == "membership_offer")).all()
-    path = "/membership/" + outbox_link(email).rsplit("/membership/", 1)[1]
+    path = offered_path(db)
     found_before = offers.open_offer
 
     def found_then_withdrawn(session, **arguments):
