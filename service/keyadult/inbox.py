@@ -162,8 +162,8 @@ def _acknowledged_ids(session: Session, scoped, *, offset: int, limit: int) -> l
 
 def repeat_counts(session: Session, *, staff: StaffMember, children: list[tuple[str | None, datetime]]) -> list[int]:
     """For each (child_key, occurred_at): how many incidents this child has at the staff member's settings in the 3
-    months up to that one, counting it, as the notification page's chronology counts them: each incident once, and
-    none police withdrew."""
+    months up to that one, counting it, as the notification page's chronology counts them: each police incident once
+    (the scope already leaves out what police withdrew)."""
     keys = sorted({key for key, _ in children if key})
     if not keys:
         return [1] * len(children)
@@ -172,8 +172,7 @@ def repeat_counts(session: Session, *, staff: StaffMember, children: list[tuple[
     same_children = (
         scoped_notifications(staff.scope)
         .with_only_columns(Notification.id)
-        .where(Notification.child_key.in_(keys), Notification.superseded_by_id.is_(None),
-               Notification.withdrawn_at.is_(None))
+        .where(Notification.child_key.in_(keys), Notification.superseded_by_id.is_(None))
         .subquery("same_children")
     )
     seen: dict[str, dict[str, datetime]] = {}  # child key -> police incident -> when it happened

@@ -25,12 +25,6 @@ CHRONOLOGY_LIMIT = 50
 # Police refer automatically after three or more incidents in three months; the setting sees the same pattern.
 REPEAT_WINDOW_MONTHS = 3
 REPEAT_THRESHOLD = 3
-
-
-def police_incident():
-    """What the repeat rule counts as one incident: a force's police reference, however many versions police sent
-    (a correction that no longer names a setting leaves that setting's notification with the first version)."""
-    return Incident.force_id + "/" + Incident.police_reference
 NOTE_MAX_LENGTH = 4000
 
 ACTIONS: dict[str, str] = {
@@ -69,6 +63,12 @@ class StaffMember:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Pure rules
+
+
+def police_incident():
+    """What the repeat rule counts as one incident: a force's police reference, however many versions police sent
+    (a correction that no longer names a setting leaves that setting's notification with the first version)."""
+    return Incident.force_id + "/" + Incident.police_reference
 
 
 def is_overdue(acknowledge_by: datetime | None, acknowledged_at: datetime | None, now: datetime) -> bool:
@@ -301,17 +301,16 @@ def recorded_actions(session: Session, staff: StaffMember, notification_id: str)
 
 def chronology(session: Session, *, staff: StaffMember, notification: Notification, occurred_at: datetime) -> Chronology:
     """Earlier incidents for the same child (same child_key) at the staff member's settings, via ix_notification_child:
-    each incident once, however many of these settings it named, and none police withdrew (sent in error)."""
+    each incident once, however many of these settings it named or versions police sent (the scope already leaves out
+    what police withdrew)."""
     window_start = months_before(occurred_at.date(), REPEAT_WINDOW_MONTHS)
     if notification.child_key is None:
         return Chronology(earlier=(), recent_count=1, window_start=window_start)
     incident = session.get(Incident, notification.incident_id)
-    this_incident = f"{incident.force_id}/{incident.police_reference}"
     same_child = (
         scoped_notifications(staff.scope)
         .with_only_columns(Notification.id)
-        .where(Notification.child_key == notification.child_key, Notification.superseded_by_id.is_(None),
-               Notification.withdrawn_at.is_(None))
+        .where(Notification.child_key == notification.child_key, Notification.superseded_by_id.is_(None))
         .order_by(Notification.received_at.desc())
         .limit(CHRONOLOGY_LIMIT)
         .subquery("same_child")
@@ -322,7 +321,8 @@ def chronology(session: Session, *, staff: StaffMember, notification: Notificati
         .join(same_child, same_child.c.id == Notification.id)
         .join(Incident, Incident.id == Notification.incident_id)
         .outerjoin(Setting, Setting.urn == Notification.recipient_urn)
-        .where(Incident.occurred_at <= occurred_at, police_incident() != this_incident)
+        .where(Incident.occurred_at <= occurred_at,  # and not another version of this one:
+               sa.or_(Incident.force_id != incident.force_id, Incident.police_reference != incident.police_reference))
         .order_by(Incident.occurred_at.desc(), Notification.received_at.desc())
     ).all()
     # One entry per police incident: one that named two of these settings, or was corrected, is one incident.

@@ -136,11 +136,10 @@ def _overdue(live, now: datetime):
 
 
 def _repeat_window(live, period: Period):
-    """The notifications a repeat child is counted from: received in the three months to the period's end, and not
-    withdrawn by police (sent in error: the wrong child, often)."""
+    """The notifications a repeat child is counted from: received in the three months to the period's end (the
+    officer's scope already leaves out what police withdrew)."""
     window_start = Period(repeat_window_start(period), period.end).utc_bounds()[0]
-    return live.where(Notification.received_at >= window_start, Notification.received_at < period.utc_bounds()[1],
-                      Notification.withdrawn_at.is_(None))
+    return live.where(Notification.received_at >= window_start, Notification.received_at < period.utc_bounds()[1])
 
 
 def _repeated_children(live, period: Period):
