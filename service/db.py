@@ -86,7 +86,8 @@ class SQLiteWriterQueue:
         event.listen(engine, "before_cursor_execute", self._before_execute)
         for name in ("commit", "rollback"):
             event.listen(engine, name, self._end_of_transaction)
-        for name in ("reset", "close", "invalidate", "soft_invalidate"):
+        event.listen(engine.pool, "reset", self._connection_reset)
+        for name in ("close", "invalidate", "soft_invalidate"):
             event.listen(engine.pool, name, self._connection_done)
 
     def _before_execute(self, connection, _cursor, statement, _parameters, _context, _executemany) -> None:
@@ -100,6 +101,11 @@ class SQLiteWriterQueue:
         # busy handler, never longer (a WAL commit is quick).
         if not connection.closed:
             self._release(connection.info)
+
+    def _connection_reset(self, _dbapi_connection, record, _reset_state) -> None:
+        # Its own listener: SQLAlchemy 2 passes reset_state, and converts a listener without it at every check-in,
+        # with a deprecation warning, until the conversion is removed.
+        self._connection_done(_dbapi_connection, record)
 
     def _connection_done(self, _dbapi_connection, record, *_rest) -> None:
         if record is not None:
