@@ -1,4 +1,5 @@
-"""The worker loop: each pass climbs the escalation ladder, then sends what the outbox holds."""
+"""The worker loop: each pass carries on police uploads that stopped part-way, climbs the escalation ladder, then
+sends what the outbox holds."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from service.alerts.notify import NotifyClient, TemporaryDeliveryError
 from service.alerts.senders import EmailSender, LoggingEmailSender, NotifyEmailSender, delivers
 from service.alerts.service import ClaimedAlert, EmailDelivery, WebhookDelivery
 from service.alerts.webhooks import WebhookSender
+from service.audit.service import WORKER
 from service.config import Settings, get_settings
 from service.db import unit_of_work, utcnow
 from service.escalation import service as escalation_service
+from service.policeportal import uploads
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class PassReport:
     retrying: int = 0
     dead: int = 0
     deferred: int = 0  # held back, unsent and no attempt spent, to keep within Notify's rate limit
+    uploads_carried_on: int = 0  # police uploads that had stopped part-way
 
     def add(self, other: PassReport) -> None:
         for name in vars(self):
@@ -83,9 +87,13 @@ class OutboxWorker:
     _emails_held_until: datetime | None = field(default=None, init=False, repr=False)
 
     def run_once(self, *, max_batches: int = 100) -> PassReport:
-        report = self.climb_ladder()
+        report = self.carry_on_stalled_uploads()  # first: their notifications' alerts go out in this same pass
+        report.add(self.climb_ladder())
         report.add(self.send_due(max_batches=max_batches))
         return report
+
+    def carry_on_stalled_uploads(self) -> PassReport:
+        return PassReport(uploads_carried_on=uploads.carry_on_stalled(now=self.clock(), actor=WORKER))
 
     def climb_ladder(self) -> PassReport:
         """Each step in its own transaction with its outbox rows, so a failure loses nothing already done."""

@@ -2,8 +2,9 @@
 
 Processing runs after the confirming request has answered (a background task), one incident per transaction. The
 upload row's `incidents_done` moves on in the same transaction as each incident, so a step is done exactly once
-whoever runs it: if the process dies part-way, "Continue" on the progress page starts a new runner that carries on
-from the next incident, and incidents already stored are exact repeats in any case.
+whoever runs it: if the process dies part-way, the worker's next pass (or "Continue" on the progress page, whichever
+comes first) starts a new runner that carries on from the next incident; incidents already stored are exact
+repeats in any case.
 """
 
 import hashlib
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from service.audit import service as audit_service
+from service.audit.service import Actor
 from service.crypto import at_rest_keyring, decrypt_secret, encrypt_secret
 from service.db import unit_of_work, utcnow
 from service.notifications import intake
@@ -167,15 +169,48 @@ def confirm(session: Session, staff: PoliceStaffMember, upload_id: str, *, now: 
 
 
 def stalled(upload: PoliceUpload, now: datetime) -> bool:
+    """Processing, and no step taken for STALLED_AFTER (the same rule as _stalled_since, for a row already read)."""
     return upload.state == "processing" and (upload.heartbeat_at is None or now - upload.heartbeat_at > STALLED_AFTER)
 
 
+def _stalled_since(now: datetime):
+    return sa.and_(PoliceUpload.state == "processing",
+                   sa.or_(PoliceUpload.heartbeat_at.is_(None), PoliceUpload.heartbeat_at < now - STALLED_AFTER))
+
+
+def _take_stalled(session: Session, upload_id: str, now: datetime) -> bool:
+    """One conditional UPDATE: the uploader's button and each worker take a stalled upload once between them."""
+    return session.execute(
+        sa.update(PoliceUpload).where(PoliceUpload.id == upload_id, _stalled_since(now))
+        .values(heartbeat_at=now).execution_options(synchronize_session=False)).rowcount == 1
+
+
+def carry_on_stalled(*, now: datetime, actor: Actor) -> int:
+    """Uploads whose processing stopped part-way (their web process restarted, say) carry on from the next incident,
+    as the uploader's Continue does, so the children's settings hear without anyone coming back to the page. Each
+    is taken with one conditional UPDATE, so another worker, or the uploader's button, does not take it again;
+    two runners at once would still send each incident once (steps are claimed). Returns how many it carried on."""
+    with unit_of_work() as session:
+        stalled_ids = session.exec(select(PoliceUpload.id).where(_stalled_since(now))).all()
+    carried = 0
+    for upload_id in stalled_ids:
+        with unit_of_work() as session:
+            if not _take_stalled(session, upload_id, now):
+                continue
+            upload = session.get(PoliceUpload, upload_id)
+            staff = PoliceStaffMember(user_id=upload.user_id, force_id=upload.force_id)
+            audit_service.record(session, actor, "police_upload.resumed", "police_upload", upload_id,
+                                 from_incident=upload.incidents_done)
+        process_upload(upload_id, staff)
+        carried += 1
+    return carried
+
+
 def resume(session: Session, staff: PoliceStaffMember, upload_id: str, *, now: datetime) -> bool:
+    """The uploader's "Continue sending": False when the upload is not stalled (or a worker has just taken it)."""
     upload = own_upload(session, staff, upload_id)
-    if not stalled(upload, now):
+    if not _take_stalled(session, upload.id, now):
         return False
-    upload.heartbeat_at = now
-    session.add(upload)
     audit_service.record(session, staff.actor, "police_upload.resumed", "police_upload", upload.id, from_incident=upload.incidents_done)
     return True
 

@@ -279,6 +279,65 @@ def test_a_stalled_upload_carries_on_from_the_next_incident_when_continued(hub, 
     assert resumed.detail["from_incident"] == 1
 
 
+def _stalled_after_the_first_incident(hub, db, *references: str) -> str:
+    """An upload whose process died after sending its first incident, long enough ago to count as stalled."""
+    from datetime import timedelta
+
+    from service.db import unit_of_work, utcnow
+    from service.policeportal import uploads
+
+    location = upload(hub, extract_file(*(row(reference) for reference in references))).headers["location"]
+    upload_id = location.rsplit("/", 1)[1]
+    held = db.get(PoliceUpload, upload_id)
+    held.state, held.heartbeat_at = "processing", utcnow() - timedelta(minutes=10)
+    db.add(held)
+    db.commit()
+    first = uploads._unseal(held)[0]
+    staff = uploads.PoliceStaffMember(user_id=hub.user.id, force_id="derbyshire")
+    with unit_of_work() as session:
+        assert uploads._claim_step(session, upload_id, 0)
+        uploads._count(session, upload_id, first.police_reference, uploads.send_incident(session, staff, first, via="upload").outcome)
+        session.get(PoliceUpload, upload_id).heartbeat_at = utcnow() - timedelta(minutes=10)
+    return upload_id
+
+
+def test_the_worker_carries_on_a_stalled_upload_when_nobody_presses_continue(hub, db):
+    """Found in review: an upload whose web process restarted part-way kept the rest of its incidents sealed until
+    the uploader came back to the page; the children's schools heard nothing meanwhile."""
+    from service.alerts.worker import OutboxWorker
+    from service.alerts.webhooks import WebhookSender
+
+    upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2", "DC-UP-3")
+    worker = OutboxWorker(worker_id="test", email_sender=None, webhook_sender=WebhookSender())
+    assert worker.carry_on_stalled_uploads().uploads_carried_on == 1
+    db.expire_all()
+    finished = db.get(PoliceUpload, upload_id)
+    assert (finished.state, finished.new_count, finished.sealed_incidents) == ("done", 3, None)
+    assert sorted(db.exec(select(Incident.police_reference)).all()) == ["DC-UP-1", "DC-UP-2", "DC-UP-3"]
+    resumed = db.exec(select(AuditEvent).where(AuditEvent.action == "police_upload.resumed")).one()
+    assert (resumed.actor_type, resumed.detail["from_incident"]) == ("worker", 1)
+    assert summary_figures(hub.get(f"/police/upload/{upload_id}").text)["New incidents sent"] == "3"
+    assert worker.carry_on_stalled_uploads().uploads_carried_on == 0  # done: nothing to carry on
+
+
+def test_the_worker_leaves_an_upload_that_is_still_running(hub, db):
+    from datetime import timedelta
+
+    from service.alerts.worker import OutboxWorker
+    from service.alerts.webhooks import WebhookSender
+    from service.db import utcnow
+
+    upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2")
+    running = db.get(PoliceUpload, upload_id, populate_existing=True)
+    running.heartbeat_at = utcnow() - timedelta(seconds=20)  # its runner took the last step 20 seconds ago
+    db.add(running)
+    db.commit()
+    worker = OutboxWorker(worker_id="test", email_sender=None, webhook_sender=WebhookSender())
+    assert worker.carry_on_stalled_uploads().uploads_carried_on == 0
+    db.expire_all()
+    assert db.get(PoliceUpload, upload_id).incidents_done == 1
+
+
 def test_a_body_far_over_the_limit_is_refused_before_it_is_read(hub, db):
     response = upload(hub, b"x" * (11 * 1024 * 1024))
     assert response.status_code == 413
