@@ -1,5 +1,5 @@
-"""The worker loop: each pass carries on police uploads that stopped part-way, climbs the escalation ladder, then
-sends what the outbox holds."""
+"""The worker loop: each pass climbs the escalation ladder, sends what the outbox holds, then carries on police
+uploads that stopped part-way."""
 
 from __future__ import annotations
 
@@ -87,9 +87,10 @@ class OutboxWorker:
     _emails_held_until: datetime | None = field(default=None, init=False, repr=False)
 
     def run_once(self, *, max_batches: int = 100) -> PassReport:
-        report = self.carry_on_stalled_uploads()  # first: their notifications' alerts go out in this same pass
-        report.add(self.climb_ladder())
+        report = self.climb_ladder()
         report.add(self.send_due(max_batches=max_batches))
+        # Last, so escalations and alerts never wait behind a long upload; its alerts go out on the next pass.
+        report.add(self.carry_on_stalled_uploads())
         return report
 
     def carry_on_stalled_uploads(self) -> PassReport:

@@ -201,8 +201,11 @@ def carry_on_stalled(*, now: datetime, actor: Actor) -> int:
             staff = PoliceStaffMember(user_id=upload.user_id, force_id=upload.force_id)
             audit_service.record(session, actor, "police_upload.resumed", "police_upload", upload_id,
                                  from_incident=upload.incidents_done)
-        process_upload(upload_id, staff)
         carried += 1
+        try:
+            process_upload(upload_id, staff)
+        except Exception as error:  # this upload only: it is taken again after STALLED_AFTER, and the pass goes on
+            log.warning("Upload %s: carrying on failed (%s); trying again later", upload_id, type(error).__name__)
     return carried
 
 

@@ -320,6 +320,24 @@ def test_the_worker_carries_on_a_stalled_upload_when_nobody_presses_continue(hub
     assert worker.carry_on_stalled_uploads().uploads_carried_on == 0  # done: nothing to carry on
 
 
+def test_an_upload_that_cannot_carry_on_does_not_stop_the_workers_pass(hub, db, monkeypatch, caplog):
+    from service.alerts.worker import OutboxWorker
+    from service.alerts.webhooks import WebhookSender
+    from service.policeportal import uploads
+
+    upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2")
+
+    def broken(*_arguments):
+        raise RuntimeError("Ellie Brookes")  # whatever it says, the log names only the kind of failure
+
+    monkeypatch.setattr(uploads, "process_upload", broken)
+    report = OutboxWorker(worker_id="test", email_sender=None, webhook_sender=WebhookSender()).run_once()
+    assert report.uploads_carried_on == 1
+    assert f"Upload {upload_id}: carrying on failed (RuntimeError)" in caplog.text and "Ellie" not in caplog.text
+    db.expire_all()
+    assert db.get(PoliceUpload, upload_id).state == "processing"  # taken again once STALLED_AFTER has passed
+
+
 def test_the_worker_leaves_an_upload_that_is_still_running(hub, db):
     from datetime import timedelta
 
