@@ -3,14 +3,19 @@ through the intake, the same file again, the file not kept, and a hostile corpus
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import func, select
 
+from service.alerts.webhooks import WebhookSender
+from service.alerts.worker import OutboxWorker
 from service.audit.models import AuditEvent
+from service.db import unit_of_work, utcnow
 from service.notifications.models import Incident, Notification
 from service.policeportal.extract import COLUMNS
+from service.policeportal import uploads
 from service.policeportal.models import PoliceUpload
 from tests.builders import BRIMINGTON_JUNIOR, dob
 from tests.policeportal.conftest import form_fields
@@ -224,8 +229,6 @@ def test_the_incident_details_must_agree_on_each_childs_row(hub, db):
 
 
 def test_an_incident_the_intake_refuses_is_counted_and_the_rest_still_go(hub, db, monkeypatch):
-    from service.policeportal import uploads
-
     original = uploads.send_incident
 
     def refuse_the_second(session, staff, submission, *, via):
@@ -242,26 +245,33 @@ def test_an_incident_the_intake_refuses_is_counted_and_the_rest_still_go(hub, db
     assert references == {"DC-UP-1", "DC-UP-3"}  # DC-UP-2 rolled back alone, with none of its children
 
 
-def test_a_stalled_upload_carries_on_from_the_next_incident_when_continued(hub, db):
-    from datetime import timedelta
-
-    from service.db import utcnow
-    from service.policeportal import uploads
-
-    location = upload(hub, extract_file(row("DC-UP-1"), row("DC-UP-2"), row("DC-UP-3"))).headers["location"]
+def _stalled_after_the_first_incident(hub, db, *references: str, idle: timedelta = timedelta(minutes=10)) -> str:
+    """An upload whose process died after sending and counting its first incident, its last step `idle` ago."""
+    location = upload(hub, extract_file(*(row(reference) for reference in references))).headers["location"]
     upload_id = location.rsplit("/", 1)[1]
-    staff = uploads.PoliceStaffMember(user_id=hub.user.id, force_id="derbyshire")
-    # The process died after the first incident: it was sent and counted, then nothing more.
     held = db.get(PoliceUpload, upload_id)
-    held.state, held.heartbeat_at = "processing", utcnow()
+    held.state = "processing"
     db.add(held)
     db.commit()
     first = uploads._unseal(held)[0]
-    from service.db import unit_of_work
-
+    staff = uploads.PoliceStaffMember(user_id=hub.user.id, force_id="derbyshire")
     with unit_of_work() as session:
         assert uploads._claim_step(session, upload_id, 0)
         uploads._count(session, upload_id, first.police_reference, uploads.send_incident(session, staff, first, via="upload").outcome)
+        session.get(PoliceUpload, upload_id).heartbeat_at = utcnow() - idle
+    return upload_id
+
+
+@pytest.fixture
+def worker():
+    webhooks = WebhookSender()
+    yield OutboxWorker(worker_id="test", email_sender=None, webhook_sender=webhooks)
+    webhooks.close()
+
+
+def test_a_stalled_upload_carries_on_from_the_next_incident_when_continued(hub, db):
+    upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2", "DC-UP-3", idle=timedelta(0))
+    location = f"/police/upload/{upload_id}"
     page = hub.get(location)
     assert "1 of 3 incidents sent so far" in page.text and page.headers["refresh"] == "5"
     assert 'id="continue"' not in page.text  # not stalled yet: it may still be running
@@ -279,36 +289,10 @@ def test_a_stalled_upload_carries_on_from_the_next_incident_when_continued(hub, 
     assert resumed.detail["from_incident"] == 1
 
 
-def _stalled_after_the_first_incident(hub, db, *references: str) -> str:
-    """An upload whose process died after sending its first incident, long enough ago to count as stalled."""
-    from datetime import timedelta
-
-    from service.db import unit_of_work, utcnow
-    from service.policeportal import uploads
-
-    location = upload(hub, extract_file(*(row(reference) for reference in references))).headers["location"]
-    upload_id = location.rsplit("/", 1)[1]
-    held = db.get(PoliceUpload, upload_id)
-    held.state, held.heartbeat_at = "processing", utcnow() - timedelta(minutes=10)
-    db.add(held)
-    db.commit()
-    first = uploads._unseal(held)[0]
-    staff = uploads.PoliceStaffMember(user_id=hub.user.id, force_id="derbyshire")
-    with unit_of_work() as session:
-        assert uploads._claim_step(session, upload_id, 0)
-        uploads._count(session, upload_id, first.police_reference, uploads.send_incident(session, staff, first, via="upload").outcome)
-        session.get(PoliceUpload, upload_id).heartbeat_at = utcnow() - timedelta(minutes=10)
-    return upload_id
-
-
-def test_the_worker_carries_on_a_stalled_upload_when_nobody_presses_continue(hub, db):
+def test_the_worker_carries_on_a_stalled_upload_when_nobody_presses_continue(hub, db, worker):
     """Found in review: an upload whose web process restarted part-way kept the rest of its incidents sealed until
     the uploader came back to the page; the children's schools heard nothing meanwhile."""
-    from service.alerts.worker import OutboxWorker
-    from service.alerts.webhooks import WebhookSender
-
     upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2", "DC-UP-3")
-    worker = OutboxWorker(worker_id="test", email_sender=None, webhook_sender=WebhookSender())
     assert worker.carry_on_stalled_uploads().uploads_carried_on == 1
     db.expire_all()
     finished = db.get(PoliceUpload, upload_id)
@@ -320,37 +304,23 @@ def test_the_worker_carries_on_a_stalled_upload_when_nobody_presses_continue(hub
     assert worker.carry_on_stalled_uploads().uploads_carried_on == 0  # done: nothing to carry on
 
 
-def test_an_upload_that_cannot_carry_on_does_not_stop_the_workers_pass(hub, db, monkeypatch, caplog):
-    from service.alerts.worker import OutboxWorker
-    from service.alerts.webhooks import WebhookSender
-    from service.policeportal import uploads
-
+def test_an_upload_that_cannot_carry_on_does_not_stop_the_workers_pass(hub, db, worker, monkeypatch, caplog):
     upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2")
 
     def broken(*_arguments):
         raise RuntimeError("Ellie Brookes")  # whatever it says, the log names only the kind of failure
 
     monkeypatch.setattr(uploads, "process_upload", broken)
-    report = OutboxWorker(worker_id="test", email_sender=None, webhook_sender=WebhookSender()).run_once()
+    report = worker.run_once()
     assert report.uploads_carried_on == 1
     assert f"Upload {upload_id}: carrying on failed (RuntimeError)" in caplog.text and "Ellie" not in caplog.text
     db.expire_all()
     assert db.get(PoliceUpload, upload_id).state == "processing"  # taken again once STALLED_AFTER has passed
 
 
-def test_the_worker_leaves_an_upload_that_is_still_running(hub, db):
-    from datetime import timedelta
-
-    from service.alerts.worker import OutboxWorker
-    from service.alerts.webhooks import WebhookSender
-    from service.db import utcnow
-
-    upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2")
-    running = db.get(PoliceUpload, upload_id, populate_existing=True)
-    running.heartbeat_at = utcnow() - timedelta(seconds=20)  # its runner took the last step 20 seconds ago
-    db.add(running)
-    db.commit()
-    worker = OutboxWorker(worker_id="test", email_sender=None, webhook_sender=WebhookSender())
+def test_the_worker_leaves_an_upload_that_is_still_running(hub, db, worker):
+    # Its runner took the last step 20 seconds ago.
+    upload_id = _stalled_after_the_first_incident(hub, db, "DC-UP-1", "DC-UP-2", idle=timedelta(seconds=20))
     assert worker.carry_on_stalled_uploads().uploads_carried_on == 0
     db.expire_all()
     assert db.get(PoliceUpload, upload_id).incidents_done == 1
@@ -366,8 +336,6 @@ def test_a_preview_nobody_confirms_is_deleted_by_the_daily_retention_run(hub, db
     """Found in review: an unconfirmed preview (the children's details, sealed) was deleted only when someone next
     uploaded a file, so in a quiet force it stayed for good. The daily `encompass retention purge` now deletes every
     preview past its day, and says how many."""
-    from datetime import timedelta
-
     from service.cli import main
 
     response = upload(hub, extract_file(row("DC-UP-9", "C1")))
@@ -391,8 +359,6 @@ def test_a_preview_nobody_confirms_is_deleted_by_the_daily_retention_run(hub, db
 
 def test_a_preview_past_its_day_cannot_be_opened_or_sent_even_before_the_purge_deletes_it(hub, db):
     """Found in review: a preview older than its 24 hours could still be confirmed until the daily purge ran."""
-    from datetime import timedelta
-
     response = upload(hub, extract_file(row("DC-UP-11", "C1")))
     location = response.headers["location"]
     held = db.exec(select(PoliceUpload)).one()
