@@ -71,15 +71,18 @@ def _la_config(pool: SchoolPool) -> str:
 
 
 def onboard_key_adults(engine: sa.Engine, pool: SchoolPool, *, seed: int) -> int:
-    """One active Key Adult for most open settings in the bench forces' areas, inserted in bulk."""
+    """One active Key Adult (with a password, so able to sign in) for most open settings in the bench forces'
+    areas, inserted in bulk."""
     from service.accounts.models import SettingMembership, User
+    from service.accounts.passwords import hash_password
 
     rng = random.Random(seed)
     urns = [s.urn for force in BENCH_FORCES for s in pool.settings_in(force_la_codes(force)) if rng.random() < ONBOARDED_SHARE]
+    password_hash = hash_password(f"bench key adult {seed}")  # one hash for all: argon2 is slow on purpose
     with engine.begin() as connection:
         connection.execute(sa.insert(User.__table__), [
             {"email": f"key.adult.{urn}@bench.example.sch.uk", "display_name": f"Key Adult {urn}", "kind": "setting_staff",
-             "is_active": True} for urn in urns
+             "is_active": True, "password_hash": password_hash} for urn in urns
         ])
         ids = dict(connection.execute(
             sa.select(User.__table__.c.email, User.__table__.c.id).where(User.__table__.c.email.like("key.adult.%"))

@@ -4,6 +4,7 @@ Tests run the real app against the real database. Isolation is by emptying the t
 rolled-back transaction, because several tests use real servers, threads and processes that need committed data.
 """
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -269,11 +270,13 @@ def post_incident(client, police_key, db, request):
 
 @pytest.fixture
 def onboard(db):
-    """Give a setting an active Key Adult, so notifications route to it rather than to the LA."""
+    """Give a setting an active Key Adult (one with a password, who can sign in), so notifications route to it
+    rather than to the LA."""
     from service.accounts.models import SettingMembership, User
 
     def make(urn: str, *, role: str = "key_adult", email: str | None = None) -> User:
-        user = User(email=email or f"{role}.{urn}.{uuid.uuid4().hex[:6]}@example.sch.uk", display_name=f"{role} {urn}", kind="setting_staff")
+        user = User(email=email or f"{role}.{urn}.{uuid.uuid4().hex[:6]}@example.sch.uk", display_name=f"{role} {urn}",
+                    kind="setting_staff", password_hash=_portal_password_hash())
         db.add(user)
         db.flush()
         db.add(SettingMembership(user_id=user.id, urn=urn, role=role))
@@ -288,16 +291,23 @@ def onboard(db):
 PORTAL_PASSWORD = "correct horse battery staple"
 
 
+@functools.cache
+def _portal_password_hash() -> str:
+    """PORTAL_PASSWORD's argon2 hash, made once a process: argon2 is slow on purpose, and a hash records its own cost."""
+    from service.accounts.passwords import hash_password
+
+    return hash_password(PORTAL_PASSWORD)
+
+
 @pytest.fixture
 def make_user(db):
     """make_user(kind, urns=..., role=..., la_codes=...) -> User with password PORTAL_PASSWORD and a TOTP secret set up."""
     import pyotp
 
     from service.accounts.models import LaMembership, SettingMembership, User
-    from service.accounts.passwords import hash_password
     from service.accounts.service import sealed_totp_secret
 
-    password_hash = hash_password(PORTAL_PASSWORD)  # argon2 is slow on purpose: hash once per test
+    password_hash = _portal_password_hash()
 
     def make(kind: str = "setting_staff", *, urns=(), role: str = "key_adult", la_codes=(), email: str | None = None,
              display_name: str | None = None, two_factor: bool = True, is_active: bool = True) -> User:

@@ -1,4 +1,8 @@
-"""Which settings are onboarded: those with an active Key Adult, who can read what is sent to the setting."""
+"""Which settings are onboarded: those with an active Key Adult, who can read what is sent to the setting.
+
+An active Key Adult is a Key Adult who can sign in: not deactivated, and with a password. Someone only invited has
+no password until they accept, so nobody could read what went to the setting; the LA holds it until then
+(accept_invitation hands it over)."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,7 +22,8 @@ _MEMBERSHIP, _USER = SettingMembership.__table__.c, User.__table__.c
 ACTIVE_KEY_ADULT_URNS = (
     sa.select(_MEMBERSHIP.urn)
     .join_from(SettingMembership.__table__, User.__table__, _USER.id == _MEMBERSHIP.user_id)
-    .where(_MEMBERSHIP.urn.in_(sa.bindparam("urns", expanding=True)), _MEMBERSHIP.role == "key_adult", _USER.is_active)
+    .where(_MEMBERSHIP.urn.in_(sa.bindparam("urns", expanding=True)), _MEMBERSHIP.role == "key_adult", _USER.is_active,
+           _USER.password_hash.is_not(None))
 )
 
 
@@ -32,7 +37,7 @@ def active_key_adult_urns(session: Session, urns: Iterable[str]) -> set[str]:
 
 def hand_over_if_onboarded(session: Session, user: User, *, actor: Actor, now: datetime) -> None:
     """An active Key Adult at a setting means the setting is onboarded: what the LA held for it goes to it now."""
-    if not user.is_active:
+    if not user.is_active or user.password_hash is None:
         return
     urns = session.exec(select(SettingMembership.urn).where(SettingMembership.user_id == user.id,
                                                             SettingMembership.role == "key_adult")).all()

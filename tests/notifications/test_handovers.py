@@ -6,6 +6,7 @@ service/notifications/lifecycle.py owned every transition.
 
 from datetime import timedelta
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
@@ -24,6 +25,7 @@ from service.laworkspace import reroute as la_reroute
 from service.laworkspace.item import OutcomeForm
 from service.laworkspace.officer import Officer
 from service.notifications.models import Notification
+from service.problems import FormInvalid
 from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, child_entry
 
 CHILD = {"given_name": "Zanthe", "family_name": "Quillfeather"}
@@ -201,3 +203,37 @@ def test_a_setting_gets_its_waiting_notifications_when_its_first_key_adult_accep
     inbox = keyadult_inbox.inbox(db, staff=_staff(new_key_adult, ASHOVER_PRIMARY),
                                  criteria=keyadult_inbox.InboxCriteria(), now=utcnow())
     assert [row.id for row in inbox.rows] == [sent["id"]]
+
+
+def _invite_key_adult(db, urn: str, by) -> str:
+    """An invitation to be the setting's Key Adult, not yet accepted (no password): returns its token."""
+    invitation = administration.invite_user(
+        db, email=f"dsl.{urn}@example.sch.uk", display_name="Ash Over", kind="setting_staff", urns=(urn,),
+        role="key_adult", now=utcnow(), by=Actor(type="user", id=str(by.id), source="la_portal"))
+    db.commit()
+    return invitation.link.rsplit("/", 1)[1]
+
+
+def test_a_setting_whose_only_key_adult_has_not_accepted_the_invitation_gets_nothing_yet(db, post_incident, make_user):
+    """Nobody there can sign in, so the LA holds the child (routing rule 6) until the invitation is accepted."""
+    officer_user = make_user("la_officer", la_codes=["830"])
+    _invite_key_adult(db, ASHOVER_PRIMARY, officer_user)
+
+    [sent] = post_incident(child_entry("C1", urn=ASHOVER_PRIMARY, **CHILD))
+
+    assert (sent["routing"]["outcome"], sent["routing"]["method"]) == ("local_authority", "not_onboarded"), sent["routing"]
+    held = db.get(Notification, sent["id"])
+    assert (held.recipient_urn, held.la_queue, held.intended_urn) == (None, "not_onboarded", ASHOVER_PRIMARY)
+
+
+def test_an_officer_cannot_re_route_to_a_setting_whose_key_adult_is_only_invited(db, post_incident, make_user):
+    officer_user = make_user("la_officer", la_codes=["830"])
+    [sent] = post_incident(child_entry("C1", urn=None, **CHILD))
+    _invite_key_adult(db, ASHOVER_PRIMARY, officer_user)
+    officer = Officer(id=officer_user.id, la_codes=frozenset({"830"}))
+
+    with pytest.raises(FormInvalid) as refused:
+        la_reroute.reroute(db, officer, sent["id"], target="setting", urn=ASHOVER_PRIMARY,
+                           reason="Admissions confirm Ashover.", now=utcnow())
+    assert "no active Key Adult" in refused.value.errors["reroute-setting-urn"]
+    assert db.get(Notification, sent["id"]).recipient_urn is None
