@@ -8,7 +8,8 @@ from sqlmodel import Session
 from service.accounts import administration, sessions, throttle
 from service.accounts.models import PortalSession, User
 from service.accounts.passwords import hash_password, verify_password
-from service.accounts.service import SignInStep, new_password_problems, portal_actor, tell_password_changed
+from service.accounts.service import (SignInStep, end_unused_links, new_password_problems, portal_actor,
+                                      tell_password_changed)
 from service.audit import service as audit_service
 
 
@@ -43,7 +44,8 @@ class PasswordChange:
 def change_password(session: Session, *, row: PortalSession, current: str, new: str, confirmation: str, address: str,
                     now: datetime) -> PasswordChange:
     """Sets a new password after checking the current one; every other session ends and this one gets a new token,
-    so a copied cookie stops working too. The user is emailed and the change audited."""
+    so a copied cookie stops working too, and so does any reset link emailed earlier (someone else may have the
+    mailbox). The user is emailed and the change audited."""
     user = session.get(User, row.user_id)
     errors = {}
     if not current:
@@ -60,6 +62,7 @@ def change_password(session: Session, *, row: PortalSession, current: str, new: 
     user.password_hash = hash_password(new)
     session.add(user)
     ended = sessions.end_all_for_user(session, user.id, keep=row)
+    end_unused_links(session, user_id=user.id, purpose="password_reset", now=now)
     token, fresh = sessions.rotate(session, row, stage="signed_in", now=now)
     tell_password_changed(session, user)
     audit_service.record(session, portal_actor(user.id), "password.changed", "user_account", user.id, other_sessions_ended=ended)

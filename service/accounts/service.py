@@ -273,12 +273,17 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_link(session: Session, *, user_id: int, purpose: str, lifetime: timedelta, now: datetime) -> str:
-    """A new one-time link; earlier unused links of the same purpose stop working, so only the newest email counts."""
+def end_unused_links(session: Session, *, user_id: int, purpose: str, now: datetime) -> None:
+    """The person's unused links of this purpose stop working."""
     for old in session.exec(select(AccountToken).where(AccountToken.user_id == user_id, AccountToken.purpose == purpose,
                                                        col(AccountToken.used_at).is_(None))):
         old.used_at = now
         session.add(old)
+
+
+def issue_link(session: Session, *, user_id: int, purpose: str, lifetime: timedelta, now: datetime) -> str:
+    """A new one-time link; earlier unused links of the same purpose stop working, so only the newest email counts."""
+    end_unused_links(session, user_id=user_id, purpose=purpose, now=now)
     token = secrets.token_urlsafe(32)
     session.add(AccountToken(token_hash=_token_hash(token), purpose=purpose, user_id=user_id, created_at=now, expires_at=now + lifetime))
     path = "/invitation/" if purpose == "invitation" else "/reset-password/"

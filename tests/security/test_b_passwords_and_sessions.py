@@ -142,6 +142,29 @@ def test_changing_the_password_signs_out_everywhere_else_emails_and_audits(app, 
 # --- Your sessions ---------------------------------------------------------------------------------------------------
 
 
+def test_changing_the_password_ends_a_reset_link_not_yet_used(client, db, make_user, sign_in, csrf_from, check_page):
+    """Someone who changes their password because they fear another person has their mailbox: a reset link emailed
+    earlier must stop working too, or whoever holds it could still set a password of their own."""
+    key_adult = make_user("setting_staff", urns=("112517",))
+    link = accounts_service.issue_link(db, user_id=key_adult.id, purpose="password_reset",
+                                       lifetime=accounts_service.RESET_LIFETIME, now=datetime.now(UTC))
+    db.commit()
+    reset_path = "/reset-password/" + link.rsplit("/", 1)[1]
+    sign_in(client, key_adult)
+    page = client.get("/account/password")
+    changed = client.post("/account/password", data={"current-password": PORTAL_PASSWORD, "password": NEW_PASSWORD,
+                                                     "password-confirm": NEW_PASSWORD, "csrf_token": csrf_from(page)},
+                          follow_redirects=False)
+    assert changed.status_code == 303
+
+    client.cookies.clear()
+    refused = client.get(reset_path)
+    assert refused.status_code == 404
+    soup = check_page(refused)
+    assert soup.find("h1").get_text(strip=True) == "This link does not work"
+    assert soup.find("input", {"type": "password"}) is None
+
+
 def test_sessions_page_lists_this_device_and_signs_out_everywhere_else(app, client, db, make_user, sign_in, csrf_from, check_page):
     officer = make_user("la_officer", la_codes=("830",))
     with TestClient(app, base_url="https://encompass.test") as phone:
