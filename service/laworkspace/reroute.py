@@ -166,11 +166,6 @@ def reroute(
     if errors:
         raise FormInvalid(errors)
 
-    if setting is not None and not _takes_age(setting, notification.age_at_incident):
-        # Sending a child outside a setting's statutory ages is allowed only knowingly: who, when and why is kept.
-        audit_service.record(session, officer.actor, "notification.reroute_age_override", "notification",
-                             notification.id, urn=setting.urn, low_age=setting.low_age, high_age=setting.high_age,
-                             child_age=notification.age_at_incident, reason=reason)
     if setting is not None:
         new_owner = lifecycle.NewOwner(urn=setting.urn, la_code=setting.la_code)
     else:
@@ -179,6 +174,12 @@ def reroute(
     from_queue = notification.la_queue
     reason_row = lifecycle.record_action(session, notification, action=REROUTE_ACTION, note=reason, recorded_by=officer.id,
                                          now=now, by_setting=False, for_owner=new_owner)
+    if setting is not None and not _takes_age(setting, notification.age_at_incident):
+        # Sending a child outside a setting's statutory ages is allowed only knowingly: who and when is audited, and
+        # why is the reason's action row, which retention blanks with the rest (the audit trail is never purged).
+        audit_service.record(session, officer.actor, "notification.reroute_age_override", "notification",
+                             notification.id, urn=setting.urn, low_age=setting.low_age, high_age=setting.high_age,
+                             child_age=notification.age_at_incident, reason_action_id=reason_row.id)
     lifecycle.hand_over(session, notification, to=new_owner, because=lifecycle.HandOver.REROUTED, actor=officer.actor,
                         now=now, reason_action_id=reason_row.id)
     return RerouteResult(

@@ -240,3 +240,30 @@ def test_replaced_versions_follow_their_replacement_down_the_chain():
 def test_retention_of_less_than_a_day_is_refused():
     with pytest.raises(ValueError, match="at least one day"):
         retention_cutoff(CUTOFF, 0)
+
+
+def test_an_officers_reason_for_sending_a_child_outside_a_settings_ages_goes_with_the_rest(
+        client, police_key, onboard, make_user, db):
+    """The reason is a note about the child. The audit trail, which is never purged, points to it; it keeps no copy."""
+    from service.laworkspace import reroute as la_reroute
+    from service.laworkspace.officer import Officer
+
+    onboard(BRIMINGTON_JUNIOR)
+    bolsover_infant = "112511"  # ages 2 to 7; the home-educated child is 13
+    onboard(bolsover_infant)
+    officer_user = make_user("la_officer", la_codes=["830"])
+    ids = post_incident(client, police_key, incident("DC-RET-5"))
+    la_reroute.reroute(db, Officer(id=officer_user.id, la_codes=frozenset({"830"})), ids["C2"], target="setting",
+                       urn=bolsover_infant, reason="Ignatia is in the nursery class with her Lanternbrook cousin",
+                       age_override=True, now=utcnow())
+    db.commit()
+    [override] = db.exec(select(AuditEvent).where(AuditEvent.action == "notification.reroute_age_override")).all()
+    reason = db.get(NotificationAction, override.detail["reason_action_id"])
+    assert reason.note.startswith("Ignatia is in the nursery class")
+    now = utcnow()
+    for notification_id in ids.values():
+        close(db, notification_id, now - timedelta(days=RETENTION_DAYS, seconds=1))
+
+    purge(db, now=now)
+
+    assert words_kept_anywhere(db) == set()
