@@ -27,6 +27,10 @@ class OutboxMessage(SQLModel, table=True):
     audience: str = Field(max_length=20)
     audience_ref: str = Field(max_length=64)
     notification_id: str | None = Field(default=None, max_length=36, index=True)
+    # For a "notification waiting" alert: the owner it was made for, by the owner_since of their period. Its send
+    # and receipt count for that owner only, so an email still at Notify when the notification changed hands is
+    # not taken as telling the new owner. None on alerts of no owner (and on those made before this column).
+    owner_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Plain for notification links; "sealed:<Fernet token>" for invitation and reset links (service.alerts.outbox), which
     # are blanked once sent or dead. Sealing makes a link two to three times longer, hence the width.
     link: str = Field(max_length=1000)

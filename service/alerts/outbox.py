@@ -1,6 +1,7 @@
 """Putting alerts in the outbox, inside the caller's transaction, so a change and its alert commit together."""
 
 from collections.abc import Container, Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -42,9 +43,10 @@ def stored_link(template: str, link: str) -> str:
     return seal_link(link) if link and template in CREDENTIAL_TEMPLATES else link
 
 
-def enqueue_alert(session: Session, *, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None) -> OutboxMessage:
+def enqueue_alert(session: Session, *, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None,
+                  owner_since: datetime | None = None) -> OutboxMessage:
     message = OutboxMessage(**outbox_row(template=template, audience=audience, audience_ref=audience_ref, link=link,
-                                         notification_id=notification_id))
+                                         notification_id=notification_id, owner_since=owner_since))
     session.add(message)
     return message
 
@@ -63,7 +65,8 @@ def webhook_urns(session: Session, urns: Iterable[str]) -> set[str]:
 
 
 def enqueue_notification_waiting(session: Session, *, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,
-                                 with_webhook: Container[str] | None = None, la_holiday_cover: bool = False) -> None:
+                                 owner_since: datetime, with_webhook: Container[str] | None = None,
+                                 la_holiday_cover: bool = False) -> None:
     """The first alert for a new or re-routed notification: to the setting, or to the LA team (see waiting_alerts).
 
     `with_webhook` is the settings known to have an active webhook (from webhook_urns); without it, this one is looked up.
@@ -71,19 +74,21 @@ def enqueue_notification_waiting(session: Session, *, notification_id: str, reci
     if with_webhook is None:
         with_webhook = webhook_urns(session, [recipient_urn] if recipient_urn else [])
     for alert in waiting_alerts(notification_id=notification_id, recipient_urn=recipient_urn,
-                                recipient_la_code=recipient_la_code, with_webhook=with_webhook,
+                                recipient_la_code=recipient_la_code, owner_since=owner_since, with_webhook=with_webhook,
                                 la_holiday_cover=la_holiday_cover):
         enqueue_alert(session, **alert)
 
 
 def waiting_alerts(*, notification_id: str, recipient_urn: str | None, recipient_la_code: str | None,
-                   with_webhook: Container[str], la_holiday_cover: bool = False) -> list[dict]:
+                   owner_since: datetime, with_webhook: Container[str], la_holiday_cover: bool = False) -> list[dict]:
     """The "notification waiting" alerts for a new owner, as outbox columns (pure): the setting, and its webhook if it
     has one, or the LA team. With `la_holiday_cover` the setting is closed for the holiday: it is still told, for when
-    it reopens, and the LA's team is told as well, because the deadline is theirs."""
+    it reopens, and the LA's team is told as well, because the deadline is theirs. Each carries `owner_since`, the
+    start of the owner's period it is for."""
     def alert(audience: str, audience_ref: str, *, for_la: bool = False) -> dict:
         return {"template": "notification_waiting", "audience": audience, "audience_ref": audience_ref,
-                "link": notification_link(notification_id, for_la=for_la), "notification_id": notification_id}
+                "link": notification_link(notification_id, for_la=for_la), "notification_id": notification_id,
+                "owner_since": owner_since}
 
     alerts = []
     if recipient_urn and la_holiday_cover and recipient_la_code:
@@ -97,10 +102,11 @@ def waiting_alerts(*, notification_id: str, recipient_urn: str | None, recipient
     return alerts
 
 
-def outbox_row(*, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None) -> dict:
+def outbox_row(*, template: str, audience: str, audience_ref: str, link: str, notification_id: str | None = None,
+               owner_since: datetime | None = None) -> dict:
     """An alert as an outbox row for insert_rows, its link stored as enqueue_alert stores it."""
     return {"template": template, "audience": audience, "audience_ref": audience_ref,
-            "link": stored_link(template, link), "notification_id": notification_id}
+            "link": stored_link(template, link), "notification_id": notification_id, "owner_since": owner_since}
 
 
 def cancel_waiting_alerts(session: Session, notification_id: str, *, now, because: str = "handed over before it was sent",

@@ -111,7 +111,8 @@ def record_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime)
         return "recorded"
     if receipt.status == "delivered":
         lifecycle.record_delivery(session, message.notification_id, now=now, worker_id="notify-receipts",
-                                  channel="email", outbox_id=message.id, sent_after=message.sent_at)
+                                  channel="email", outbox_id=message.id, for_owner_since=message.owner_since,
+                                  sent_after=message.sent_at)
     elif receipt.status == "permanent-failure":
         _tell_deputies_and_la(session, message, now=now)
     return "recorded"

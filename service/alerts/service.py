@@ -57,12 +57,13 @@ class ClaimedAlert:
     link: str  # as stored: a credential link is still sealed here, and opened only into its EmailDelivery
     notification_id: str | None
     attempts: int  # including this one
+    owner_since: datetime | None = None  # a "waiting" alert's owner (OutboxMessage.owner_since)
 
     @classmethod
     def of(cls, message: OutboxMessage) -> ClaimedAlert:
         return cls(id=message.id, template=message.template, audience=message.audience,
                    audience_ref=message.audience_ref, link=message.link,
-                   notification_id=message.notification_id, attempts=message.attempts)
+                   notification_id=message.notification_id, attempts=message.attempts, owner_since=message.owner_since)
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,8 @@ def _fan_out(session: Session, alert: ClaimedAlert, *, worker_id: str, now: date
         return
     for recipient in recipients:
         session.add(OutboxMessage(template=alert.template, audience=recipient.audience, audience_ref=recipient.audience_ref,
-                                  link=alert.link, notification_id=alert.notification_id, next_attempt_at=now, created_at=now))
+                                  link=alert.link, notification_id=alert.notification_id, owner_since=alert.owner_since,
+                                  next_attempt_at=now, created_at=now))
     session.flush()
 
 
@@ -314,10 +316,10 @@ def mark_sent(session: Session, alert: ClaimedAlert, *, worker_id: str, now: dat
     if delivered and alert.template == WAITING_TEMPLATE and alert.notification_id:
         if alert.audience == "webhook":
             lifecycle.record_delivery(session, alert.notification_id, now=now, worker_id=worker_id, channel="webhook",
-                                      outbox_id=alert.id, sent_after=now)
+                                      outbox_id=alert.id, for_owner_since=alert.owner_since, sent_after=now)
         else:
             lifecycle.record_send(session, alert.notification_id, now=now, worker_id=worker_id, outbox_id=alert.id,
-                                  sent_after=now)
+                                  for_owner_since=alert.owner_since, sent_after=now)
     return True
 
 

@@ -217,7 +217,8 @@ def record_arrivals(session: Session, notifications: Sequence, *, actor: Actor, 
                                      reason="outside the scheme"))
             continue
         alerts += waiting_alerts(notification_id=notification.id, recipient_urn=notification.recipient_urn,
-                                 recipient_la_code=notification.recipient_la_code, with_webhook=with_webhook,
+                                 recipient_la_code=notification.recipient_la_code, owner_since=notification.owner_since,
+                                 with_webhook=with_webhook,
                                  la_holiday_cover=la_covers_setting(covered_by=notification.covered_by,
                                                                     recipient_urn=notification.recipient_urn))
     insert_rows(session, NotificationEvent.__table__, events)
@@ -257,12 +258,16 @@ def purge(session: Session, notification_ids: list[str], *, blanked: Mapping, no
 
 
 def record_send(session: Session, notification_id: str, *, now: datetime, worker_id: str, outbox_id: int,
-                sent_after: datetime | None = None) -> bool:
-    """Notify accepted an email to the current owner: `sent`, until a receipt says it arrived. Once per owner.
+                for_owner_since: datetime | None = None, sent_after: datetime | None = None) -> bool:
+    """Notify accepted a "waiting" email: the owner it was for is `sent`, until a receipt says it arrived. Once per owner.
 
-    `sent_after` is when the email was accepted: one accepted before a hand-over says nothing about the new owner."""
+    `for_owner_since` is the start of the period of the owner the alert was made for (OutboxMessage.owner_since): an
+    email made for an earlier owner, still at Notify when the notification changed hands, says nothing about the
+    new one, and goes on the earlier owner's record instead. Alerts made before owners were recorded on them have
+    only `sent_after`, when the email was accepted: the current owner must have held it by then."""
     if not _write(session, notification_id, Transition.SEND, {"sent_at": now}, Notification.sent_at.is_(None),
-                  *_owned_since_before(sent_after)):
+                  *_for_owner(for_owner_since, sent_after)):
+        _record_for_earlier_owner(session, notification_id, for_owner_since, "sent_at", now)
         return False
     _event(session, notification_id, S.SENT, Actor(type="worker", id=worker_id), now, "sent", channel="email",
            outbox_id=outbox_id)
@@ -270,20 +275,36 @@ def record_send(session: Session, notification_id: str, *, now: datetime, worker
     return True
 
 
-def _owned_since_before(moment: datetime | None):
-    """The current owner already held it at `moment`."""
-    if moment is None:
+def _for_owner(owner_since: datetime | None, sent_after: datetime | None):
+    """The notification is still with the owner an alert was made for (see record_send)."""
+    if owner_since is not None:
+        return (Notification.owner_since == owner_since,)
+    if sent_after is None:
         return ()
-    return (sa.or_(Notification.owner_since.is_(None), Notification.owner_since <= moment),)
+    return (sa.or_(Notification.owner_since.is_(None), Notification.owner_since <= sent_after),)
+
+
+def _record_for_earlier_owner(session: Session, notification_id: str, owner_since: datetime | None, field: str,
+                              now: datetime) -> None:
+    """An alert made for an owner who has since handed the notification over: its time goes on that owner's period,
+    where police read-back finds it, once."""
+    if owner_since is None:
+        return
+    period = NotificationOwnerPeriod.__table__.c
+    session.execute(sa.update(NotificationOwnerPeriod.__table__)
+                    .where(period.notification_id == notification_id, period.started_at == owner_since,
+                           period[field].is_(None))
+                    .values({field: now}))
 
 
 def record_delivery(session: Session, notification_id: str, *, now: datetime, worker_id: str, channel: str,
-                    outbox_id: int, sent_after: datetime | None = None) -> bool:
-    """The current owner was told (a delivery receipt, or their webhook's 2xx): their delivery time, once. A
-    notification already viewed keeps its status. `sent_after` as for record_send."""
+                    outbox_id: int, for_owner_since: datetime | None = None, sent_after: datetime | None = None) -> bool:
+    """The owner the alert was for was told (a delivery receipt, or their webhook's 2xx): their delivery time, once.
+    A notification already viewed keeps its status. `for_owner_since` and `sent_after` as for record_send."""
     values = {"delivered_at": now}
     if not _write(session, notification_id, Transition.DELIVER, values, Notification.delivered_at.is_(None),
-                  *_owned_since_before(sent_after)):
+                  *_for_owner(for_owner_since, sent_after)):
+        _record_for_earlier_owner(session, notification_id, for_owner_since, "delivered_at", now)
         return False
     _event(session, notification_id, S.DELIVERED, Actor(type="worker", id=worker_id), now, "delivered", channel=channel,
            outbox_id=outbox_id)
@@ -423,10 +444,11 @@ def hand_over(session: Session, notification: Notification, *, to: NewOwner, bec
     if to.urn is None and to.la_code is None:
         # With no LA known the alert still goes in: it dead-letters where an admin sees it, rather than vanishing.
         enqueue_alert(session, template="notification_waiting", audience="local_authority", audience_ref="",
-                      link=notification_link(notification.id, for_la=True), notification_id=notification.id)
+                      link=notification_link(notification.id, for_la=True), notification_id=notification.id,
+                      owner_since=now)
     else:
         enqueue_notification_waiting(session, notification_id=notification.id, recipient_urn=to.urn,
-                                     recipient_la_code=to.la_code, la_holiday_cover=holiday_cover)
+                                     recipient_la_code=to.la_code, owner_since=now, la_holiday_cover=holiday_cover)
     _reload(session, notification)
 
 

@@ -12,6 +12,8 @@ from sqlmodel import select
 
 from service.accounts import service as accounts_service
 from service.accounts import administration
+from service.alerts import receipts
+from service.alerts import service as alerts_service
 from service.alerts.models import OutboxMessage
 from service.audit.models import AuditEvent
 from service.audit.service import Actor
@@ -24,6 +26,7 @@ from service.laworkspace import queues as la_queues
 from service.laworkspace import reroute as la_reroute
 from service.laworkspace.item import OutcomeForm
 from service.laworkspace.officer import Officer
+from service.notifications import lifecycle
 from service.notifications.models import Notification
 from service.problems import FormInvalid
 from tests.builders import ASHOVER_PRIMARY, BRIMINGTON_JUNIOR, child_entry
@@ -237,3 +240,57 @@ def test_an_officer_cannot_re_route_to_a_setting_whose_key_adult_is_only_invited
                            reason="Admissions confirm Ashover.", now=utcnow())
     assert "no active Key Adult" in refused.value.errors["reroute-setting-urn"]
     assert db.get(Notification, sent["id"]).recipient_urn is None
+
+
+def _old_owners_email_in_flight_at_a_send_back(db, post_incident, make_user):
+    """The worker claims the Key Adult's "waiting" email and hands it to Notify (the call takes seconds); meanwhile the
+    Key Adult sends the child back, not on the roll. Notify then accepts the school's email: (notification, email)."""
+    key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    make_user("la_officer", la_codes=["830"])
+    [sent] = post_incident(child_entry("C1", **CHILD))
+    start = utcnow() + timedelta(seconds=1)
+    [group] = alerts_service.claim_due(db, worker_id="w", now=start)
+    assert alerts_service.plan_delivery(db, group, worker_id="w", now=start) is None  # one message per Key Adult
+    db.commit()
+    [email] = alerts_service.claim_due(db, worker_id="w", now=start + timedelta(seconds=1))
+    assert (email.audience, email.template) == ("user", "notification_waiting")
+    db.commit()
+    keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=sent["id"],
+                               reason="Not on our roll.", now=start + timedelta(seconds=2))
+    db.commit()
+    assert alerts_service.mark_sent(db, email, worker_id="w", now=start + timedelta(seconds=3), provider_id=PROVIDER_ID)
+    db.commit()
+    db.expire_all()
+    return db.get(Notification, sent["id"]), email
+
+
+PROVIDER_ID = "5b0e52d8-4d0d-4c4e-9c7a-8c1f2f1f0a11"
+
+
+def test_police_do_not_see_sent_for_the_la_when_only_the_old_schools_email_went(db, client, police_key, post_incident,
+                                                                               make_user):
+    notification, _ = _old_owners_email_in_flight_at_a_send_back(db, post_incident, make_user)
+
+    assert (notification.recipient_urn, notification.recipient_la_code) == (None, "830")
+    assert (notification.status, notification.sent_at) == ("rerouted", None)
+    read_back = _read_back(client, police_key, notification.id)
+    assert (read_back["status"], read_back["sent_at"]) == ("rerouted", None)
+    [school] = read_back["earlier_owners"]  # the email went to the school: its period says so
+    assert school["owner"]["urn"] == BRIMINGTON_JUNIOR and school["sent_at"] is not None
+
+
+def test_a_receipt_for_the_old_schools_email_does_not_make_the_la_delivered(db, post_incident, make_user):
+    notification, email = _old_owners_email_in_flight_at_a_send_back(db, post_incident, make_user)
+    key_adult_email = db.get(OutboxMessage, email.id)
+
+    receipt = receipts.DeliveryReceipt(id=PROVIDER_ID, reference=f"outbox-{email.id}", to="someone@example.sch.uk",
+                                       status="delivered", notification_type="email")
+    assert receipts.record_receipt(db, receipt, now=utcnow() + timedelta(minutes=1)) == "recorded"
+    db.commit()
+    db.expire_all()
+
+    assert key_adult_email.state == "sent"
+    assert (db.get(Notification, notification.id).status, db.get(Notification, notification.id).delivered_at) == (
+        "rerouted", None)
+    [school] = lifecycle.earlier_owners(db, notification.id)
+    assert school.recipient_urn == BRIMINGTON_JUNIOR and school.delivered_at is not None
