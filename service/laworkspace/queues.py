@@ -71,6 +71,7 @@ ROUTING_METHOD_LABELS = {
     "not_onboarded": "Setting has no active Key Adult",
     "over_age": "18 or over",
     "below_school_age": "Below school age",
+    "kept_from_earlier_version": "Police corrected it: kept where a person chose",
 }
 
 

@@ -22,7 +22,7 @@ from service.dates import age_on, london_date
 from service.db import execute_core, insert_rows, utcnow, write_pending
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
-from service.notifications.models import IdempotencyRecord, Incident, Notification, new_id
+from service.notifications.models import LEFT_OUT_OF_CORRECTION, IdempotencyRecord, Incident, Notification, new_id
 from service.notifications.schemas import ChildSubmission, IncidentSubmission, cross_field_problems
 from service.police import service as police_service
 from service.police.service import AuthenticatedClient, RoutingArea
@@ -259,6 +259,11 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     calendars = _Calendars(session)
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
+    kept = lifecycle.owners_people_chose(session, list(earlier.values())) if earlier else {}
+    for notification in notifications:
+        replaced = earlier.get((notification.child_reference, notification.setting_position))
+        if replaced is not None and replaced.id in kept and notification.routing_outcome != "not_routed":
+            _keep_owner(notification, kept[replaced.id], context, calendars, now)
     with_webhook = onboarded.with_webhook(n.recipient_urn for n in notifications if n.recipient_urn)
 
     insert_rows(session, Incident.__table__, [vars(incident)])
@@ -267,10 +272,27 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     audit_service.record_now(session, actor, "incident.corrected" if previous else "incident.received", "incident",
                              incident.id, version=incident.version, children=len(submission.children))
     for notification in notifications:
-        replaced = earlier.get((notification.child_reference, notification.setting_position))
+        replaced = earlier.pop((notification.child_reference, notification.setting_position), None)
         if replaced is not None:
             lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
+    for left_out in earlier.values():
+        # The correction no longer names this child (or this setting of theirs): nobody should still hold it, be
+        # chased about it, or read it. Its owner, if told, hears only that it was withdrawn.
+        lifecycle.withdraw(session, left_out, reason=LEFT_OUT_OF_CORRECTION, note=None, actor=actor, now=now)
     return receipt(incident, notifications)
+
+
+def _keep_owner(notification: SimpleNamespace, kept: lifecycle.KeptOwner, context: RoutingContext,
+                calendars: _Calendars, now: datetime) -> None:
+    """A correction's notification stays with the owner a person chose for the version it replaces (see
+    lifecycle.owners_people_chose): police's fresh routing decision gives way, its candidates kept for the LA. A
+    child the corrected details put outside the scheme (18 or over, say) is not kept: the caller checks."""
+    urn = kept.owner.urn
+    setting = context.index.get(urn) if urn else None
+    fields = lifecycle.kept_owner_fields(
+        kept, onboarded=urn is None or urn in context.onboarded_urns, setting_la_code=setting.la_code if setting else None,
+        now=now, calendar=calendars.for_la(kept.owner.la_code))
+    vars(notification).update(_NOT_YET, **fields)
 
 
 def _same_setting(decision: RoutingDecision) -> str | None:

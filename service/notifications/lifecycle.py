@@ -46,6 +46,7 @@ from service.notifications.models import (
     NotificationOwnerPeriod,
 )
 from service.problems import Conflict
+from service.routing.rules import STATUSES_FOR_LA
 
 
 class NotificationStatus(StrEnum):
@@ -236,6 +237,76 @@ def arrival_fields(*, routed: bool, la_code: str | None, recipient_urn: str | No
         # The setting is closed for the holiday: the LA's cover team works it from their queue until it reopens.
         fields["la_queue"] = HOLIDAY_COVER_QUEUE
     return fields
+
+
+# A correction's notification that stays with the owner a person chose for the version it replaces (its routing method).
+KEPT_BY_CORRECTION = "kept_from_earlier_version"
+# Who may choose an owner a correction keeps: a setting sending a child back, an LA officer re-routing one.
+PEOPLES_HAND_OVERS = frozenset({"sent_back", "rerouted"})
+# The LA queues an LA-held notification can wait in for a person to act on; escalated and holiday cover come later.
+_LA_WORK_QUEUES = frozenset({"not_in_school", "to_resolve", "not_onboarded", "sent_back"})
+
+
+@dataclass(frozen=True)
+class KeptOwner:
+    """The owner a correction keeps, and how it was chosen: "sent_back", "rerouted", or "kept" by an earlier
+    correction (which kept an owner chosen one of those ways)."""
+
+    owner: NewOwner
+    chosen_by: str
+
+
+def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> dict[str, KeptOwner]:
+    """Of the versions a police correction replaces, those whose owner a person chose since police sent it: a
+    setting sent the child back ("not on our roll") or an LA officer re-routed them, or an earlier correction kept
+    such an owner. {replaced id: the owner the correction keeps}.
+
+    Police's own details led to where a person has since said the child is not, or not only: routing them again
+    would send the child's details back to a setting that refused them, and take them from the one the LA chose.
+    A version police withdrew keeps nothing (a correction after a withdrawal is routed afresh)."""
+    live = {n.id: n for n in replaced if n.withdrawn_at is None and n.routing_outcome != "not_routed"}
+    if not live:
+        return {}
+    periods = session.exec(
+        select(NotificationOwnerPeriod.notification_id, NotificationOwnerPeriod.ended_by)
+        .where(NotificationOwnerPeriod.notification_id.in_(sorted(live)),
+               NotificationOwnerPeriod.ended_by.in_(sorted(PEOPLES_HAND_OVERS)))
+        .order_by(NotificationOwnerPeriod.ended_at, NotificationOwnerPeriod.id)).all()
+    chosen_by = {notification_id: ended_by for notification_id, ended_by in periods}  # the latest wins
+    kept = {}
+    for notification_id, notification in live.items():
+        why = chosen_by.get(notification_id)
+        if why is None and notification.routing_method == KEPT_BY_CORRECTION:
+            why = "kept"
+        if why is None:
+            continue
+        queue = None
+        if notification.recipient_urn is None:
+            queue = notification.la_queue if notification.la_queue in _LA_WORK_QUEUES else (
+                "sent_back" if why == "sent_back" else
+                "not_in_school" if notification.education_status in STATUSES_FOR_LA else "to_resolve")
+        kept[notification_id] = KeptOwner(NewOwner(urn=notification.recipient_urn, la_code=notification.recipient_la_code,
+                                                   la_queue=queue), chosen_by=why)
+    return kept
+
+
+def kept_owner_fields(kept: KeptOwner, *, onboarded: bool, setting_la_code: str | None, now: datetime, calendar) -> dict:
+    """The routing and owner columns of a correction's notification that keeps `kept` (pure). A setting chosen then
+    that has no active Key Adult now goes to its LA, with the setting recorded as the one meant, as at intake."""
+    urn, la_code, queue = kept.owner.urn, kept.owner.la_code, kept.owner.la_queue
+    who = {"sent_back": "after the setting sent the child back", "rerouted": "after an LA officer re-routed it",
+           "kept": "again"}[kept.chosen_by]
+    reason = (f"Police corrected the incident {who}, so it stays where a person chose: it is not routed again "
+              "from the corrected details.")
+    intended = None
+    if urn is not None and not onboarded:
+        intended, urn, la_code, queue = urn, None, setting_la_code or la_code, "not_onboarded"
+        reason += " That setting has no active Key Adult now, so its LA holds it."
+    fields = {"routing_outcome": "setting" if urn else "local_authority", "routing_method": KEPT_BY_CORRECTION,
+              "routing_reason": reason, "routing_score": None, "intended_urn": intended, "recipient_urn": urn,
+              "recipient_la_code": la_code, "la_queue": queue}
+    arrival = arrival_fields(routed=True, la_code=la_code, recipient_urn=urn, now=now, calendar=calendar)
+    return {**fields, **arrival}
 
 
 def supersede(session: Session, replaced: Notification, *, by: Notification, actor: Actor, now: datetime) -> None:

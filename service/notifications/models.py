@@ -12,6 +12,9 @@ STATUSES = ("received", "sent", "delivered", "viewed", "acknowledged", "closed",
 OPEN_STATUSES = ("received", "sent", "delivered", "viewed", "escalated", "rerouted")
 # Why police withdrew a notification: said as a code, so the reason itself carries nobody's details.
 WITHDRAWAL_REASONS = ("wrong_child", "wrong_household", "wrong_setting", "sent_in_error", "other")
+# Not one police give: a correction no longer names the child, or that setting of theirs, so its notification ends
+# as a withdrawal does.
+LEFT_OUT_OF_CORRECTION = "left_out_of_correction"
 HOLIDAY_COVER_QUEUE = "holiday_cover"  # a closed setting's notification, worked by the LA's holiday cover team
 LA_QUEUES = ("not_in_school", "to_resolve", "not_onboarded", "sent_back", HOLIDAY_COVER_QUEUE, "escalated")
 RISK_LEVELS = ("standard", "medium", "high", "not_assessed")

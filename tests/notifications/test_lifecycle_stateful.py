@@ -71,6 +71,8 @@ class Case:
     closed: bool = False
     acted: bool = False
     withdrawn: bool = False  # the current version
+    # A person chose the owner since police sent it (a send-back, a re-route): a correction keeps that owner.
+    chosen_by_people: bool = False
     withdrawn_versions: set[str] = field(default_factory=set)  # every version police withdrew, current or replaced
 
     @property
@@ -170,8 +172,9 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             self.notes.append(Note(token, case.owner[0], case.owner[1], **addressed))
             return token
 
-        def _hand_to(self, case: Case, owner: tuple[str | None, str]) -> None:
+        def _hand_to(self, case: Case, owner: tuple[str | None, str], *, by_a_person: bool) -> None:
             case.owner, case.acknowledged, case.acted, case.waiting_for_swanwick = owner, False, False, False
+            case.chosen_by_people = case.chosen_by_people or by_a_person
 
         # ---- what happens
 
@@ -189,8 +192,12 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             self._tick()
             case.versions.append(self._post(case.reference, where))
             case.replaced_owners.append(case.owner)
-            case.owner = self._owner_of(where)
-            case.waiting_for_swanwick = where == "swanwick" and not self.swanwick_onboarded
+            if case.chosen_by_people and not case.withdrawn:
+                case.waiting_for_swanwick = False  # the owner a person chose, whatever police's details say
+            else:
+                case.owner = self._owner_of(where)
+                case.waiting_for_swanwick = where == "swanwick" and not self.swanwick_onboarded
+                case.chosen_by_people = False
             case.acknowledged = case.closed = case.acted = case.withdrawn = False
 
         @precondition(lambda self: any(not c.withdrawn for c in self.cases))
@@ -295,7 +302,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             token = self._note(case, for_la=la_code)
             keyadult_service.record_action(db, staff=self._staff(urn), notification_id=case.current,
                                            action="not_on_roll", note=token, now=self.now)
-            self._hand_to(case, (None, la_code))
+            self._hand_to(case, (None, la_code), by_a_person=True)
             db.commit()
 
         @precondition(lambda self: any(not c.closed for c in self.cases))
@@ -314,7 +321,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             else:
                 la_reroute.reroute(db, self._officer(case.owner[1]), case.current, target="la", la_code=to_la,
                                   reason=token, now=self.now)
-            self._hand_to(case, new_owner)
+            self._hand_to(case, new_owner, by_a_person=True)
             db.commit()
 
         @precondition(lambda self: not self.swanwick_onboarded)
@@ -329,7 +336,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             self.swanwick_onboarded = True
             for case in self.cases:
                 if case.waiting_for_swanwick and not case.closed:
-                    self._hand_to(case, (SWANWICK_PRIMARY, DERBYSHIRE))
+                    self._hand_to(case, (SWANWICK_PRIMARY, DERBYSHIRE), by_a_person=False)
 
         @precondition(lambda self: any(not c.closed for c in self.cases))
         @rule(pick=st.integers(0, 99))
