@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import json
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -245,12 +245,12 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
         summary=submission.summary, police_actions=list(submission.police_actions),
     )
     actor = Actor(type="police_client", id=str(client.client_id), source="api")
-    earlier = {}
+    earlier: list[Notification] = []
     if previous is not None:
         # Frees the "one current version" slot before the new version takes it.
         session.execute(sa.update(Incident.__table__).where(Incident.__table__.c.id == previous.id).values(is_current=False))
-        earlier = {(n.child_reference, n.setting_position): n
-                   for n in session.exec(select(Notification).where(Notification.incident_id == previous.id))}
+        earlier = list(session.exec(select(Notification).where(Notification.incident_id == previous.id)
+                                    .order_by(Notification.child_reference, Notification.setting_position)))
 
     given_urns = [urn for child in submission.children
                   for urn in (child.setting_urn, *(other.setting_urn for other in child.other_settings))]
@@ -259,11 +259,13 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     calendars = _Calendars(session)
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
-    kept = lifecycle.owners_people_chose(session, list(earlier.values())) if earlier else {}
-    for notification in notifications:
-        replaced = earlier.get((notification.child_reference, notification.setting_position))
-        if replaced is not None and replaced.id in kept and notification.routing_outcome != "not_routed":
-            _keep_owner(notification, kept[replaced.id], context, calendars, now)
+    replaces: dict[str, Notification] = {}
+    also_replaced: list[tuple[Notification, SimpleNamespace]] = []
+    if previous is not None:
+        replaces = match_versions(earlier, notifications)
+        _owners_people_chose(session, client.force_id, submission.police_reference, earlier, notifications, replaces,
+                             context, calendars, now)
+        notifications = _one_per_setting(notifications, replaces, also_replaced)
     with_webhook = onboarded.with_webhook(n.recipient_urn for n in notifications if n.recipient_urn)
 
     insert_rows(session, Incident.__table__, [vars(incident)])
@@ -271,22 +273,102 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     lifecycle.record_arrivals(session, notifications, actor=actor, with_webhook=with_webhook)
     audit_service.record_now(session, actor, "incident.corrected" if previous else "incident.received", "incident",
                              incident.id, version=incident.version, children=len(submission.children))
-    for notification in notifications:
-        replaced = earlier.pop((notification.child_reference, notification.setting_position), None)
-        if replaced is not None:
-            lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
-    for left_out in earlier.values():
+    by_id = {notification.id: notification for notification in notifications}
+    pairs = [*((replaced, by_id[new]) for new, replaced in replaces.items()), *also_replaced]
+    for replaced, notification in pairs:
+        lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
+    matched = {replaced.id for replaced, _ in pairs}
+    for left_out in (n for n in earlier if n.id not in matched):
         # The correction no longer names this child (or this setting of theirs): nobody should still hold it, be
         # chased about it, or read it. Its owner, if told, hears only that it was withdrawn.
         lifecycle.withdraw(session, left_out, reason=LEFT_OUT_OF_CORRECTION, note=None, actor=actor, now=now)
     return receipt(incident, notifications)
 
 
+def match_versions(earlier: Sequence, notifications: Sequence) -> dict[str, object]:
+    """{new notification id: the earlier version's notification it replaces}. Pure.
+
+    A child's main setting replaces their main setting. Another setting replaces the earlier one with the same hint
+    police gave (URN and name), else the one that went to the same setting: positions alone would pair different
+    settings once police drop one from the middle of the list. What is left unpaired was left out."""
+    unpaired = list(earlier)
+    matched = {}
+
+    def take(notification, same) -> None:
+        for candidate in unpaired:
+            if candidate.child_reference == notification.child_reference and same(candidate):
+                matched[notification.id] = candidate
+                unpaired.remove(candidate)
+                return
+
+    for notification in notifications:
+        if notification.setting_position == 0:
+            take(notification, lambda old: old.setting_position == 0)
+    for notification in notifications:
+        if notification.setting_position == 0:
+            continue
+        hint = (notification.setting_urn_given, notification.setting_name_given)
+        take(notification, lambda old: old.setting_position > 0 and (old.setting_urn_given, old.setting_name_given) == hint)
+    for notification in notifications:
+        setting = notification.recipient_urn or notification.intended_urn
+        if notification.setting_position == 0 or notification.id in matched or setting is None:
+            continue
+        take(notification, lambda old: old.setting_position > 0 and setting in (
+            old.intended_urn, old.recipient_urn if old.routing_outcome == "setting" else None))
+    return matched
+
+
+def _owners_people_chose(session, force_id: str, police_reference: str, earlier: Sequence, notifications: Sequence,
+                         replaces: dict, context: RoutingContext, calendars: _Calendars, now: datetime) -> None:
+    """A correction's notifications keep the owner a person chose for the version they replace, if police changed
+    none of the child's routing facts; and one routed to a setting that sent the child back goes to its LA."""
+    kept = lifecycle.owners_people_chose(session, earlier)
+    refused = lifecycle.settings_that_sent_back(session, force_id=force_id, police_reference=police_reference)
+    for notification in notifications:
+        if notification.routing_outcome == "not_routed":
+            continue  # outside the scheme (18 or over, say), whoever held it before
+        replaced = replaces.get(notification.id)
+        if (replaced is not None and replaced.id in kept
+                and all(getattr(replaced, fact) == getattr(notification, fact) for fact in lifecycle.ROUTING_FACTS)):
+            _keep_owner(notification, kept[replaced.id], context, calendars, now)
+        elif notification.recipient_urn in refused.get(notification.child_reference, ()):
+            _keep_owner(notification, lifecycle.refused_by(notification.recipient_urn,
+                                                           la_code=notification.recipient_la_code),
+                        context, calendars, now)
+
+
+def _one_per_setting(notifications: list, replaces: dict, also_replaced: list) -> list:
+    """After owners were kept, a child may have two notifications for one setting (kept there, and named again as
+    another setting): one is kept, the other merged into it with the reason, as intake merges hints. What the
+    merged one replaced is replaced by the one kept (in `replaces`, else added to `also_replaced`)."""
+    kept_for: dict[tuple[str, str], object] = {}
+    result = []
+    for notification in sorted(notifications, key=lambda n: (n.routing_method != lifecycle.KEPT_BY_CORRECTION,
+                                                             n.setting_position)):
+        setting = notification.recipient_urn or notification.intended_urn
+        first = kept_for.get((notification.child_reference, setting)) if setting else None
+        if first is None or notification.setting_position == 0:
+            if setting:
+                kept_for.setdefault((notification.child_reference, setting), notification)
+            result.append(notification)
+            continue
+        first.merged_hints = [*(first.merged_hints or []), {
+            "other_setting": notification.setting_position - 1,
+            "reason": f"Resolved to the same setting (URN {setting}) as the notification kept there, so it is one notification."}]
+        if notification.id in replaces:
+            replaced = replaces.pop(notification.id)
+            if first.id in replaces:
+                also_replaced.append((replaced, first))
+            else:
+                replaces[first.id] = replaced
+    return sorted(result, key=lambda n: (n.child_reference, n.setting_position))
+
+
 def _keep_owner(notification: SimpleNamespace, kept: lifecycle.KeptOwner, context: RoutingContext,
                 calendars: _Calendars, now: datetime) -> None:
     """A correction's notification stays with the owner a person chose for the version it replaces (see
-    lifecycle.owners_people_chose): police's fresh routing decision gives way, its candidates kept for the LA. A
-    child the corrected details put outside the scheme (18 or over, say) is not kept: the caller checks."""
+    lifecycle.owners_people_chose), or with the LA when it names a setting that refused the child: police's fresh
+    routing decision gives way, its candidates kept for the LA."""
     urn = kept.owner.urn
     setting = context.index.get(urn) if urn else None
     fields = lifecycle.kept_owner_fields(

@@ -40,6 +40,7 @@ from service.deadlines.calendar import la_covers_setting
 from service.localauthorities import service as la_service
 from service.notifications.models import (
     HOLIDAY_COVER_QUEUE,
+    Incident,
     Notification,
     NotificationAction,
     NotificationEvent,
@@ -239,31 +240,36 @@ def arrival_fields(*, routed: bool, la_code: str | None, recipient_urn: str | No
     return fields
 
 
-# A correction's notification that stays with the owner a person chose for the version it replaces (its routing method).
+# A correction's notification that stays with the owner a person chose for the version it replaces, or that its LA
+# holds because the setting police named had sent the child back (its routing method).
 KEPT_BY_CORRECTION = "kept_from_earlier_version"
 # Who may choose an owner a correction keeps: a setting sending a child back, an LA officer re-routing one.
 PEOPLES_HAND_OVERS = frozenset({"sent_back", "rerouted"})
 # The LA queues an LA-held notification can wait in for a person to act on; escalated and holiday cover come later.
 _LA_WORK_QUEUES = frozenset({"not_in_school", "to_resolve", "not_onboarded", "sent_back"})
+# What routing reads of a child: a correction that changes none of these keeps the owner a person chose.
+ROUTING_FACTS = ("setting_urn_given", "setting_name_given", "education_status", "home_la_code", "home_postcode",
+                 "date_of_birth")
 
 
 @dataclass(frozen=True)
 class KeptOwner:
-    """The owner a correction keeps, and how it was chosen: "sent_back", "rerouted", or "kept" by an earlier
-    correction (which kept an owner chosen one of those ways)."""
+    """The owner a correction keeps, and how it came to be: "sent_back" or "rerouted" (a person chose it), "kept"
+    by an earlier correction, or "refused" (police named a setting that had sent the child back)."""
 
     owner: NewOwner
     chosen_by: str
+    intended_urn: str | None = None  # an LA holding it for this setting, until it has an active Key Adult
 
 
 def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> dict[str, KeptOwner]:
     """Of the versions a police correction replaces, those whose owner a person chose since police sent it: a
     setting sent the child back ("not on our roll") or an LA officer re-routed them, or an earlier correction kept
-    such an owner. {replaced id: the owner the correction keeps}.
+    such an owner. {replaced id: the owner a correction keeps, if it changes none of the child's ROUTING_FACTS}.
 
-    Police's own details led to where a person has since said the child is not, or not only: routing them again
-    would send the child's details back to a setting that refused them, and take them from the one the LA chose.
-    A version police withdrew keeps nothing (a correction after a withdrawal is routed afresh)."""
+    Police's details led to where a person has since said the child is not: routing the same details again would
+    send the child's details back to a setting that refused them, and take them from the one the LA chose. A
+    version police withdrew keeps nothing (a correction after a withdrawal is routed afresh)."""
     live = {n.id: n for n in replaced if n.withdrawn_at is None and n.routing_outcome != "not_routed"}
     if not live:
         return {}
@@ -280,25 +286,54 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
             why = "kept"
         if why is None:
             continue
-        queue = None
+        queue = intended = None
         if notification.recipient_urn is None:
             queue = notification.la_queue if notification.la_queue in _LA_WORK_QUEUES else (
                 "sent_back" if why == "sent_back" else
                 "not_in_school" if notification.education_status in STATUSES_FOR_LA else "to_resolve")
+            intended = notification.intended_urn if queue == "not_onboarded" else None
         kept[notification_id] = KeptOwner(NewOwner(urn=notification.recipient_urn, la_code=notification.recipient_la_code,
-                                                   la_queue=queue), chosen_by=why)
+                                                   la_queue=queue), chosen_by=why, intended_urn=intended)
     return kept
+
+
+def settings_that_sent_back(session: Session, *, force_id: str, police_reference: str) -> dict[str, set[str]]:
+    """{child_reference: the settings that sent that child back}, over every version of the force's incident: a
+    correction police route to one of them goes to its LA instead (refused_by)."""
+    period = NotificationOwnerPeriod.__table__.c
+    notification = Notification.__table__.c
+    incident = Incident.__table__.c
+    rows = session.execute(
+        sa.select(notification.child_reference, period.recipient_urn)
+        .join_from(NotificationOwnerPeriod.__table__, Notification.__table__, notification.id == period.notification_id)
+        .join(Incident.__table__, incident.id == notification.incident_id)
+        .where(incident.force_id == force_id, incident.police_reference == police_reference,
+               period.ended_by == HandOver.SENT_BACK.value, period.recipient_urn.is_not(None))).all()
+    refused: dict[str, set[str]] = {}
+    for child_reference, urn in rows:
+        refused.setdefault(child_reference, set()).add(urn)
+    return refused
+
+
+def refused_by(urn: str, *, la_code: str | None) -> KeptOwner:
+    """The owner of a correction routed to a setting that sent the child back: that setting's LA, in "Sent back"."""
+    return KeptOwner(NewOwner(urn=None, la_code=la_code, la_queue="sent_back"), chosen_by="refused")
 
 
 def kept_owner_fields(kept: KeptOwner, *, onboarded: bool, setting_la_code: str | None, now: datetime, calendar) -> dict:
     """The routing and owner columns of a correction's notification that keeps `kept` (pure). A setting chosen then
     that has no active Key Adult now goes to its LA, with the setting recorded as the one meant, as at intake."""
-    urn, la_code, queue = kept.owner.urn, kept.owner.la_code, kept.owner.la_queue
-    who = {"sent_back": "after the setting sent the child back", "rerouted": "after an LA officer re-routed it",
-           "kept": "again"}[kept.chosen_by]
-    reason = (f"Police corrected the incident {who}, so it stays where a person chose: it is not routed again "
-              "from the corrected details.")
-    intended = None
+    urn, la_code, queue, intended = kept.owner.urn, kept.owner.la_code, kept.owner.la_queue, kept.intended_urn
+    reason = {
+        "sent_back": "Police corrected the incident after the setting sent the child back, so it stays where a person "
+                     "chose: it is not routed again from the same details.",
+        "rerouted": "Police corrected the incident after an LA officer re-routed it, so it stays where the officer "
+                    "chose: it is not routed again from the same details.",
+        "kept": "Police corrected the incident again, without changing where the child is educated, so it stays where "
+                "a person chose.",
+        "refused": "Police corrected the incident, but the setting it names has said the child is not on its roll, so "
+                   "its LA holds it.",
+    }[kept.chosen_by]
     if urn is not None and not onboarded:
         intended, urn, la_code, queue = urn, None, setting_la_code or la_code, "not_onboarded"
         reason += " That setting has no active Key Adult now, so its LA holds it."

@@ -18,7 +18,9 @@ def hand_over_on_onboarding(session: Session, urn: str, *, actor: Actor, now: da
     waiting = list(session.exec(
         select(Notification).where(
             Notification.intended_urn == urn, Notification.recipient_urn.is_(None),
-            Notification.routing_method == "not_onboarded", Notification.la_queue.in_(("not_onboarded", "escalated")),
+            # Routed there at intake, or a correction kept for a setting chosen before that has lost its Key Adults.
+            Notification.routing_method.in_(("not_onboarded", lifecycle.KEPT_BY_CORRECTION)),
+            Notification.la_queue.in_(("not_onboarded", "escalated")),
             Notification.closed_at.is_(None), Notification.superseded_by_id.is_(None),
             # Only what has waited since arrival: one sent back or re-routed since was an owner's decision.
             ~sa.exists(select(NotificationOwnerPeriod.id).where(NotificationOwnerPeriod.notification_id == Notification.id)),

@@ -1,8 +1,9 @@
-"""Police corrections after people have acted: a correction keeps the owner a person chose, and a child (or a setting)
-the correction leaves out is withdrawn, not left with a school and chased.
+"""Police corrections after people have acted: a correction with the same details keeps the owner a person chose,
+never goes back to a setting that refused the child, and a child (or a setting) it leaves out is withdrawn, not left
+with a school and chased.
 
-Each test failed before: a correction was routed again from police's details alone, and only the notifications it
-named again were replaced.
+The first tests failed when a correction was routed again from police's details alone and only the notifications it
+named again were replaced; those at the end failed on the first version of the change (review).
 """
 
 from datetime import timedelta
@@ -10,8 +11,10 @@ from datetime import timedelta
 from bs4 import BeautifulSoup
 from sqlmodel import select
 
+from service.accounts import administration
 from service.accounts.models import User
 from service.alerts.models import OutboxMessage
+from service.audit.service import Actor
 from service.db import utcnow
 from service.keyadult import service as keyadult_service
 from service.keyadult.service import StaffMember
@@ -186,3 +189,145 @@ def test_a_setting_the_correction_no_longer_names_is_withdrawn_and_the_main_one_
     dropped = db.get(Notification, other["id"])
     assert (dropped.status, dropped.withdrawal_reason, dropped.superseded_by_id) == (
         "withdrawn", "left_out_of_correction", None)
+
+
+# ---- found in review of the first version of this change: each failed on it
+
+
+def _by_other_setting(receipts):
+    return {n["other_setting"]: n for n in receipts}
+
+
+def test_dropping_a_refused_other_setting_does_not_take_the_next_settings_notification(db, post_incident, make_user):
+    """Brimington (main), Swanwick and Ashover (other settings). Swanwick says not on our roll; police correct by
+    dropping Swanwick, so Ashover moves from other_settings[1] to other_settings[0]. Matching is by position, so the
+    corrected Ashover notification inherits Swanwick's send-back, and Ashover's own is withdrawn as 'left out'."""
+    make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    swanwick = make_user("setting_staff", urns=[SWANWICK_PRIMARY])
+    ashover = make_user("setting_staff", urns=[ASHOVER_PRIMARY])
+    make_user("la_officer", la_codes=["830"])
+    child = child_entry("C1", **CHILD)
+    first = _by_other_setting(post_incident(
+        {**child, "other_settings": [{"setting_urn": SWANWICK_PRIMARY}, {"setting_urn": ASHOVER_PRIMARY}]},
+        reference=REFERENCE))
+    assert first[0]["routing"]["urn"] == SWANWICK_PRIMARY and first[1]["routing"]["urn"] == ASHOVER_PRIMARY
+    keyadult_service.send_back(db, staff=_staff(swanwick, SWANWICK_PRIMARY), notification_id=first[0]["id"],
+                               reason="Not on our roll.", now=utcnow())
+    keyadult_service.open_notification(db, staff=_staff(ashover, ASHOVER_PRIMARY), notification_id=first[1]["id"],
+                                       now=utcnow())
+    db.commit()
+
+    corrected = _by_other_setting(post_incident({**child, "other_settings": [{"setting_urn": ASHOVER_PRIMARY}]},
+                                                reference=REFERENCE))
+
+    db.expire_all()
+    # Police still name Ashover and nobody refused it: the corrected Ashover notification should go to Ashover (not
+    # the LA's "Sent back" queue), and Ashover's first one should be replaced, not withdrawn as left out.
+    seen = (corrected[0]["routing"]["outcome"], corrected[0]["routing"]["urn"], corrected[0]["routing"]["method"],
+            db.get(Notification, first[1]["id"]).withdrawal_reason)
+    assert seen == ("setting", ASHOVER_PRIMARY, "urn", None), seen
+
+
+def test_a_correction_that_names_a_different_school_after_a_send_back_goes_to_that_school(db, post_incident,
+                                                                                        make_user):
+    """Brimington said not on our roll; police then correct the setting to Ashover (the usual reason for the
+    correction). The refusing school is not involved any more, yet the correction is held in 'Sent back'."""
+    key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    make_user("setting_staff", urns=[ASHOVER_PRIMARY])
+    make_user("la_officer", la_codes=["830"])
+    [first] = post_incident(child_entry("C1", **CHILD), reference=REFERENCE)
+    keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=first["id"],
+                               reason="Not on our roll.", now=utcnow())
+    db.commit()
+
+    [corrected] = post_incident(child_entry("C1", urn=ASHOVER_PRIMARY, **CHILD), reference=REFERENCE)
+
+    assert (corrected["routing"]["outcome"], corrected["routing"]["urn"]) == ("setting", ASHOVER_PRIMARY), \
+        corrected["routing"]
+
+
+def _kept_not_onboarded(db, post_incident, make_user, onboard):
+    """Sent back, re-routed by the LA to Ashover, Ashover's Key Adult leaves, police correct: held by the LA as
+    'not onboarded' for Ashover. Returns (corrected receipt, officer user)."""
+    key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    officer_user = make_user("la_officer", la_codes=["830"])
+    officer = Officer(id=officer_user.id, la_codes=frozenset({"830"}))
+    [first] = post_incident(child_entry("C1", **CHILD), reference=REFERENCE)
+    keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=first["id"],
+                               reason="Not on our roll.", now=utcnow())
+    ashover_key_adult = onboard(ASHOVER_PRIMARY)
+    la_reroute.reroute(db, officer, first["id"], target="setting", urn=ASHOVER_PRIMARY, reason="Admissions say Ashover.",
+                       now=utcnow())
+    ashover_key_adult.is_active = False
+    db.add(ashover_key_adult)
+    db.commit()
+    [corrected] = post_incident(child_entry("C1", **CHILD), reference=REFERENCE, summary="CORRECTED")
+    stored = db.get(Notification, corrected["id"])
+    assert (stored.recipient_urn, stored.la_queue, stored.intended_urn) == (None, "not_onboarded", ASHOVER_PRIMARY)
+    return corrected, officer_user
+
+
+def test_a_kept_not_onboarded_notification_goes_to_the_setting_when_it_gets_a_key_adult(db, post_incident, make_user,
+                                                                                       onboard):
+    corrected, officer_user = _kept_not_onboarded(db, post_incident, make_user, onboard)
+    new_key_adult = make_user("setting_staff", email="new.dsl@ashover.example.sch.uk")
+    administration.invite_user(db, email=new_key_adult.email, display_name="New DSL", kind="setting_staff",
+                               urns=(ASHOVER_PRIMARY,), role="key_adult", now=utcnow(),
+                               by=Actor(type="user", id=str(officer_user.id), source="la_portal"))
+    db.commit()
+    db.expire_all()
+
+    held = db.get(Notification, corrected["id"])
+    assert (held.recipient_urn, held.la_queue) == (ASHOVER_PRIMARY, None), (held.recipient_urn, held.la_queue)
+
+
+def test_a_second_correction_keeps_the_setting_the_la_held_it_for(db, post_incident, make_user, onboard):
+    _kept_not_onboarded(db, post_incident, make_user, onboard)
+
+    [again] = post_incident(child_entry("C1", **CHILD), reference=REFERENCE, summary="CORRECTED-AGAIN")
+
+    stored = db.get(Notification, again["id"])
+    assert (stored.la_queue, stored.intended_urn) == ("not_onboarded", ASHOVER_PRIMARY), (
+        stored.la_queue, stored.intended_urn)
+
+
+def test_a_child_left_out_by_mistake_and_put_back_does_not_go_back_to_the_school_that_refused(
+        db, post_incident, make_user):
+    """v1: C1 (Brimington) and C2; Brimington sends C1 back. v2 leaves C1 out by mistake (withdrawn). v3 puts C1
+    back, exactly as in v1: the correction is routed from police details to the school that said not on our roll."""
+    key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    make_user("setting_staff", urns=[ASHOVER_PRIMARY])
+    make_user("la_officer", la_codes=["830"])
+    c1, c2 = child_entry("C1", **CHILD), child_entry("C2", urn=ASHOVER_PRIMARY, given_name="Noah")
+    first = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE)}
+    keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=first["C1"]["id"],
+                               reason="Not on our roll.", now=utcnow())
+    db.commit()
+    post_incident(c2, reference=REFERENCE)  # C1 left out by mistake
+
+    third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="PUT BACK")}
+
+    assert third["C1"]["routing"]["urn"] != BRIMINGTON_JUNIOR, third["C1"]["routing"]
+    scope = _staff(key_adult, BRIMINGTON_JUNIOR)
+    assert db.exec(select(Notification.id).where(Notification.id == third["C1"]["id"],
+                                                 Notification.recipient_urn.in_(scope.urns))).first() is None
+
+
+def test_a_kept_setting_that_police_also_name_as_another_setting_gets_one_notification(db, post_incident, make_user):
+    """Brimington sends C1 back; the LA re-routes to Ashover. Police correct, now also naming Ashover as another
+    setting: Ashover gets the child twice (the kept main one and a fresh one), two deadlines, two ladders."""
+    key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    make_user("setting_staff", urns=[ASHOVER_PRIMARY])
+    officer_user = make_user("la_officer", la_codes=["830"])
+    [first] = post_incident(child_entry("C1", **CHILD), reference=REFERENCE)
+    keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=first["id"],
+                               reason="Not on our roll.", now=utcnow())
+    la_reroute.reroute(db, Officer(id=officer_user.id, la_codes=frozenset({"830"})), first["id"], target="setting",
+                       urn=ASHOVER_PRIMARY, reason="Admissions say Ashover.", now=utcnow())
+    db.commit()
+
+    corrected = post_incident({**child_entry("C1", **CHILD), "other_settings": [{"setting_urn": ASHOVER_PRIMARY}]},
+                              reference=REFERENCE)
+
+    at_ashover = [n for n in corrected if n["routing"]["urn"] == ASHOVER_PRIMARY]
+    assert len(at_ashover) == 1, corrected

@@ -71,8 +71,11 @@ class Case:
     closed: bool = False
     acted: bool = False
     withdrawn: bool = False  # the current version
-    # A person chose the owner since police sent it (a send-back, a re-route): a correction keeps that owner.
+    target: str = ""  # where police's details (setting, education status) last pointed
+    # A person chose the owner since police sent it (a send-back, a re-route): a correction with the same details
+    # keeps that owner.
     chosen_by_people: bool = False
+    refused: set[str] = field(default_factory=set)  # the schools that sent the child back: never routed there again
     withdrawn_versions: set[str] = field(default_factory=set)  # every version police withdrew, current or replaced
 
     @property
@@ -183,7 +186,8 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             self._tick()
             reference = f"SM-{next(world.references)}"
             self.cases.append(Case(reference, [self._post(reference, where)], self._owner_of(where),
-                                   waiting_for_swanwick=where == "swanwick" and not self.swanwick_onboarded))
+                                   waiting_for_swanwick=where == "swanwick" and not self.swanwick_onboarded,
+                                   target=where))
 
         @precondition(lambda self: self.cases)
         @rule(pick=st.integers(0, 99), where=st.sampled_from(TARGETS))
@@ -192,12 +196,16 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             self._tick()
             case.versions.append(self._post(case.reference, where))
             case.replaced_owners.append(case.owner)
-            if case.chosen_by_people and not case.withdrawn:
-                case.waiting_for_swanwick = False  # the owner a person chose, whatever police's details say
+            if case.chosen_by_people and not case.withdrawn and where == case.target:
+                case.waiting_for_swanwick = False  # the same details: the owner a person chose stays
+            elif self._owner_of(where)[0] in case.refused:
+                case.owner, case.waiting_for_swanwick = (None, DERBYSHIRE), False  # that school said not on our roll
+                case.chosen_by_people = True
             else:
                 case.owner = self._owner_of(where)
                 case.waiting_for_swanwick = where == "swanwick" and not self.swanwick_onboarded
                 case.chosen_by_people = False
+            case.target = where
             case.acknowledged = case.closed = case.acted = case.withdrawn = False
 
         @precondition(lambda self: any(not c.withdrawn for c in self.cases))
@@ -302,6 +310,7 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
             token = self._note(case, for_la=la_code)
             keyadult_service.record_action(db, staff=self._staff(urn), notification_id=case.current,
                                            action="not_on_roll", note=token, now=self.now)
+            case.refused.add(urn)
             self._hand_to(case, (None, la_code), by_a_person=True)
             db.commit()
 
