@@ -1,5 +1,6 @@
 """The operator command line: register import, police API clients and LA configuration."""
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -93,6 +94,36 @@ def test_la_configuration_loads_from_the_shipped_file(db, capsys):
     assert derbyshire.social_care_front_door_name == "Starting Point"
     assert derbyshire.threshold_document_url.startswith("https://")
     assert any(h["name"] == "Christmas holiday" for h in derbyshire.holidays)
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ('grace_minutes = "ninety"', "grace period"),
+    ("grace_minutes = -600", "grace period"),
+    ('school_day_start = "23:59"', "between 06:00 and 12:00"),
+    ("school_day_start = 08:30:00", "school day start"),
+    ('early_years_notifications = "false"', "under 5"),
+    ('education_team_email = "not an address"', "email address"),
+    ("code = 831", "3-digit"),
+])
+def test_an_la_file_the_portal_form_would_refuse_changes_nothing_and_says_why(db, tmp_path, capsys, line, reason):
+    """Found in review: such files loaded (exit 0), and a text grace period then broke every police incident for the
+    LA with a 500; an integer code saved the change, then crashed."""
+    from service.localauthorities.models import LocalAuthority
+
+    before = db.get(LocalAuthority, "831")
+    before_name = before.name if before else None
+    bad = tmp_path / "bad.toml"
+    fields = {"code": '"831"', "name": '"Derby renamed"'}
+    key = line.split(" = ")[0]
+    fields[key] = line.split(" = ", 1)[1]
+    bad.write_text("[[local_authority]]\n" + "".join(f"{k} = {v}\n" for k, v in fields.items()))
+
+    assert main(["la", "load", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert reason in err and "Traceback" not in err, err
+    db.expire_all()
+    after = db.get(LocalAuthority, "831")
+    assert (after.name if after else None) == before_name
 
 
 def test_bad_la_configuration_is_refused_with_the_reason(db, tmp_path, capsys):

@@ -26,12 +26,12 @@ def parse_config(text: str) -> list[dict]:
         unknown = set(merged) - _FIELDS
         if unknown:
             raise ValueError(f"local_authority #{position}: unknown keys {', '.join(sorted(unknown))}")
-        code = str(merged.get("code", ""))
-        if len(code) != 3 or not code.isdigit():
-            raise ValueError(f"local_authority #{position}: code must be a 3-digit DfE LA code")
-        if "name" not in merged:
-            raise ValueError(f"local_authority {code}: name is required")
-        time.fromisoformat(merged.get("school_day_start", "08:30"))
+        code = merged.get("code", "")
+        if not isinstance(code, str) or len(code) != 3 or not code.isdigit():
+            raise ValueError(f'local_authority #{position}: code must be a 3-digit DfE LA code in quotes, like "830"')
+        if not isinstance(merged.get("name"), str) or not merged["name"].strip():
+            raise ValueError(f"local_authority {code}: name is required, in quotes")
+        merged.update(_checked_as_the_form_checks(merged, code))
         merged["holidays"] = [_holiday(h, code) for h in merged.get("holidays", [])]
         try:
             merged["local_guidance"], merged["local_services"] = local_guidance.checked(
@@ -40,6 +40,30 @@ def parse_config(text: str) -> list[dict]:
             raise ValueError(f"local_authority {code}: {problem}") from None
         authorities.append(merged)
     return authorities
+
+
+def _checked_as_the_form_checks(entry: dict, code: str) -> dict:
+    """The entry's settings the officers' form also edits, checked by the form's own rules (parse_config_form), so a
+    file cannot store what the form would refuse: a text grace period, say, would break every deadline of the LA.
+    Returns them as the form saves them; raises ValueError naming each problem."""
+    form, problems = {}, []
+    for name in FORM_ORDER:
+        if name == "holidays":
+            continue  # dates in the file, checked by _holiday
+        value = entry.get(name, _FORM_DEFAULTS.get(name))
+        if name in ("holiday_cover", "early_years_notifications"):
+            form[name] = {True: "yes", False: "no"}.get(value) if isinstance(value, bool) else None
+        elif name == "grace_minutes":
+            form[name] = str(value) if isinstance(value, int) and not isinstance(value, bool) else "not a number"
+        elif value is None or isinstance(value, str):
+            form[name] = value or ""
+        else:
+            problems.append(f"{name} must be text in quotes")
+    values, errors = parse_config_form(form)
+    problems += [f"{name}: {message}" for name, message in errors.items()]
+    if problems:
+        raise ValueError(f"local_authority {code}: " + "; ".join(problems))
+    return {name: value for name, value in values.items() if name != "holidays"}
 
 
 def _holiday(entry: dict, code: str) -> dict:
@@ -126,6 +150,9 @@ FORM_ORDER = (
     "holiday_cover_contact", "early_years_notifications",
 )
 MAX_GRACE_MINUTES = 240
+# What a configuration file that leaves a setting out gets: the model's defaults.
+_FORM_DEFAULTS = {"education_team_name": "Education service", "school_day_start": "08:30", "grace_minutes": 90,
+                  "holiday_cover": False, "early_years_notifications": False}
 MAX_HOLIDAY_DAYS = 70  # longer than any school holiday: a longer period is almost certainly a typing mistake
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,40}$")
