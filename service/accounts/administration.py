@@ -59,6 +59,11 @@ def invite_user(session: Session, *, email: str, display_name: str, kind: str, n
     email = checked_email(email)
     if kind not in USER_KINDS:
         raise ValueError(f"Kind must be one of {', '.join(USER_KINDS)}.")
+    # A membership of the wrong kind would mislead: a Key Adult who is police staff makes a school count as onboarded.
+    if kind != "setting_staff" and (urns or role):
+        raise ValueError("Only setting staff have settings: leave out --urn and --role for this kind of account.")
+    if kind != "la_officer" and la_codes:
+        raise ValueError("Only LA officers have local authorities: leave out --la for this kind of account.")
     if kind == "setting_staff":
         if not urns or role not in SETTING_ROLES:
             raise ValueError(f"Setting staff need at least one --urn and a --role ({' or '.join(SETTING_ROLES)}).")

@@ -1,6 +1,6 @@
 """Which settings are onboarded: those with an active Key Adult, who can read what is sent to the setting.
 
-An active Key Adult is a Key Adult who can sign in: not deactivated, and with a password. Someone only invited has
+An active Key Adult is setting staff with the Key Adult role who can sign in: not deactivated, and with a password. Someone only invited has
 no password until they accept, so nobody could read what went to the setting; the LA holds it until then
 (accept_invitation hands it over)."""
 
@@ -23,7 +23,7 @@ ACTIVE_KEY_ADULT_URNS = (
     sa.select(_MEMBERSHIP.urn)
     .join_from(SettingMembership.__table__, User.__table__, _USER.id == _MEMBERSHIP.user_id)
     .where(_MEMBERSHIP.urn.in_(sa.bindparam("urns", expanding=True)), _MEMBERSHIP.role == "key_adult", _USER.is_active,
-           _USER.password_hash.is_not(None))
+           _USER.password_hash.is_not(None), _USER.kind == "setting_staff")
 )
 
 

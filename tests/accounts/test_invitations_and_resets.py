@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pyotp
+import pytest
 import time_machine
 from bs4 import BeautifulSoup
 from sqlmodel import select
@@ -99,6 +100,25 @@ def test_invite_refuses_unknown_settings_and_missing_roles(db, capsys):
     assert cli(["users", "invite", "--email", "x@example.sch.uk", "--kind", "setting_staff", "--urn", "999999999", "--role", "deputy"]) == 2
     assert "No setting in the register with URN 999999999" in capsys.readouterr().err
     assert cli(["users", "invite", "--email", "x@example.sch.uk", "--kind", "setting_staff", "--urn", "112517"]) == 2
+
+
+@pytest.mark.parametrize(("kind", "extra"), [
+    ("police_staff", ["--force", "derbyshire", "--urn", "112517", "--role", "key_adult"]),
+    ("admin", ["--urn", "112517", "--role", "key_adult"]),
+    ("la_officer", ["--la", "830", "--urn", "112517", "--role", "key_adult"]),
+    ("setting_staff", ["--urn", "112517", "--role", "key_adult", "--la", "830"]),
+])
+def test_invite_refuses_settings_or_las_for_an_account_of_another_kind(db, forces, capsys, kind, extra):
+    """Found in review: a stray --urn made police staff (or an admin) a Key Adult, so the school counted as onboarded
+    and children went to it, where that person could not read anything."""
+    from service.accounts.models import LaMembership
+
+    email = f"stray.{kind}@example.gov.uk"
+    assert cli(["users", "invite", "--email", email, "--kind", kind, *extra]) == 2
+    err = capsys.readouterr().err
+    assert ("Only setting staff" in err) or ("Only LA officers" in err), err
+    assert db.exec(select(User).where(User.email == email)).first() is None
+    assert db.exec(select(SettingMembership)).all() == [] and db.exec(select(LaMembership)).all() == []
 
 
 def test_weak_or_mismatched_passwords_are_explained_on_the_form(client, db, csrf_from, check_page):
