@@ -64,6 +64,8 @@ def cmd_register_import(args) -> int:
     with unit_of_work() as session, tqdm(total=total, unit="rows", desc="Importing register", file=sys.stderr) as bar:
         report = register_service.import_register(session, establishments=establishments, links=links, on_progress=bar.update)
     print(f"Read {report.rows_read} rows; saved {report.rows_saved} settings; {len(report.problems)} rows rejected.")
+    if report.links_removed:
+        print(f"  removed {report.links_removed} link{'' if report.links_removed == 1 else 's'} no longer in the links file.")
     for problem in report.problems[: args.show_problems]:
         where = f"line {problem.line}" if problem.line else "link"
         print(f"  {where}{' URN ' + problem.urn if problem.urn else ''}: {problem.message}")

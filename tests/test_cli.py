@@ -55,6 +55,29 @@ def test_register_import_reports_bad_rows_shows_progress_and_updates_in_place(db
         _remove_test_settings(db)
 
 
+def test_a_link_gias_withdrew_is_gone_after_the_links_file_is_imported_again(db, tmp_path, capsys):
+    """Found in review: links were only ever added, so a successor link GIAS corrected away kept sending children
+    given the closed URN to the school it pointed at. The links file is a whole snapshot: what it no longer has goes,
+    except for settings whose rows in it were rejected (their old links stay until a good row replaces them)."""
+    from service.register.service import index_cache
+
+    establishments, links = _write_register(tmp_path, "Testington Primary School")
+    try:
+        assert main(["register", "import", "--establishments", str(establishments), "--links", str(links)]) == 0
+        assert index_cache.get(db).open_successor("990002").urn == "990001"
+        links.write_text("URN,LinkURN,LinkName,LinkType,LinkEstablishedDate\r\n", encoding="utf-8")
+        capsys.readouterr()
+
+        assert main(["register", "import", "--establishments", str(establishments), "--links", str(links)]) == 0
+
+        assert "removed 1 link no longer in the links file" in capsys.readouterr().out
+        db.expire_all()
+        assert db.get(SettingLinkRow, ("990002", "990001", "Successor")) is None
+        assert index_cache.get(db).open_successor("990002") is None
+    finally:
+        _remove_test_settings(db)
+
+
 def test_api_client_lifecycle_shows_the_key_once_and_stores_only_its_hash(db, capsys):
     assert main(["police", "add-force", "--id", "testforce", "--name", "Test Police", "--default-la", "830"]) == 0
     assert main(["police", "create-client", "--force", "testforce", "--name", "Test system"]) == 0

@@ -24,6 +24,7 @@ class ImportReport:
     rows_read: int = 0
     rows_saved: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    links_removed: int = 0  # stored links of the imported settings that the links file no longer has
 
 
 def _upsert(session: Session, model, rows: list[dict], keys: list[str]) -> None:
@@ -62,8 +63,10 @@ def import_register(
     session.add(run)
     now = utcnow()
     seen: dict[str, dict] = {}
+    imported: set[str] = set()
 
     def flush_settings() -> None:
+        imported.update(seen)
         _upsert(session, Setting, list(seen.values()), ["urn"])
         report.rows_saved += len(seen)
         seen.clear()
@@ -82,12 +85,16 @@ def import_register(
     if links is not None:
         known = set(session.exec(select(Setting.urn)))
         batch: dict[tuple, dict] = {}
+        in_file: set[tuple] = set()
+        rejected: set[str] = set()
         for item in read_links(links):
             report.rows_read += 1
             on_progress(1)
             if isinstance(item, RowProblem):
                 report.problems.append(item)
+                rejected.add(item.urn or "")
                 continue
+            in_file.add((item.urn, item.link_urn, item.link_type))
             if item.urn not in known or item.link_urn not in known:
                 report.problems.append(RowProblem(line=0, urn=item.urn, message=f"link to {item.link_urn} names a setting not in the register"))
                 continue
@@ -98,12 +105,25 @@ def import_register(
                 _upsert(session, SettingLinkRow, list(batch.values()), ["urn", "link_urn", "link_type"])
                 batch.clear()
         _upsert(session, SettingLinkRow, list(batch.values()), ["urn", "link_urn", "link_type"])
+        report.links_removed = _remove_links_not_in(session, imported, in_file, keep_for=rejected)
 
     run.finished_at = utcnow()
     run.rows_read, run.rows_saved, run.rows_rejected = report.rows_read, report.rows_saved, len(report.problems)
     session.add(run)
     session.flush()
     return report
+
+
+def _remove_links_not_in(session: Session, imported: set[str], in_file: set[tuple], *, keep_for: set[str]) -> int:
+    """GIAS's links file is a whole snapshot: a stored link of an imported setting that it no longer has was
+    withdrawn (a successor recorded in error, say), and would keep routing children given the closed URN to the
+    wrong school. Links of settings with a rejected row in the file stay, until a good row says otherwise."""
+    stale = [key for key in session.exec(select(SettingLinkRow.urn, SettingLinkRow.link_urn, SettingLinkRow.link_type))
+             if key[0] in imported and tuple(key) not in in_file and key[0] not in keep_for]
+    for urn, link_urn, link_type in stale:
+        session.exec(sa.delete(SettingLinkRow).where(SettingLinkRow.urn == urn, SettingLinkRow.link_urn == link_urn,
+                                                     SettingLinkRow.link_type == link_type))
+    return len(stale)
 
 
 def rows_to_import(establishments: Path, links: Path | None) -> int:
