@@ -117,7 +117,10 @@ def _back_to(notification_id: str) -> RedirectResponse:
 def acknowledge(request: Request, notification_id: str, session: SessionDep, user: SettingStaff) -> Response:
     _on_invalid(request, user, notification_id)
     newly = keyadult_service.acknowledge(session, staff=staff_member(user), notification_id=notification_id, now=utcnow())
-    flash(request, "Notification acknowledged. Now record what you do." if newly else "This notification was already acknowledged.")
+    if newly:
+        flash(request, "Notification acknowledged.", link=("#action-form", "Now record what you do"))
+    else:
+        flash(request, "This notification was already acknowledged.")
     return _back_to(notification_id)
 
 

@@ -19,6 +19,7 @@ class Branding:
 
     on_govuk: bool
     feedback_url: str
+    contact_email: str = ""  # help with the portal: where someone locked out of it can ask
     footer_links: tuple[tuple[str, str], ...] = FOOTER_LINKS
 
     def page_title(self, page: str, *, has_errors: bool = False) -> str:
@@ -27,7 +28,8 @@ class Branding:
 
 
 def branding(settings: Settings) -> Branding:
-    return Branding(on_govuk=settings.service_on_govuk, feedback_url=settings.feedback_url)
+    return Branding(on_govuk=settings.service_on_govuk, feedback_url=settings.feedback_url,
+                    contact_email=settings.contact_email)
 
 
 @dataclass(frozen=True)

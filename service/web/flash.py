@@ -10,12 +10,16 @@ from fastapi import Request
 from sqlalchemy import inspect as sa_inspect
 
 
-def flash(request: Request, text: str, *, kind: str = "success") -> None:
-    """A message for the next page. Needs CurrentUser (or a role dependency) on the route: it lives in the session."""
+def flash(request: Request, text: str, *, kind: str = "success", link: tuple[str, str] | None = None) -> None:
+    """A message for the next page. Needs CurrentUser (or a role dependency) on the route: it lives in the session.
+    `link` is (href, words): a link in the banner to what comes next, such as a form further down the page."""
     row: Any = getattr(request.state, "portal_session", None)
     if row is None:
         raise RuntimeError("flash() needs a signed-in route (CurrentUser or a role dependency).")
-    row.flashes = [*(row.flashes or []), {"kind": kind, "text": text}]
+    message = {"kind": kind, "text": text}
+    if link:
+        message["link_href"], message["link_text"] = link
+    row.flashes = [*(row.flashes or []), message]
     request.state.db_session.add(row)
 
 

@@ -26,6 +26,9 @@ def test_key_adult_signs_in_with_password_and_code_and_lands_on_notifications(cl
     soup = check_page(page)
     code_field = soup.find("input", id="code")
     assert code_field["autocomplete"] == "one-time-code" and code_field["inputmode"] == "numeric"
+    # Someone who lost their phone is told who can reset their codes, and how to reach them.
+    contact = soup.find("a", id="reset-codes-contact")
+    assert contact["href"] == "mailto:help@encompass.example.gov.uk" and "administrators" in contact.parent.get_text()
     response = client.post("/sign-in/two-factor", data={"code": pyotp.TOTP(totp_secret_of(user)).now(), "csrf_token": csrf_from(page)},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/notifications"

@@ -41,7 +41,11 @@ def test_acknowledging_once_records_it_and_the_page_then_offers_actions(client, 
     sign_in(client, user)
     notification_id = post_incident()["C1"]["id"]
     token = csrf(notification_id)
-    client.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": token})
+    first = soup_of(client.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": token}))
+    # On a phone the form is screens below the banner: the banner links straight to it.
+    banner = first.find(class_="govuk-notification-banner")
+    assert text_of(banner).endswith("Notification acknowledged. Now record what you do")
+    assert banner.find("a")["href"] == "#action-form" and first.find("form", id="action-form") is not None
     again = client.post(f"/notifications/{notification_id}/acknowledge", data={"csrf_token": token})
     assert "already acknowledged" in text_of(soup_of(again).find(class_="govuk-notification-banner"))
 

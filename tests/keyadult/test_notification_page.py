@@ -83,8 +83,12 @@ def test_guidance_sits_beside_the_facts_with_this_las_contacts(client, post_inci
     threshold = guidance.find("a", id="threshold-link")
     assert threshold["href"] == "https://www.ddscp.org.uk/" and text_of(threshold) == "Derbyshire threshold document"
     assert "contact Starting Point on 01629 533190" in text
+    # Every number is a link a phone can call, kept on one line.
+    for link_id, number in (("front-door-phone", "01629533190"), ("helpline-phone", "02045139990")):
+        link = guidance.find("a", id=link_id)
+        assert link["href"] == f"tel:{number}" and "app-nowrap" in link["class"], link_id
     assert guidance.find("a", id="front-door-link")["href"].startswith("https://www.derbyshire.gov.uk/")
-    assert "If a child is in immediate danger, call 999." in text
+    assert "If a child is at immediate risk, call 999." in text
     assert "0204 513 9990" in text and "weekday mornings" in text
     assert guidance.find("a", href="https://www.operationencompass.org/") is not None
 
@@ -103,6 +107,7 @@ def test_guidance_falls_back_when_the_la_has_no_contacts_configured(client, db, 
     guidance = _guidance(soup_of(client.get(f"/notifications/{notification_id}")))
     assert guidance.find("a", id="threshold-link") is None
     assert "threshold document" in text_of(guidance.find(id="threshold"))
+    assert "designated safeguarding lead" not in text_of(guidance.find(id="threshold")), "the reader is the DSL"
     assert "Children's social care at Derbyshire council" in text_of(guidance.find(id="front-door"))
     assert "call 999" in text_of(guidance)
 
