@@ -27,11 +27,14 @@ ACTIVE_KEY_ADULT_URNS = (
 )
 
 
-def active_key_adult_urns(session: Session, urns: Iterable[str]) -> set[str]:
-    """The URNs among these that have at least one active Key Adult."""
+def active_key_adult_urns(session: Session, urns: Iterable[str], *, excluding_user: int | None = None) -> set[str]:
+    """The URNs among these that have at least one active Key Adult (other than `excluding_user`, if given: would
+    they still, without that person?)."""
     urns = sorted(set(urns))
     if not urns:
         return set()
+    if excluding_user is not None:
+        return set(session.execute(ACTIVE_KEY_ADULT_URNS.where(_USER.id != excluding_user), {"urns": urns}).scalars())
     return set(execute_core(session, ACTIVE_KEY_ADULT_URNS, {"urns": urns}).scalars())
 
 

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from service.accounts import administration
 from service.accounts.emails import checked_email
+from service.accounts.onboarded import active_key_adult_urns
 from service.accounts.models import SETTING_ROLES, SettingMembership, User
 from service.audit import service as audit_service
 from service.db import utcnow
@@ -104,9 +105,8 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
     return Invited(email=email, setting_label=f"{setting.name} (URN {setting.urn})")
 
 
-def deactivate(session: Session, officer: Officer, user_id: int) -> str:
-    """Removes a setting's staff member from every setting in the officer's LAs, whoever else they work for; the
-    account is deactivated only when no membership is left. Someone with no setting in the officer's LAs is 404."""
+def _in_officers_area(session: Session, officer: Officer, user_id: int) -> tuple[User, set[str]]:
+    """The setting staff member and their settings in the officer's LAs; NotFound for anyone else."""
     user = session.get(User, user_id)
     if user is None or user.kind != "setting_staff":
         raise NotFound("No such person.")
@@ -116,5 +116,34 @@ def deactivate(session: Session, officer: Officer, user_id: int) -> str:
     ))
     if not own_urns:
         raise NotFound("No such person.")
+    return user, own_urns
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing someone's access would do, for the officer to confirm."""
+
+    user_id: int
+    display_name: str
+    email: str
+    settings: tuple[str, ...]  # "Name (URN n)" of each of their settings in the officer's area
+    left_without_key_adult: tuple[str, ...]  # those that would then have no active Key Adult
+
+
+def removal(session: Session, officer: Officer, user_id: int) -> Removal:
+    user, own_urns = _in_officers_area(session, officer, user_id)
+    names = {s.urn: s.name for s in session.exec(select(Setting).where(Setting.urn.in_(sorted(own_urns))))}
+    still_onboarded = active_key_adult_urns(session, own_urns, excluding_user=user.id)
+    was_onboarded = active_key_adult_urns(session, own_urns)
+    label = {urn: f"{names.get(urn, 'Setting')} (URN {urn})" for urn in own_urns}
+    return Removal(user_id=user.id, display_name=user.display_name, email=user.email,
+                   settings=tuple(sorted(label.values())),
+                   left_without_key_adult=tuple(sorted(label[urn] for urn in was_onboarded - still_onboarded)))
+
+
+def deactivate(session: Session, officer: Officer, user_id: int) -> str:
+    """Removes a setting's staff member from every setting in the officer's LAs, whoever else they work for; the
+    account is deactivated only when no membership is left. Someone with no setting in the officer's LAs is 404."""
+    user, own_urns = _in_officers_area(session, officer, user_id)
     administration.remove_from_settings(session, user=user, urns=own_urns, by=officer.actor)
     return user.email

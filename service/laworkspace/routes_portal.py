@@ -234,6 +234,11 @@ def invite_key_adult(request: Request, session: SessionDep, user: LaOfficer, urn
     return RedirectResponse("/la/key-adults", status_code=303)
 
 
+@router.get("/key-adults/{user_id}/deactivate")
+def confirm_deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer, user_id: RowId) -> Response:
+    return render(request, "la/remove_access.html", {"removal": keyadults.removal(session, _officer(user), user_id)})
+
+
 @router.post("/key-adults/{user_id}/deactivate")
 def deactivate_key_adult(request: Request, session: SessionDep, user: LaOfficer, user_id: RowId) -> Response:
     on_invalid(request, lambda session, errors: _key_adults_page(request, session, user, errors=errors))

@@ -164,6 +164,17 @@ def test_officer_edits_their_la_configuration_with_checks_and_audit(forces, offi
     assert client.get("/la/authorities/891/configuration").status_code == 404
 
 
+def test_removing_a_settings_last_active_key_adult_is_warned_about_first(officer_client, make_user, check_page):
+    client, _ = officer_client("830")
+    only = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR], display_name="Sam Only")
+    warning = check_page(client.get(f"/la/key-adults/{only.id}/deactivate")).find(id="removal-last-key-adult")
+    assert warning is not None and "Brimington Junior School (URN 112517) will then have no active Key Adult" in warning.get_text()
+
+    make_user("setting_staff", urns=[BRIMINGTON_JUNIOR], display_name="Second Lead")
+    assert check_page(client.get(f"/la/key-adults/{only.id}/deactivate")).find(id="removal-last-key-adult") is None
+    assert client.get("/la/key-adults/999999/deactivate").status_code == 404
+
+
 def test_officer_invites_and_deactivates_key_adults_only_in_their_area(officer_client, onboard, form_token, check_page, db):
     client, _ = officer_client("830")
     page = client.get("/la/key-adults", params={"setting_search": "Brimington Junior"})
@@ -185,9 +196,17 @@ def test_officer_invites_and_deactivates_key_adults_only_in_their_area(officer_c
         "invite-name": "X", "invite-role": "deputy"})
     assert refused.status_code == 400 and check_page(refused).select_one(".govuk-error-summary a[href='#invite-urn']")
 
-    page = client.get("/la/key-adults")
+    # Removing access asks first: the row's link opens a confirmation page, which names what is removed.
+    link = check_page(client.get("/la/key-adults")).find("a", id=f"deactivate-{invited.id}-{BRIMINGTON_JUNIOR}")
+    confirm = client.get(link["href"])
+    soup = check_page(confirm)
+    assert soup.find("h1").get_text(strip=True) == "Remove Dana Lead’s access?"
+    assert [li.get_text(strip=True) for li in soup.select("#removal-settings li")] == [f"Brimington Junior School (URN {BRIMINGTON_JUNIOR})"]
+    assert soup.find(id="removal-last-key-adult") is None  # only invited: the setting had no active Key Adult anyway
+    db.expire_all()
+    assert db.get(User, invited.id).is_active is True, "opening the page changes nothing"
     response = client.post(f"/la/key-adults/{invited.id}/deactivate",
-                           data={"csrf_token": form_token(page, f"deactivate-{invited.id}-{BRIMINGTON_JUNIOR}")}, follow_redirects=False)
+                           data={"csrf_token": form_token(confirm, "remove-access-form")}, follow_redirects=False)
     assert response.status_code == 303
     db.expire_all()
     assert db.get(User, invited.id).is_active is False

@@ -141,6 +141,7 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/la/key-adults"): only({"officer_la_a", "officer_la_b"}),
     ("GET", "/la/not-reached"): only({"officer_la_a", "officer_la_b"}),
     ("POST", "/la/key-adults/invite"): only({"officer_la_a", "officer_la_b"}),
+    ("GET", "/la/key-adults/{user_id}/deactivate"): only({"officer_la_a"}),
     ("POST", "/la/key-adults/{user_id}/deactivate"): only({"officer_la_a"}),
     # Police staff: their own force's dashboard, form and uploads; an incident or upload of force A is A's alone.
     ("GET", "/police"): only(POLICE_STAFF),
