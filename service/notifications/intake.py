@@ -259,13 +259,14 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     calendars = _Calendars(session)
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
-    replaces: dict[str, Notification] = {}
-    also_replaced: list[tuple[Notification, SimpleNamespace]] = []
+    pairs: list[tuple[Notification, SimpleNamespace]] = []  # (earlier version, the notification replacing it)
     if previous is not None:
         replaces = match_versions(earlier, notifications)
         _owners_people_chose(session, client.force_id, submission.police_reference, earlier, notifications, replaces,
                              context, calendars, now)
-        notifications = _one_per_setting(notifications, replaces, also_replaced)
+        notifications, merged_into = _one_per_setting(notifications)
+        by_id = {notification.id: notification for notification in notifications}
+        pairs = [(old, merged_into.get(new) or by_id[new]) for new, old in replaces.items()]
     with_webhook = onboarded.with_webhook(n.recipient_urn for n in notifications if n.recipient_urn)
 
     insert_rows(session, Incident.__table__, [vars(incident)])
@@ -273,8 +274,6 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     lifecycle.record_arrivals(session, notifications, actor=actor, with_webhook=with_webhook)
     audit_service.record_now(session, actor, "incident.corrected" if previous else "incident.received", "incident",
                              incident.id, version=incident.version, children=len(submission.children))
-    by_id = {notification.id: notification for notification in notifications}
-    pairs = [*((replaced, by_id[new]) for new, replaced in replaces.items()), *also_replaced]
     for replaced, notification in pairs:
         lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
     matched = {replaced.id for replaced, _ in pairs}
@@ -310,7 +309,7 @@ def match_versions(earlier: Sequence, notifications: Sequence) -> dict[str, obje
         hint = (notification.setting_urn_given, notification.setting_name_given)
         take(notification, lambda old: old.setting_position > 0 and (old.setting_urn_given, old.setting_name_given) == hint)
     for notification in notifications:
-        setting = notification.recipient_urn or notification.intended_urn
+        setting = _setting_of(notification)
         if notification.setting_position == 0 or notification.id in matched or setting is None:
             continue
         take(notification, lambda old: old.setting_position > 0 and setting in (
@@ -337,15 +336,20 @@ def _owners_people_chose(session, force_id: str, police_reference: str, earlier:
                         context, calendars, now)
 
 
-def _one_per_setting(notifications: list, replaces: dict, also_replaced: list) -> list:
+def _setting_of(notification) -> str | None:
+    """The setting a notification is for: the one it went to, or the one meant while its LA holds it."""
+    return notification.recipient_urn or notification.intended_urn
+
+
+def _one_per_setting(notifications: list) -> tuple[list, dict]:
     """After owners were kept, a child may have two notifications for one setting (kept there, and named again as
-    another setting): one is kept, the other merged into it with the reason, as intake merges hints. What the
-    merged one replaced is replaced by the one kept (in `replaces`, else added to `also_replaced`)."""
+    another setting): one is kept, the other merged into it with the reason, as intake merges hints. Returns the
+    notifications left and {merged one's id: the notification it was merged into} (which replaces what it did)."""
     kept_for: dict[tuple[str, str], object] = {}
-    result = []
+    result, merged_into = [], {}
     for notification in sorted(notifications, key=lambda n: (n.routing_method != lifecycle.KEPT_BY_CORRECTION,
                                                              n.setting_position)):
-        setting = notification.recipient_urn or notification.intended_urn
+        setting = _setting_of(notification)
         first = kept_for.get((notification.child_reference, setting)) if setting else None
         if first is None or notification.setting_position == 0:
             if setting:
@@ -355,13 +359,8 @@ def _one_per_setting(notifications: list, replaces: dict, also_replaced: list) -
         first.merged_hints = [*(first.merged_hints or []), {
             "other_setting": notification.setting_position - 1,
             "reason": f"Resolved to the same setting (URN {setting}) as the notification kept there, so it is one notification."}]
-        if notification.id in replaces:
-            replaced = replaces.pop(notification.id)
-            if first.id in replaces:
-                also_replaced.append((replaced, first))
-            else:
-                replaces[first.id] = replaced
-    return sorted(result, key=lambda n: (n.child_reference, n.setting_position))
+        merged_into[notification.id] = first
+    return sorted(result, key=lambda n: (n.child_reference, n.setting_position)), merged_into
 
 
 def _keep_owner(notification: SimpleNamespace, kept: lifecycle.KeptOwner, context: RoutingContext,
