@@ -369,11 +369,11 @@ def record_send(session: Session, notification_id: str, *, now: datetime, worker
 
     `for_owner_since` is the start of the period of the owner the alert was made for (OutboxMessage.owner_since): an
     email made for an earlier owner, still at Notify when the notification changed hands, says nothing about the
-    new one, and goes on the earlier owner's record instead. Alerts made before owners were recorded on them have
-    only `sent_after`, when the email was accepted: the current owner must have held it by then."""
+    new one (nor about the earlier owner's period, which had ended: it is recorded on the alert only). Alerts made
+    before owners were recorded on them have only `sent_after`, when the email was accepted: the current owner must
+    have held it by then."""
     if not _write(session, notification_id, Transition.SEND, {"sent_at": now}, Notification.sent_at.is_(None),
                   *_for_owner(for_owner_since, sent_after)):
-        _record_for_earlier_owner(session, notification_id, for_owner_since, "sent_at", now)
         return False
     _event(session, notification_id, S.SENT, Actor(type="worker", id=worker_id), now, "sent", channel="email",
            outbox_id=outbox_id)
@@ -390,19 +390,6 @@ def _for_owner(owner_since: datetime | None, sent_after: datetime | None):
     return (sa.or_(Notification.owner_since.is_(None), Notification.owner_since <= sent_after),)
 
 
-def _record_for_earlier_owner(session: Session, notification_id: str, owner_since: datetime | None, field: str,
-                              now: datetime) -> None:
-    """An alert made for an owner who has since handed the notification over: its time goes on that owner's period,
-    where police read-back finds it, once."""
-    if owner_since is None:
-        return
-    period = NotificationOwnerPeriod.__table__.c
-    session.execute(sa.update(NotificationOwnerPeriod.__table__)
-                    .where(period.notification_id == notification_id, period.started_at == owner_since,
-                           period[field].is_(None))
-                    .values({field: now}))
-
-
 def record_delivery(session: Session, notification_id: str, *, now: datetime, worker_id: str, channel: str,
                     outbox_id: int, for_owner_since: datetime | None = None, sent_after: datetime | None = None) -> bool:
     """The owner the alert was for was told (a delivery receipt, or their webhook's 2xx): their delivery time, once.
@@ -410,7 +397,6 @@ def record_delivery(session: Session, notification_id: str, *, now: datetime, wo
     values = {"delivered_at": now}
     if not _write(session, notification_id, Transition.DELIVER, values, Notification.delivered_at.is_(None),
                   *_for_owner(for_owner_since, sent_after)):
-        _record_for_earlier_owner(session, notification_id, for_owner_since, "delivered_at", now)
         return False
     _event(session, notification_id, S.DELIVERED, Actor(type="worker", id=worker_id), now, "delivered", channel=channel,
            outbox_id=outbox_id)
