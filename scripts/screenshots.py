@@ -1,11 +1,16 @@
 """Screenshots of the portal's busiest pages at 320 px and 1280 px wide, for looking at (never committed).
 
-    .venv/bin/python scripts/screenshots.py /tmp/shots [--port 8190]
+    .venv/bin/python scripts/screenshots.py /tmp/shots [--port 8190] [--page ROLE:NAME:PATH ...]
 
 Starts its own demo server on a throwaway SQLite database (the register, LA configuration, demo accounts and
 incidents, as `encompass demo load` makes them), signs in through the real pages in Debian's Chromium as the demo
 Key Adult and the demo LA officer, and saves full-page PNGs of the inbox, a notification, the LA case page and the
 oversight dashboard, one per width. Needs the register in REGISTER_DIR (default ../shared/data/register).
+
+--page adds a page: ROLE is key-adult, officer or police; NAME names the PNGs; PATH may hold {case} (the LA case
+page's path), {routing_case} (the first case about a setting: to resolve, not onboarded or sent back) or {notification} (the Key Adult's first
+notification's path), e.g.
+    --page 'officer:reroute:{case}/reroute/112496'   --page 'police:dashboard:/police'
 """
 
 import argparse
@@ -26,9 +31,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DEMO_PASSWORD = "demo-password-please-change"
 KEY_ADULT = "dsl@brimington-junior.example.sch.uk"
 OFFICER = "officer@derbyshire.example.gov.uk"
+POLICE = "hub@derbyshire.police.example.uk"
+ROLES = ("key-adult", "officer", "police")
 WIDTHS = (320, 1280)
 LA_QUEUES = ("/la/queues/not_in_school", "/la/queues/to_resolve", "/la/queues/not_onboarded", "/la/queues/sent_back",
              "/la/queues/escalated")
+ROUTING_QUEUES = ("/la/queues/to_resolve", "/la/queues/not_onboarded", "/la/queues/sent_back")
 
 
 def free_port() -> int:
@@ -101,7 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path, help="where the PNGs go (created if missing)")
     parser.add_argument("--port", type=int, default=0, help="the demo server's port (default: a free one)")
+    parser.add_argument("--page", action="append", default=[], metavar="ROLE:NAME:PATH",
+                        help=f"another page to shoot, as one of {', '.join(ROLES)} (repeatable)")
     args = parser.parse_args(argv)
+    extra = [tuple(spec.split(":", 2)) for spec in args.page]
+    if any(len(spec) != 3 or spec[0] not in ROLES for spec in extra):
+        parser.error(f"--page takes ROLE:NAME:PATH, ROLE one of {', '.join(ROLES)}")
     args.out_dir.mkdir(parents=True, exist_ok=True)
     port = args.port or free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -135,6 +148,16 @@ def main(argv: list[str] | None = None) -> int:
                     case = first_link(officer, LA_QUEUES, "main a[href^='/la/notifications/']")
                     shoot(officer, args.out_dir, "la-case", case)
                     shoot(officer, args.out_dir, "dashboard", "/la/dashboard")
+
+                    pages = {"key-adult": key_adult, "officer": officer}
+                    if any(role == "police" for role, _, _ in extra):
+                        pages["police"] = browser.new_context(base_url=base_url).new_page()
+                        sign_in(pages["police"], environment, POLICE)
+                    routing_case = (first_link(officer, ROUTING_QUEUES, "main a[href^='/la/notifications/']")
+                                    if any("{routing_case}" in path for _, _, path in extra) else "")
+                    for role, name, path in extra:
+                        shoot(pages[role], args.out_dir, name,
+                              path.format(case=case, notification=notification, routing_case=routing_case))
                 finally:
                     browser.close()
         finally:

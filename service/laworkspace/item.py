@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from service.accounts.models import LaMembership, User
+from service.accounts.onboarded import active_key_adult_urns
 from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import la_covers_setting
@@ -107,6 +108,7 @@ class WorkItem:
     owned_by_la: bool
     intended_setting: str | None
     original_candidates: list[dict]
+    onboarded_candidates: frozenset[str]  # the candidates' URNs that have an active Key Adult to send to
     assigned_to: OfficerChoice | None
     officers: list[OfficerChoice]
     outcomes: list[HistoryEntry]
@@ -229,6 +231,8 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         owner_label=setting_label(session, notification.recipient_urn) or la_label(session, notification.recipient_la_code),
         owned_by_la=owned_by_la, intended_setting=setting_label(session, notification.intended_urn),
         original_candidates=list(notification.routing_candidates or []),
+        onboarded_candidates=frozenset(active_key_adult_urns(
+            session, [c["urn"] for c in notification.routing_candidates or [] if c.get("urn")])),
         assigned_to=assigned, officers=officers,
         outcomes=_outcomes(session, officer, notification.id), history=_history(session, notification.id),
         is_open=is_open,

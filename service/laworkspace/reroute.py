@@ -15,7 +15,7 @@ from service.laworkspace.officer import Officer
 from service.laworkspace.queues import NOT_IN_SCHOOL_STATUSES
 from service.localauthorities import service as la_service
 from service.localauthorities.models import LocalAuthority
-from service.notifications import lifecycle
+from service.notifications import lifecycle, onboarding
 from service.notifications.models import (
     Notification,
 )
@@ -91,6 +91,7 @@ class ReroutePreview:
     notification: Notification
     setting: SettingChoice
     child_age: int | None
+    goes_when_onboarded: bool  # held for this setting only until it has a Key Adult: it then goes there by itself
 
 
 def reroute_preview(session: Session, officer: Officer, notification_id: str, urn: str) -> ReroutePreview:
@@ -101,7 +102,7 @@ def reroute_preview(session: Session, officer: Officer, notification_id: str, ur
         raise NotFound()
     onboarded = active_key_adult_urns(session, [setting.urn])
     return ReroutePreview(notification, _choice(setting, onboarded=onboarded, child_age=notification.age_at_incident),
-                          notification.age_at_incident)
+                          notification.age_at_incident, onboarding.goes_when_onboarded(session, notification.id, setting.urn))
 
 
 @dataclass(frozen=True)

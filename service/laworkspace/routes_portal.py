@@ -300,8 +300,8 @@ def _reroute_confirm_page(request: Request, session, user: PortalUser, notificat
                           errors: dict | None = None, form: dict | None = None, status_code: int = 200) -> Response:
     preview = la_reroute.reroute_preview(session, _officer(user), notification_id, urn)
     return render(request, "la/reroute_confirm.html", _common(
-        user, n=preview.notification, s=preview.setting, child_age=preview.child_age, errors=errors or {},
-        form=form or {}), status_code=status_code)
+        user, n=preview.notification, s=preview.setting, child_age=preview.child_age,
+        goes_when_onboarded=preview.goes_when_onboarded, errors=errors or {}, form=form or {}), status_code=status_code)
 
 
 @router.get("/notifications/{notification_id}/reroute/{urn}")

@@ -28,6 +28,8 @@ PASSWORD = "correct horse battery staple"
 
 # Brimington Junior: the signed-in Key Adult's setting; Swanwick Primary: the keyboard journey's; Ashover: nobody onboarded.
 AMBIGUOUS_NAME = "St Joseph's Catholic Primary"  # several Derbyshire and Derby settings match equally
+ST_ANNES_BASLOW = "112800"
+BOLSOVER_INFANT = "112511"  # ages 2 to 7; Ava, waiting to be placed, is 9
 
 
 # ---------------------------------------------------------------- the server and the browser
@@ -105,6 +107,7 @@ def _build_world(session) -> PortalWorld:
     from service.keyadult import service as keyadult_service
     from service.localauthorities.service import load_config
     from service.notifications.intake import receive_incident
+    from service.notifications.models import Notification
     from service.notifications.schemas import IncidentSubmission
     from service.police.service import AuthenticatedClient, create_client, upsert_force
     from sqlmodel import select
@@ -152,6 +155,11 @@ def _build_world(session) -> PortalWorld:
         _child("C7", "Isla", "Hale", setting_urn=BRIMINGTON_JUNIOR),
         received_at=now - timedelta(minutes=30))
     earlier = receive(_child("C1", "Finley", "Ward", setting_urn=BRIMINGTON_JUNIOR), received_at=now - timedelta(days=6))
+    # Key Adults, after intake, at the settings the officer sends Ava to: the name's candidates in Derbyshire, and the
+    # register-search tests' St Anne's Baslow and Bolsover Infant (Ashover keeps nobody, for the refusal's page).
+    candidates = session.get(Notification, today["C5"]).routing_candidates
+    person("kim-key-adult", "setting_staff", urns=[c["urn"] for c in candidates if c["la_code"] == "830"]
+           + [ST_ANNES_BASLOW, BOLSOVER_INFANT])
 
     key_adult_staff = keyadult_service.StaffMember(user_id=users["sam-key-adult"].id, urns=frozenset({BRIMINGTON_JUNIOR}))
     keyadult_service.acknowledge(session, staff=key_adult_staff, notification_id=today["C2"], now=now)

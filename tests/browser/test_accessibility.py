@@ -8,6 +8,7 @@ import pytest
 
 from tests.browser.conftest import (PASSWORD, PortalWorld, assert_no_axe_violations, axe_violations, describe_violations,
                                     watch)
+from tests.builders import ASHOVER_PRIMARY
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +72,13 @@ def first_reset_two_factor(page, world: PortalWorld) -> None:
         page.locator("a[href$='/reset-two-factor']").first.click()
 
 
+def first_remove_access(page, world: PortalWorld) -> None:
+    """The confirmation reached from the first "Remove access" link on the officer's Key Adults page."""
+    page.goto("/la/key-adults")
+    with page.expect_navigation():
+        page.locator("a[href$='/deactivate']").first.click()
+
+
 def notification(which: str, suffix: str = "") -> Callable[[PortalWorld], str]:
     return lambda world: f"/notifications/{getattr(world, which)}{suffix}"
 
@@ -123,6 +131,8 @@ PAGES = [
     PortalPage("la-item-reroute-search", "officer", item_search, "Ava Hale"),
     PortalPage("la-item-reroute-with-errors", "officer", submitted_wrongly(la_item, "Re-route to this local authority"),
                "Ava Hale"),
+    PortalPage("la-reroute-to-a-setting-nobody-can-sign-in-at", "officer",
+               go(lambda world: f"{la_item(world)}/reroute/{ASHOVER_PRIMARY}"), "Send this notification to"),
     PortalPage("la-dashboard", "officer", go("/la/dashboard"), "Oversight dashboard"),
     PortalPage("la-dashboard-bad-period", "officer", go("/la/dashboard?from=2026-13-40&to=yesterday"), "Oversight dashboard"),
     PortalPage("la-configuration", "officer", go("/la/authorities/830/configuration"), "Configuration for"),
@@ -131,6 +141,7 @@ PAGES = [
                "Key Adults in your area"),
     PortalPage("la-key-adults-invite-with-errors", "officer",
                submitted_wrongly("/la/key-adults?setting_search=Brimington", "Send invitation"), "Key Adults in your area"),
+    PortalPage("la-remove-access", "officer", first_remove_access, "Remove"),
     # Administrator
     PortalPage("admin", "admin", go("/admin"), "Administration"),
     PortalPage("admin-reset-two-factor", "admin", first_reset_two_factor, "Reset security codes for"),

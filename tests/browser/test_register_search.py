@@ -3,11 +3,10 @@
 
 import pytest
 
-from tests.browser.conftest import assert_no_axe_violations, watch
+from tests.browser.conftest import BOLSOVER_INFANT, assert_no_axe_violations, watch
 
 pytestmark = pytest.mark.browser
 
-BOLSOVER_INFANT = "112511"  # ages 2 to 7; the child waiting to be placed is 9
 WIDTHS = (1280, 320)
 
 

@@ -19,8 +19,11 @@ def _unplaced_child(post_incident, age=9):
     return sent
 
 
-def test_each_routing_candidate_has_a_send_button_leading_to_its_confirmation(officer_client, post_incident, check_page):
+def test_each_routing_candidate_has_a_send_button_leading_to_its_confirmation(
+        officer_client, post_incident, onboard, check_page, db):
     sent = _unplaced_child(post_incident)
+    for candidate in db.get(Notification, sent["id"]).routing_candidates:
+        onboard(candidate["urn"])
     client, _ = officer_client("830")
     soup = check_page(_item(client, sent["id"]))
     rows = soup.select("#original-candidates tbody tr")
@@ -130,3 +133,68 @@ def test_the_confirmation_of_another_las_notification_is_not_found(officer_clien
     sent = _unplaced_child(post_incident)
     client, _ = officer_client("831")
     assert client.get(f"/la/notifications/{sent['id']}/reroute/{ASHOVER_PRIMARY}").status_code == 404
+
+
+def _offer(row):
+    return row.find("td", attrs={"data-label": "Action"})
+
+
+def test_a_candidate_nobody_can_sign_in_at_offers_an_invitation_not_a_send_button(
+        officer_client, post_incident, check_page, db):
+    """Sending a child to a setting with no Key Adult is refused, so the page must not offer it: it says why, and
+    leads the officer to invite someone there (their own area) or to the LA that can (another area)."""
+    sent = _unplaced_child(post_incident)
+    candidates = db.get(Notification, sent["id"]).routing_candidates
+    client, _ = officer_client("830")
+    soup = check_page(_item(client, sent["id"]))
+    rows = soup.select("#original-candidates tbody tr")
+    assert len(rows) == len(candidates) == 3
+    for row, candidate in zip(rows, candidates):
+        offer = _offer(row)
+        assert not offer.select("a[data-urn]"), "no send button for a setting nobody can sign in at"
+        assert "No Key Adult can sign in here yet" in offer.get_text(" ", strip=True)
+        invite = offer.find("a", href=f"/la/key-adults?setting_search={candidate['urn']}#invite")
+        if candidate["la_code"] == "830":
+            assert invite.get_text(" ", strip=True).startswith("Invite a Key Adult")
+            page = check_page(client.get(invite["href"]))
+            assert page.find("input", attrs={"name": "invite-urn", "value": candidate["urn"]})
+        else:
+            assert invite is None
+            assert "Ask Derby" in offer.get_text(" ", strip=True)
+
+
+def test_a_register_result_nobody_can_sign_in_at_offers_an_invitation(officer_client, post_incident, onboard,
+                                                                     check_page):
+    sent = _unplaced_child(post_incident)
+    onboard(ST_ANNES_BASLOW)
+    client, _ = officer_client("830")
+    soup = check_page(_item(client, sent["id"], setting_search="St Anne's"))
+    offers = {row.find("td", attrs={"data-label": "Setting"}).get_text(" ", strip=True): _offer(row)
+              for row in soup.select("#setting-results tbody tr")}
+    baslow = next(offer for label, offer in offers.items() if f"URN {ST_ANNES_BASLOW}" in label)
+    assert baslow.select_one("a[data-urn]")["href"] == f"/la/notifications/{sent['id']}/reroute/{ST_ANNES_BASLOW}"
+    others = [offer for label, offer in offers.items() if f"URN {ST_ANNES_BASLOW}" not in label]
+    assert others and not any(offer.select("a[data-urn]") for offer in others)
+    assert all("No Key Adult can sign in here yet" in offer.get_text(" ", strip=True) for offer in others)
+
+
+def test_the_confirmation_for_a_setting_nobody_can_sign_in_at_explains_and_offers_no_send(
+        officer_client, post_incident, check_page, db):
+    sent = _unplaced_child(post_incident)
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{sent['id']}/reroute/{ASHOVER_PRIMARY}"))
+    assert not soup.find(id="reroute-confirm-form")
+    explained = soup.find(id="no-key-adult").get_text(" ", strip=True)
+    assert "nobody there could read it" in explained
+    assert "come back to the notification and send it" in explained
+    assert soup.find(id="no-key-adult").find("a", href=f"/la/key-adults?setting_search={ASHOVER_PRIMARY}#invite")
+
+
+def test_the_confirmation_says_a_notification_held_for_that_setting_goes_there_once_it_has_a_key_adult(
+        officer_client, post_incident, check_page):
+    [sent] = post_incident(child_entry("C1", education_status="attends_setting", urn=ASHOVER_PRIMARY))
+    assert sent["routing"]["method"] == "not_onboarded"
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{sent['id']}/reroute/{ASHOVER_PRIMARY}"))
+    explained = soup.find(id="no-key-adult").get_text(" ", strip=True)
+    assert "goes to its Key Adult by itself" in explained and "come back" not in explained
