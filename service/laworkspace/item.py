@@ -13,6 +13,7 @@ from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import la_covers_setting
 from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
+from service.keyadult.service import is_overdue
 from service.laworkspace.handovers import LatestHandOver, latest_hand_overs
 from service.laworkspace.officer import Officer
 from service.laworkspace.queues import QUEUE_TITLES, child_name
@@ -115,6 +116,7 @@ class WorkItem:
     history: list[HistoryEntry]
     is_open: bool
     can_acknowledge: bool
+    overdue: bool  # past the owner's deadline and not yet acknowledged
     can_close: bool
     queue_title: str | None = None
     holiday_cover: bool = False  # a closed setting's notification that the LA's holiday cover team works
@@ -237,6 +239,7 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         outcomes=_outcomes(session, officer, notification.id), history=_history(session, notification.id),
         is_open=is_open,
         can_acknowledge=is_open and (owned_by_la or holiday_cover) and notification.acknowledged_at is None,
+        overdue=is_open and is_overdue(notification.acknowledge_by, notification.acknowledged_at, now),
         can_close=is_open and (owned_by_la or notification.la_queue is not None),
         queue_title=QUEUE_TITLES.get(notification.la_queue) if is_open else None,
         holiday_cover=holiday_cover,

@@ -183,3 +183,67 @@ def test_the_officers_pages_name_their_local_authority_instead_of_its_code(offic
         assert caption == "Derbyshire", path
     facts = check_page(client.get(f"/la/notifications/{sent['id']}")).get_text(" ", strip=True)
     assert "Home local authority Derbyshire (830)" in facts
+
+
+def _before(soup, first, second) -> bool:
+    """Whether tag `first` comes before tag `second` in the page (document order: what a phone shows first)."""
+    tags = list(soup.find_all(True))
+    return tags.index(first) < tags.index(second)
+
+
+def test_the_999_line_the_deadline_and_acknowledge_come_before_the_childs_details(
+        officer_client, post_incident, receive_at, check_page):
+    """On a phone the columns stack: what the officer must see and do first cannot wait below the routing tables."""
+    [sent] = post_incident(child_entry("C1", given_name="Rowan", family_name="Ashby"))
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{sent['id']}"))
+    child = soup.find("h2", id="child")
+    emergency = soup.find(id="emergency")
+    assert "call 999" in emergency.get_text() and _before(soup, emergency, child)
+    deadline = soup.find(id="deadline")
+    assert deadline.get_text(" ", strip=True).startswith("Acknowledge by ") and _before(soup, deadline, child)
+    assert deadline.find("form", id="acknowledge-form").find("button", id="acknowledge")
+    assert "Overdue" not in deadline.get_text()
+    assert len(soup.find_all(string=lambda text: text and "call 999" in text)) == 1
+
+
+def test_an_overdue_case_says_so_beside_its_deadline(officer_client, receive_at, check_page):
+    [late] = receive_at(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), datetime(2026, 11, 1, 22, 0, tzinfo=UTC),
+                        child_entry("C1"))
+    client, _ = officer_client("830")
+    deadline = check_page(client.get(f"/la/notifications/{late}")).find(id="deadline")
+    assert "Overdue" in deadline.find(class_="govuk-tag").get_text()
+
+
+def test_an_acknowledged_case_says_when_and_offers_no_button(officer_client, post_incident, form_token, check_page):
+    [sent] = post_incident(child_entry("C1"))
+    client, _ = officer_client("830")
+    page = client.get(f"/la/notifications/{sent['id']}")
+    after = check_page(client.post(f"/la/notifications/{sent['id']}/acknowledge",
+                                   data={"csrf_token": form_token(page, "acknowledge-form")}))
+    assert not after.find(id="acknowledge-form")
+    assert after.find(id="acknowledged-at").get_text(" ", strip=True).startswith("Acknowledged at ")
+
+
+def test_the_case_page_lists_its_sections_for_a_phone(officer_client, post_incident, check_page):
+    [sent] = post_incident(child_entry("C1"))
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{sent['id']}"))
+    links = soup.select("#on-this-page a")
+    assert [a.get_text(strip=True) for a in links][:2] == ["Record an outcome", "Send it somewhere else"]
+    for link in links:
+        assert soup.find(id=link["href"].removeprefix("#")), link["href"]
+
+
+def test_the_front_door_numbers_on_the_case_page_can_be_tapped(officer_client, post_incident, check_page, db):
+    from service.localauthorities.models import LocalAuthority
+
+    authority = db.get(LocalAuthority, "830")
+    authority.social_care_front_door_name, authority.social_care_front_door_phone = "Call Derbyshire", "01629 533190"
+    authority.social_care_out_of_hours_phone = "01629 532600"
+    db.add(authority)
+    db.commit()
+    [sent] = post_incident(child_entry("C1"))
+    client, _ = officer_client("830")
+    remember = check_page(client.get(f"/la/notifications/{sent['id']}")).find("aside", id="remember")
+    assert {a["href"] for a in remember.select("a[href^='tel:']")} == {"tel:01629533190", "tel:01629532600"}
