@@ -183,3 +183,50 @@ def test_more_rows_than_one_download_holds_says_so_instead_of_cutting_them_off(h
     assert len(list(csv.DictReader(io.StringIO(hub.get("/police/dashboard.csv").text)))) == 3
     count = BeautifulSoup(hub.get("/police").text, "html.parser").find(id="result-count")
     assert count.find("a", href=lambda href: href and href.startswith("/police/dashboard.csv")) is not None
+
+
+def test_the_alert_is_worded_by_how_far_it_got():
+    sent, arrived = utcnow() - timedelta(minutes=20), utcnow() - timedelta(minutes=19)
+    assert readback.alert_words(None, None) == "Not sent yet"
+    assert readback.alert_words(sent, None).startswith("Sent ") and readback.alert_words(sent, None).endswith(
+        ", no delivery receipt yet")
+    assert readback.alert_words(sent, arrived) == f"Delivered {readback.when(arrived)}"
+    assert readback.alert_words(None, arrived) == f"Delivered {readback.when(arrived)}"  # a webhook's 2xx, no email
+
+
+def test_a_viewed_notification_never_reads_as_not_delivered(hub, post_incident, onboard, db):
+    """The Key Adult opened it before Notify's receipt came back: the row says the alert's own state, not
+    "Delivered: Not yet" beside "First viewed"."""
+    onboard(BRIMINGTON_JUNIOR)
+    [sent] = post_incident(child_entry("C1"))
+    now = utcnow()
+    lifecycle.record_send(db, sent["id"], now=now, worker_id="w", outbox_id=1)
+    db.commit()
+    notification = db.get(Notification, sent["id"])
+    lifecycle.record_view(db, notification, actor=WORKER, now=now + timedelta(minutes=1), by_owner=True,
+                          la_code=notification.recipient_la_code, source_page="test")
+    db.commit()
+    progress = rows_of(hub.get("/police"))[sent["id"]]["Progress"]
+    assert "Delivered: Not yet" not in progress
+    assert "Alert: Sent " in progress and "no delivery receipt yet" in progress and "First viewed: " in progress
+
+    lifecycle.record_delivery(db, sent["id"], now=now + timedelta(minutes=2), worker_id="w", channel="email",
+                              outbox_id=1)
+    db.commit()
+    assert "Alert: Delivered " in rows_of(hub.get("/police"))[sent["id"]]["Progress"]
+
+
+def test_the_csv_gives_when_the_alert_was_sent(hub, post_incident, db):
+    [sent] = post_incident(child_entry("C1"))
+    lifecycle.record_send(db, sent["id"], now=utcnow(), worker_id="w", outbox_id=1)
+    db.commit()
+    [row] = list(csv.DictReader(io.StringIO(hub.get("/police/dashboard.csv").text)))
+    assert row["sent_at"] == db.get(Notification, sent["id"]).sent_at.isoformat()
+    assert row["delivered_at"] == ""
+
+
+def test_references_do_not_break_across_lines(hub, post_incident):
+    [sent] = post_incident(child_entry("C1"), reference="DC-2026-000777")
+    soup = BeautifulSoup(hub.get("/police").text, "html.parser")
+    reference = soup.find("tr", id=f"row-{sent['id']}").find("th").find(string=lambda s: "DC-2026-000777" in s)
+    assert "app-nowrap" in reference.parent.get("class", [])
