@@ -30,7 +30,7 @@ from service.notifications.models import (
 from service.notifications.scope import get_notification, visible_actions
 from service.police.models import PoliceForce
 from service.problems import FormInvalid
-from service.register.models import Setting
+from service.register.service import setting_labels
 
 # What an officer records having done, in words. Stored as NotificationAction.action. Values are never removed:
 # an outcome recorded under an older list must still read properly on the case page and the dashboard.
@@ -183,10 +183,7 @@ def held_by_holiday_cover(notification: Notification) -> bool:
 
 
 def setting_label(session: Session, urn: str | None) -> str | None:
-    if not urn:
-        return None
-    setting = session.get(Setting, urn)
-    return f"{setting.name} (URN {urn})" if setting else f"URN {urn}"
+    return setting_labels(session, [urn]).get(urn) if urn else None
 
 
 def la_label(session: Session, code: str | None) -> str:

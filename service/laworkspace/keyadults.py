@@ -13,7 +13,7 @@ from service.db import utcnow
 from service.laworkspace.officer import Officer
 from service.problems import FormInvalid, NotFound
 from service.register.models import Setting
-from service.register.service import search_settings
+from service.register.service import search_settings, setting_labels
 
 ROLE_LABELS = {"key_adult": "Key Adult", "deputy": "Deputy"}
 assert tuple(ROLE_LABELS) == SETTING_ROLES
@@ -132,10 +132,9 @@ class Removal:
 
 def removal(session: Session, officer: Officer, user_id: int) -> Removal:
     user, own_urns = _in_officers_area(session, officer, user_id)
-    names = {s.urn: s.name for s in session.exec(select(Setting).where(Setting.urn.in_(sorted(own_urns))))}
+    label = setting_labels(session, own_urns)
     still_onboarded = active_key_adult_urns(session, own_urns, excluding_user=user.id)
     was_onboarded = active_key_adult_urns(session, own_urns)
-    label = {urn: f"{names.get(urn, 'Setting')} (URN {urn})" for urn in own_urns}
     return Removal(user_id=user.id, display_name=user.display_name, email=user.email,
                    settings=tuple(sorted(label.values())),
                    left_without_key_adult=tuple(sorted(label[urn] for urn in was_onboarded - still_onboarded)))

@@ -29,6 +29,7 @@ from service.notifications.models import (
 )
 from service.notifications.scope import Scope, scoped_notifications
 from service.register.models import Setting
+from service.register.service import setting_labels
 
 
 # Rows written with a hand-over (an officer's re-route reason, a setting's "not on our roll"): events, not outcomes.
@@ -217,15 +218,13 @@ def repeat_children_notifications(session: Session, officer: Officer, period: Pe
 
 
 def _counted(session: Session, rows: list[Notification]) -> list[CountedNotification]:
-    urns = sorted({n.recipient_urn for n in rows if n.recipient_urn})
-    names = {s.urn: s.name for s in session.exec(select(Setting).where(Setting.urn.in_(urns)))} if urns else {}
+    labels = setting_labels(session, [n.recipient_urn for n in rows if n.recipient_urn])
     ids = sorted({n.incident_id for n in rows})
     incidents = dict(session.execute(select(Incident.id, police_incident()).where(Incident.id.in_(ids))).all()) if ids else {}
     return [
         CountedNotification(
             id=n.id, child_name=child_name(n), received_at=n.received_at, acknowledge_by=n.acknowledge_by,
-            held_by=(f"{names.get(n.recipient_urn, 'Setting')} (URN {n.recipient_urn})" if n.recipient_urn
-                     else f"Local authority {n.recipient_la_code}"),
+            held_by=labels[n.recipient_urn] if n.recipient_urn else f"Local authority {n.recipient_la_code}",
             incident=incidents.get(n.incident_id, n.incident_id),
         )
         for n in rows

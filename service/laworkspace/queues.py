@@ -15,6 +15,7 @@ from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import LA_HOLIDAY_COVER
 from service.laworkspace.handovers import LatestHandOver, latest_hand_overs
+from service.keyadult.service import is_overdue
 from service.laworkspace.officer import Officer
 from service.notifications.models import (
     LA_QUEUES,
@@ -22,6 +23,7 @@ from service.notifications.models import (
 )
 from service.notifications.scope import scoped_notifications
 from service.problems import NotFound
+from service.register.service import setting_labels
 
 QUEUE_TITLES = {
     "not_in_school": "Children not in school",
@@ -158,6 +160,7 @@ class QueueItem:
     candidates: tuple[dict, ...]
     intended_urn: str | None
     recipient_urn: str | None
+    intended_setting: str | None  # the setting routing chose, as "Name (URN ...)", when the LA holds it for it
     assigned_to: str | None
     hand_over: LatestHandOver | None = None  # why it is here when it came by a send-back or re-route, not by routing
 
@@ -196,14 +199,16 @@ def queue_page(session: Session, officer: Officer, queue: str, filters: QueueFil
         query.order_by(Notification.received_at, Notification.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ))
     names = _officer_names(session, {n.assigned_officer_id for n in rows if n.assigned_officer_id})
+    intended = setting_labels(session, [n.intended_urn for n in rows if n.intended_urn])
     hand_overs = latest_hand_overs(session, officer.scope, [n.id for n in rows])
     items = [
         QueueItem(
             id=n.id, child_name=child_name(n), age=n.age_at_incident, education_status=n.education_status,
             la_code=n.recipient_la_code, received_at=n.received_at, acknowledge_by=n.acknowledge_by, status=n.status,
-            overdue=bool(n.acknowledge_by and n.acknowledged_at is None and n.acknowledge_by < now),
+            overdue=is_overdue(n.acknowledge_by, n.acknowledged_at, now),
             routing_method=n.routing_method, routing_reason=n.routing_reason, routing_score=n.routing_score,
             candidates=tuple(n.routing_candidates or ()), intended_urn=n.intended_urn, recipient_urn=n.recipient_urn,
+            intended_setting=intended.get(n.intended_urn),
             assigned_to=names.get(n.assigned_officer_id), hand_over=hand_overs.get(n.id),
         )
         for n in rows

@@ -213,3 +213,10 @@ def search_settings(session: Session, text: str, *, la_codes: Iterable[str] | No
         query = query.where(Setting.la_code.in_(list(la_codes)))
     query = query.order_by(sa.case((Setting.status.like(f"{OPEN_STATUS_PREFIX}%"), 0), else_=1), Setting.name).limit(limit)
     return list(session.exec(query))
+
+
+def setting_labels(session: Session, urns: Iterable[str]) -> dict[str, str]:
+    """Each URN as people read it, "Name (URN 123456)", in one query; a URN not in the register is "URN 123456"."""
+    wanted = sorted({urn for urn in urns if urn})
+    names = dict(session.exec(select(Setting.urn, Setting.name).where(Setting.urn.in_(wanted))).all()) if wanted else {}
+    return {urn: f"{names[urn]} (URN {urn})" if urn in names else f"URN {urn}" for urn in wanted}

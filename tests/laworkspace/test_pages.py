@@ -243,3 +243,35 @@ def test_a_notification_sent_back_by_a_setting_reaches_the_sent_back_queue_with_
     outcomes = item.find(id="outcome-list").get_text(" ", strip=True)
     assert "Not on our roll" in outcomes and "Left us in July" in outcomes
     assert item.find("form", id="reroute-la-form")
+
+
+def test_a_queue_row_leads_with_a_short_why_and_keeps_the_full_reason_folded(officer_client, post_incident, check_page):
+    """An officer scans the column down the page: each row starts with a few words, and the routing's long
+    sentence is there on request."""
+    [ambiguous] = post_incident(child_entry("C1", education_status="attends_setting", setting_name=AMBIGUOUS_NAME))
+    client, _ = officer_client("830")
+    [row] = check_page(client.get("/la/queues/to_resolve")).select("tr.queue-item")
+    why = row.select_one(".routing-reason")
+    assert why.find(class_="why-headline").get_text(strip=True) == "Setting name could mean more than one setting"
+    folded = why.find("details")
+    assert folded.find("summary").get_text(strip=True) == "Full routing reason"
+    assert ambiguous["routing"]["reason"] in folded.get_text(" ", strip=True)
+    assert ambiguous["routing"]["reason"] not in why.get_text(" ", strip=True).replace(folded.get_text(" ", strip=True), "")
+
+
+def test_a_not_onboarded_row_names_the_setting_it_waits_for(officer_client, post_incident, check_page):
+    [held] = post_incident(child_entry("C1", education_status="attends_setting", urn=ASHOVER_PRIMARY))
+    client, _ = officer_client("830")
+    [row] = check_page(client.get("/la/queues/not_onboarded")).select("tr.queue-item")
+    why = row.select_one(".routing-reason")
+    assert why.find(class_="why-headline").get_text(strip=True) == "Setting has no active Key Adult"
+    assert why.find(class_="why-waiting").get_text(" ", strip=True) == (
+        f"Waiting for a Key Adult at Ashover Primary School (URN {ASHOVER_PRIMARY})")
+    assert not why.select(".routing-candidates")
+
+
+def test_a_child_not_in_school_is_headed_by_their_education_status(officer_client, post_incident, check_page):
+    post_incident(child_entry("C1", education_status="elective_home_education"))
+    client, _ = officer_client("830")
+    [row] = check_page(client.get("/la/queues/not_in_school")).select("tr.queue-item")
+    assert row.select_one(".routing-reason .why-headline").get_text(strip=True) == "Elective home education"
