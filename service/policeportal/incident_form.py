@@ -108,8 +108,19 @@ class FormCheck:
     errors: dict[str, str] = field(default_factory=dict)  # field id -> message, in the page's order
 
 
+SUMMARY_NEEDED = "Enter what happened"
+# The incident's fields after the summary, on the page as in the schema: a summary problem goes before theirs.
+_AFTER_SUMMARY = ("police_actions", "children")
+
+
 def check_form(posted: Mapping[str, str]) -> FormCheck:
+    """The API's checks, and one of the form's own: the API takes a blank summary from a records system with none
+    to give, but a person filling in the form is asked what happened, or the school's Key Adult learns nothing."""
     submission, problems = check_incident(incident_body(posted))
+    if not posted.get("summary", "").strip() and not any(p.location == ("summary",) for p in problems):
+        at = next((i for i, p in enumerate(problems) if p.location and p.location[0] in _AFTER_SUMMARY), len(problems))
+        problems = [*problems[:at], Problem(("summary",), SUMMARY_NEEDED), *problems[at:]]
+        submission = None
     return FormCheck(submission, errors_by_field(problems))
 
 

@@ -71,10 +71,22 @@ def test_a_blank_form_lists_every_missing_answer_linked_to_its_field(hub, check_
     soup = check_page(response)
     assert soup.title.get_text(strip=True).startswith("Error:")
     links = [a["href"].lstrip("#") for a in soup.select(".govuk-error-summary a")]
-    assert links == ["police-reference", "occurred-day", "risk-level", "child-0-child-reference", "child-0-given-name",
+    assert links == ["police-reference", "occurred-day", "risk-level", "summary", "child-0-child-reference", "child-0-given-name",
                      "child-0-family-name", "child-0-date-of-birth-day", "child-0-education-status"]  # the page's order
     for target in links:
         assert soup.find(id=target) is not None, f"error summary links to #{target}, which is not on the page"
+    assert db.exec(select(Incident)).first() is None
+
+
+@pytest.mark.parametrize("summary", ["", "   \n  "])
+def test_the_form_needs_what_happened_for_the_schools_safeguarding_lead(hub, db, check_page, summary):
+    """The API takes a blank summary; a person filling in the form is asked for one, or the school learns nothing."""
+    response = send(hub, answers(summary=summary))
+    assert response.status_code == 400
+    soup = check_page(response)
+    [link] = soup.select(".govuk-error-summary a")
+    assert link["href"] == "#summary" and link.get_text(strip=True) == "Enter what happened"
+    assert soup.find(id="summary-error") is not None
     assert db.exec(select(Incident)).first() is None
 
 
