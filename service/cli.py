@@ -17,6 +17,17 @@ from service.ops.logging import configure_logging
 Command = Callable[[argparse.Namespace], int]
 
 
+def hours(text: str) -> int:
+    """A whole number of hours, 0 or more: a negative overlap would end the older keys before the rotation."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} hours: give 0 or more")
+    return value
+
+
 def cmd_migrate(_args) -> int:
     upgrade_to_head(get_engine())
     print("Database is at the newest schema.")
@@ -210,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     command(police, "list-clients", cmd_police_list, "list API clients")
     sub = command(police, "rotate-key", cmd_police_rotate, "issue a new key; older keys keep working for an overlap")
     sub.add_argument("--client", type=int, required=True)
-    sub.add_argument("--overlap-hours", type=int, default=24)
+    sub.add_argument("--overlap-hours", type=hours, default=24, help="hours the older keys keep working (default 24)")
     sub = command(police, "revoke", cmd_police_revoke, "revoke a client and all its keys")
     sub.add_argument("--client", type=int, required=True)
 
@@ -246,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        if error.filename is None:
+            raise
+        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
 
 

@@ -102,6 +102,36 @@ def test_api_client_lifecycle_shows_the_key_once_and_stores_only_its_hash(db, ca
     assert authenticate(db, new_key) is None
 
 
+def test_a_negative_overlap_is_refused_and_the_old_key_keeps_working(db, capsys):
+    """--overlap-hours -5 used to be taken: the old key's expiry went 5 hours into the past, cutting the force off
+    at once, the opposite of what the overlap is for."""
+    from service.police.service import authenticate
+
+    assert main(["police", "add-force", "--id", "testforce", "--name", "Test Police", "--default-la", "830"]) == 0
+    assert main(["police", "create-client", "--force", "testforce", "--name", "Test system"]) == 0
+    key = next(line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("oe_"))
+    with pytest.raises(SystemExit) as refused:
+        main(["police", "rotate-key", "--client", "1", "--overlap-hours", "-5"])
+    assert refused.value.code == 2
+    assert "0 or more" in capsys.readouterr().err
+    from datetime import timedelta
+
+    from service.police.service import rotate_key
+
+    with pytest.raises(ValueError, match="0 or more"):  # and the service refuses it whoever asks
+        rotate_key(db, client_id=1, overlap=timedelta(hours=-5))
+    db.rollback()
+    assert authenticate(db, key).force_id == "testforce"
+    assert len(db.exec(select(ApiKey)).all()) == 1
+
+
+def test_a_missing_register_file_is_a_one_line_error(db, tmp_path, capsys):
+    missing = tmp_path / "no-such-establishments.csv"
+    assert main(["register", "import", "--establishments", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {missing}: No such file or directory"
+
+
 def test_client_for_unknown_force_is_a_clear_error(db, capsys):
     assert main(["police", "create-client", "--force", "nope", "--name", "x"]) == 2
     assert "No police force with id 'nope'" in capsys.readouterr().err
