@@ -223,6 +223,11 @@ def test_closing_needs_an_action_then_closes_it(client, db, post_incident, key_a
     assert refused.status_code == 400
     assert soup_of(refused).find(class_="govuk-error-summary").find("a", href="#close") is not None
     assert soup_of(refused).find("button", id="close") is not None
+    # The reason is beside the button too, where someone who scrolled down to close it is looking.
+    beside = soup_of(refused).find(id="close-error")
+    assert "Record at least one thing you did" in text_of(beside)
+    assert "close-error" in soup_of(refused).find("button", id="close")["aria-describedby"]
+    assert beside.find_parent(class_="govuk-form-group--error").find("button", id="close") is not None
 
     client.post(f"/notifications/{notification_id}/actions", data={"csrf_token": token, "action": "observed_no_concerns", "note": ""})
     response = client.post(f"/notifications/{notification_id}/close", data={"csrf_token": token}, follow_redirects=False)
@@ -256,6 +261,12 @@ def test_print_view_has_facts_actions_and_chronology_without_navigation_and_is_a
     assert page.find(id="no-chronology") is not None
     assert "Acknowledged" in text_of(page.find(id="deadline"))
     assert page.find("button", id="print-button") is not None
+    # At the top too: on a phone the record runs to several screens, and the button was only at its end.
+    tags = page.find_all(True)
+    top = page.find("button", id="print-button-top")
+    assert top is not None and tags.index(top) < tags.index(page.find("h1"))
+    assert all("govuk-!-display-none-print" in button.find_parent("p")["class"] for button in page.select("[data-print]"))
+    assert len(page.select("[data-print]")) == 2
     assert _audit_actions(db, notification_id).count("notification.printed") == 1
 
 
