@@ -124,8 +124,8 @@ def set_up_two_factor(request: Request, session: SessionDep, code: str = Form(""
 
 
 def _set_up_context(session, row) -> dict:
-    secret, qr_svg = accounts_service.two_factor_set_up_details(session, row)
-    return {"secret": secret, "qr_svg": qr_svg}
+    secret, qr_svg, app_link = accounts_service.two_factor_set_up_details(session, row)
+    return {"secret": secret, "qr_svg": qr_svg, "app_link": app_link}
 
 
 def _sign_in_unavailable(request: Request) -> Response:

@@ -245,15 +245,16 @@ def end_stale_session(session: Session, *, token: str | None, now: datetime) -> 
     return reason
 
 
-def two_factor_set_up_details(session: Session, row: PortalSession) -> tuple[str, str]:
-    """The secret to type, grouped, and the QR code as inline SVG, for the set-up page. Raises SignInUnavailable."""
+def two_factor_set_up_details(session: Session, row: PortalSession) -> tuple[str, str, str]:
+    """The secret to type, grouped, the QR code as inline SVG, and the otpauth:// link that opens an authenticator app
+    on the same phone, for the set-up page. Raises SignInUnavailable."""
     user = session.get(User, row.user_id)
     try:
         secret = pending_totp_secret_of(row)
     except SecretUnreadable:
         raise _unreadable_secret(session, user) from None
     uri = totp.provisioning_uri(secret, user.email)
-    return totp.grouped(secret), totp.qr_code_svg(uri)
+    return totp.grouped(secret), totp.qr_code_svg(uri), uri
 
 
 def _end_previous(session: Session, token: str | None) -> None:

@@ -165,6 +165,10 @@ def test_first_sign_in_sets_up_the_app_with_a_qr_code_and_the_key_as_text(client
     secret = soup.find(id="totp-secret").get_text().replace(" ", "")
     assert len(secret) == 32
     assert "http" not in str(svg)  # drawn here, not fetched from a QR service
+    # Someone setting up on the phone that has the app cannot scan its own screen: a link opens the app instead.
+    app_link = soup.find("a", id="totp-app-link")
+    assert app_link["href"].startswith("otpauth://totp/")
+    assert pyotp.parse_uri(app_link["href"]).secret == secret
     response = client.post("/sign-in/set-up-two-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(page)},
                            follow_redirects=False)
     assert response.headers["location"] == "/notifications"
