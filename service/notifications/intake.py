@@ -262,8 +262,9 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     pairs: list[tuple[Notification, SimpleNamespace]] = []  # (earlier version, the notification replacing it)
     if previous is not None:
         replaces = match_versions(earlier, notifications)
-        _owners_people_chose(session, client.force_id, submission.police_reference, earlier, notifications, replaces,
-                             context, calendars, now)
+        put_back = _put_back(session, client.force_id, submission.police_reference, earlier, notifications, replaces)
+        _owners_people_chose(session, client.force_id, submission.police_reference, [*earlier, *put_back.values()],
+                             notifications, {**put_back, **replaces}, context, calendars, now)
         notifications, merged_into = _one_per_setting(notifications)
         by_id = {notification.id: notification for notification in notifications}
         pairs = [(old, merged_into.get(new) or by_id[new]) for new, old in replaces.items()]
@@ -315,6 +316,20 @@ def match_versions(earlier: Sequence, notifications: Sequence) -> dict[str, obje
         take(notification, lambda old: old.setting_position > 0 and setting in (
             old.intended_urn, old.recipient_urn if old.routing_outcome == "setting" else None))
     return matched
+
+
+def _put_back(session, force_id: str, police_reference: str, earlier: Sequence, notifications: Sequence,
+              replaces: dict) -> dict[str, Notification]:
+    """{new notification id: the notification an earlier correction withdrew because it left this child (or this
+    setting of theirs) out}, for the ones this correction names again: they keep the owner a person chose, as if
+    never left out. Nothing, once police withdrew the version this corrects: a correction after a withdrawal is
+    routed afresh."""
+    if earlier and all(n.withdrawn_at is not None and n.withdrawal_reason != LEFT_OUT_OF_CORRECTION for n in earlier):
+        return {}
+    new = [n for n in notifications if n.id not in replaces]
+    left_out = lifecycle.left_out_earlier(session, force_id=force_id, police_reference=police_reference,
+                                          child_references=[n.child_reference for n in new])
+    return match_versions(left_out, new) if left_out else {}
 
 
 def _owners_people_chose(session, force_id: str, police_reference: str, earlier: Sequence, notifications: Sequence,

@@ -40,6 +40,7 @@ from service.deadlines.calendar import la_covers_setting
 from service.localauthorities import service as la_service
 from service.notifications.models import (
     HOLIDAY_COVER_QUEUE,
+    LEFT_OUT_OF_CORRECTION,
     Incident,
     Notification,
     NotificationAction,
@@ -269,8 +270,10 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
 
     Police's details led to where a person has since said the child is not: routing the same details again would
     send the child's details back to a setting that refused them, and take them from the one the LA chose. A
-    version police withdrew keeps nothing (a correction after a withdrawal is routed afresh)."""
-    live = {n.id: n for n in replaced if n.withdrawn_at is None and n.routing_outcome != "not_routed"}
+    version police withdrew keeps nothing (a correction after a withdrawal is routed afresh); one withdrawn only
+    because a correction left the child out (left_out_earlier) keeps its owner for when police put the child back."""
+    live = {n.id: n for n in replaced if n.routing_outcome != "not_routed"
+            and (n.withdrawn_at is None or n.withdrawal_reason == LEFT_OUT_OF_CORRECTION)}
     if not live:
         return {}
     periods = session.exec(
@@ -295,6 +298,20 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
         kept[notification_id] = KeptOwner(NewOwner(urn=notification.recipient_urn, la_code=notification.recipient_la_code,
                                                    la_queue=queue), chosen_by=why, intended_urn=intended)
     return kept
+
+
+def left_out_earlier(session: Session, *, force_id: str, police_reference: str,
+                     child_references: Sequence[str]) -> list[Notification]:
+    """These children's notifications, in any version of the force's incident, that a correction withdrew because
+    it left them out, the latest withdrawn first: what a correction putting a child back replaces."""
+    if not child_references:
+        return []
+    return list(session.exec(
+        select(Notification).join(Incident, Incident.id == Notification.incident_id)
+        .where(Incident.force_id == force_id, Incident.police_reference == police_reference,
+               Notification.withdrawal_reason == LEFT_OUT_OF_CORRECTION,
+               Notification.child_reference.in_(sorted(set(child_references))))
+        .order_by(Notification.withdrawn_at.desc(), Notification.setting_position, Notification.id)))
 
 
 def settings_that_sent_back(session: Session, *, force_id: str, police_reference: str) -> dict[str, set[str]]:
