@@ -165,6 +165,22 @@ class QueueItem:
     hand_over: LatestHandOver | None = None  # why it is here when it came by a send-back or re-route, not by routing
 
 
+# Why a notification is in a queue whose reason is not how it was routed: said instead of the routing method.
+QUEUE_HEADLINES = {
+    "escalated": "Not acknowledged by its deadline",
+    "holiday_cover": "Setting closed for the school holiday",
+}
+
+
+def why_headline(item: QueueItem, queue: str) -> str:
+    """The few words a queue row starts with, to scan down the column: why this notification is in this queue. Pure."""
+    if queue in QUEUE_HEADLINES:
+        return QUEUE_HEADLINES[queue]
+    if item.routing_method == "education_status":
+        return EDUCATION_STATUS_LABELS.get(item.education_status, item.education_status)
+    return ROUTING_METHOD_LABELS.get(item.routing_method, item.routing_method.replace("_", " ").capitalize())
+
+
 @dataclass(frozen=True)
 class QueuePage:
     queue: str

@@ -34,7 +34,7 @@ def _common(user: PortalUser, **context) -> dict:
     return {
         "queue_titles": la_queues.QUEUE_TITLES, "status_labels": la_queues.STATUS_LABELS,
         "education_status_labels": la_queues.EDUCATION_STATUS_LABELS, "method_labels": la_queues.ROUTING_METHOD_LABELS,
-        "la_codes": sorted(user.la_codes), **context,
+        "la_codes": sorted(user.la_codes), "why_headline": la_queues.why_headline, **context,
     }
 
 

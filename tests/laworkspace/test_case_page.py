@@ -230,9 +230,11 @@ def test_the_case_page_lists_its_sections_for_a_phone(officer_client, post_incid
     client, _ = officer_client("830")
     soup = check_page(client.get(f"/la/notifications/{sent['id']}"))
     links = soup.select("#on-this-page a")
-    assert [a.get_text(strip=True) for a in links][:2] == ["Record an outcome", "Send it somewhere else"]
-    for link in links:
-        assert soup.find(id=link["href"].removeprefix("#")), link["href"]
+    assert {"Record an outcome", "Send it somewhere else", "History"} <= {a.get_text(strip=True) for a in links}
+    targets = [soup.find(id=link["href"].removeprefix("#")) for link in links]
+    assert all(targets), [link["href"] for link in links]
+    tags = soup.find_all(True)
+    assert [tags.index(t) for t in targets] == sorted(tags.index(t) for t in targets)  # in the page's order
 
 
 def test_the_front_door_numbers_on_the_case_page_can_be_tapped(officer_client, post_incident, check_page, db):
@@ -247,3 +249,43 @@ def test_the_front_door_numbers_on_the_case_page_can_be_tapped(officer_client, p
     client, _ = officer_client("830")
     remember = check_page(client.get(f"/la/notifications/{sent['id']}")).find("aside", id="remember")
     assert {a["href"] for a in remember.select("a[href^='tel:']")} == {"tel:01629533190", "tel:01629532600"}
+
+
+def _escalated_at_brimington(db, receive_at, onboard) -> str:
+    """Brimington's notification of a week ago, still unacknowledged: deputies alerted, then escalated to the LA."""
+    from datetime import timedelta
+
+    from service.db import utcnow
+    from service.escalation.service import apply_ladder_step
+
+    onboard(BRIMINGTON_JUNIOR)
+    week_ago = utcnow() - timedelta(days=7)
+    [notification_id] = receive_at(week_ago, week_ago - timedelta(hours=8),
+                                   child_entry("C1", education_status="attends_setting", urn=BRIMINGTON_JUNIOR))
+    for _ in range(2):
+        apply_ladder_step(db, notification_id, now=utcnow(), escalate_after=timedelta(hours=2))
+    db.commit()
+    return notification_id
+
+
+def test_an_escalated_case_a_school_holds_shows_its_missed_deadline_at_the_top(
+        db, officer_client, receive_at, onboard, check_page):
+    """The officer cannot acknowledge for the school, but the deadline it missed is why the case is theirs."""
+    notification_id = _escalated_at_brimington(db, receive_at, onboard)
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{notification_id}"))
+    deadline = soup.find(id="deadline")
+    assert deadline is not None and _before(soup, deadline, soup.find("h2", id="child"))
+    assert deadline.get_text(" ", strip=True).startswith("Acknowledge by ")
+    assert "Overdue" in deadline.find(class_="govuk-tag").get_text()
+    assert not soup.find(id="acknowledge-form")
+    assert "only its Key Adult can acknowledge it" in deadline.get_text(" ", strip=True)
+
+
+def test_the_escalated_queue_says_why_in_its_own_words(db, officer_client, receive_at, onboard, check_page):
+    _escalated_at_brimington(db, receive_at, onboard)
+    client, _ = officer_client("830")
+    [row] = check_page(client.get("/la/queues/escalated")).select("tr.queue-item")
+    assert row.select_one(".why-headline").get_text(strip=True) == "Not acknowledged by its deadline"
+    summary = row.select_one(".routing-reason details summary").get_text(" ", strip=True)
+    assert summary.startswith("Full routing reason") and "Brookes" in summary  # says whose, for a screen reader

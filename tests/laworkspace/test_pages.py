@@ -254,7 +254,7 @@ def test_a_queue_row_leads_with_a_short_why_and_keeps_the_full_reason_folded(off
     why = row.select_one(".routing-reason")
     assert why.find(class_="why-headline").get_text(strip=True) == "Setting name could mean more than one setting"
     folded = why.find("details")
-    assert folded.find("summary").get_text(strip=True) == "Full routing reason"
+    assert folded.find("summary").get_text(" ", strip=True) == f"Full routing reason for {row.find('a').get_text(strip=True)}"
     assert ambiguous["routing"]["reason"] in folded.get_text(" ", strip=True)
     assert ambiguous["routing"]["reason"] not in why.get_text(" ", strip=True).replace(folded.get_text(" ", strip=True), "")
 
