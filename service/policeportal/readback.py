@@ -40,8 +40,8 @@ FILTERS = {
 }
 
 CSV_COLUMNS = ("police_reference", "child_reference", "notification_id", "status", "owner", "owner_la_code",
-               "owner_urn", "routing_reason", "received_at", "acknowledge_by", "sent_at", "delivered_at", "first_viewed_at",
-               "acknowledged_at", "escalated_at")
+               "owner_urn", "routing_reason", "received_at", "acknowledge_by", "delivered_at", "first_viewed_at",
+               "acknowledged_at", "escalated_at", "sent_at")  # new columns go last: a force's macro may read by position
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -117,6 +117,7 @@ class DashboardRow:
     routing_reason: str
     received_at: datetime
     acknowledge_by: datetime | None
+    alert: str  # alert_words
     sent_at: datetime | None
     delivered_at: datetime | None
     first_viewed_at: datetime | None
@@ -136,7 +137,7 @@ def dashboard_row(readback: Mapping, *, setting_names: Mapping[str, str], la_nam
         child_reference=readback["child_reference"], status=status, tag_class=STATUS_TAG_CLASSES.get(status, ""),
         owner=owner_words(readback, setting_names, la_names), held_by_la=held_by_la(readback),
         routing_reason=readback["routing"]["reason"], received_at=readback["received_at"],
-        acknowledge_by=readback.get("acknowledge_by"), sent_at=readback.get("sent_at"),
+        acknowledge_by=readback.get("acknowledge_by"), alert=alert_words(readback), sent_at=readback.get("sent_at"),
         delivered_at=readback.get("delivered_at"),
         first_viewed_at=readback.get("first_viewed_at"), acknowledged_at=readback.get("acknowledged_at"),
         escalated_at=readback.get("escalated_at"), past_deadline=past_deadline(readback, now),
@@ -158,8 +159,8 @@ def csv_text(rows: Iterable[DashboardRow]) -> str:
         status = f"{row.status} ({HELD_BY_LA.lower()})" if row.held_by_la and row.status != NOT_ROUTED else row.status
         writer.writerow([safe_cell(value) for value in (
             row.police_reference, row.child_reference, row.notification_id, status, row.owner, row.owner_la_code,
-            row.owner_urn, row.routing_reason, row.received_at, row.acknowledge_by, row.sent_at, row.delivered_at,
-            row.first_viewed_at, row.acknowledged_at, row.escalated_at)])
+            row.owner_urn, row.routing_reason, row.received_at, row.acknowledge_by, row.delivered_at,
+            row.first_viewed_at, row.acknowledged_at, row.escalated_at, row.sent_at)])
     return buffer.getvalue()
 
 
@@ -167,11 +168,15 @@ def when(moment: datetime | None) -> str:
     return short_day_at_time(moment) if moment else "Not yet"
 
 
-def alert_words(sent_at: datetime | None, delivered_at: datetime | None) -> str:
-    """How far the owner's alert got. Someone may open a notification before Notify's receipt comes back, so "not
-    delivered" is never said beside a view: an accepted email with no receipt yet says just that."""
-    if delivered_at is not None:
-        return f"Delivered {when(delivered_at)}"
-    if sent_at is not None:
-        return f"Sent {when(sent_at)}, no delivery receipt yet"
+def alert_words(readback: Mapping) -> str:
+    """How far the owner's alert got, in words that never predict: someone may open a notification before Notify's
+    receipt comes back, and a failed receipt is final, so an accepted email with no delivery says only that."""
+    if readback.get("delivered_at") is not None:
+        return f"Delivered {when(readback['delivered_at'])}"
+    if readback.get("sent_at") is not None:
+        return f"Sent {when(readback['sent_at'])}, delivery not confirmed"
+    if readback["routing"]["outcome"] == "not_routed":
+        return "None: outside the scheme"
+    if readback["status"] == "withdrawn":
+        return "None: withdrawn before it was sent"
     return "Not sent yet"

@@ -187,11 +187,19 @@ def test_more_rows_than_one_download_holds_says_so_instead_of_cutting_them_off(h
 
 def test_the_alert_is_worded_by_how_far_it_got():
     sent, arrived = utcnow() - timedelta(minutes=20), utcnow() - timedelta(minutes=19)
-    assert readback.alert_words(None, None) == "Not sent yet"
-    assert readback.alert_words(sent, None).startswith("Sent ") and readback.alert_words(sent, None).endswith(
-        ", no delivery receipt yet")
-    assert readback.alert_words(sent, arrived) == f"Delivered {readback.when(arrived)}"
-    assert readback.alert_words(None, arrived) == f"Delivered {readback.when(arrived)}"  # a webhook's 2xx, no email
+
+    def alert(status="received", outcome="setting", **times):
+        return readback.alert_words({"status": status, "routing": {"outcome": outcome}, "sent_at": None,
+                                     "delivered_at": None, **times})
+
+    assert alert() == "Not sent yet"
+    # A bounce is a final receipt: "no receipt yet" would promise one that never comes.
+    assert alert(sent_at=sent) == f"Sent {readback.when(sent)}, delivery not confirmed"
+    assert alert(sent_at=sent, delivered_at=arrived) == f"Delivered {readback.when(arrived)}"
+    assert alert(delivered_at=arrived) == f"Delivered {readback.when(arrived)}"  # a webhook's 2xx, no email
+    assert alert(outcome="not_routed") == "None: outside the scheme"
+    assert alert(status="withdrawn") == "None: withdrawn before it was sent"
+    assert alert(status="withdrawn", sent_at=sent).startswith("Sent ")
 
 
 def test_a_viewed_notification_never_reads_as_not_delivered(hub, post_incident, onboard, db):
@@ -208,7 +216,7 @@ def test_a_viewed_notification_never_reads_as_not_delivered(hub, post_incident, 
     db.commit()
     progress = rows_of(hub.get("/police"))[sent["id"]]["Progress"]
     assert "Delivered: Not yet" not in progress
-    assert "Alert: Sent " in progress and "no delivery receipt yet" in progress and "First viewed: " in progress
+    assert "Alert: Sent " in progress and "delivery not confirmed" in progress and "First viewed: " in progress
 
     lifecycle.record_delivery(db, sent["id"], now=now + timedelta(minutes=2), worker_id="w", channel="email",
                               outbox_id=1)
@@ -216,11 +224,13 @@ def test_a_viewed_notification_never_reads_as_not_delivered(hub, post_incident, 
     assert "Alert: Delivered " in rows_of(hub.get("/police"))[sent["id"]]["Progress"]
 
 
-def test_the_csv_gives_when_the_alert_was_sent(hub, post_incident, db):
+def test_the_csv_gives_when_the_alert_was_sent_in_a_column_after_the_earlier_ones(hub, post_incident, db):
     [sent] = post_incident(child_entry("C1"))
     lifecycle.record_send(db, sent["id"], now=utcnow(), worker_id="w", outbox_id=1)
     db.commit()
-    [row] = list(csv.DictReader(io.StringIO(hub.get("/police/dashboard.csv").text)))
+    text = hub.get("/police/dashboard.csv").text
+    assert text.splitlines()[0].endswith(",escalated_at,sent_at")
+    [row] = list(csv.DictReader(io.StringIO(text)))
     assert row["sent_at"] == db.get(Notification, sent["id"]).sent_at.isoformat()
     assert row["delivered_at"] == ""
 
@@ -229,4 +239,4 @@ def test_references_do_not_break_across_lines(hub, post_incident):
     [sent] = post_incident(child_entry("C1"), reference="DC-2026-000777")
     soup = BeautifulSoup(hub.get("/police").text, "html.parser")
     reference = soup.find("tr", id=f"row-{sent['id']}").find("th").find(string=lambda s: "DC-2026-000777" in s)
-    assert "app-nowrap" in reference.parent.get("class", [])
+    assert {"app-nowrap-from-tablet", "app-wrap-anywhere"} <= set(reference.parent.get("class", []))
