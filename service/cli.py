@@ -17,15 +17,27 @@ from service.ops.logging import configure_logging
 Command = Callable[[argparse.Namespace], int]
 
 
-def hours(text: str) -> int:
-    """A whole number of hours, 0 or more: a negative overlap would end the older keys before the rotation."""
+def overlap_hours(text: str) -> int:
+    """Whole hours from 0 to 720: a negative overlap ends the older keys before the rotation, and one of years
+    is no rotation at all (police.service.MAX_KEY_OVERLAP)."""
+    from service.police.service import MAX_KEY_OVERLAP
+
+    most = int(MAX_KEY_OVERLAP.total_seconds() // 3600)
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} hours: give 0 or more")
+    if not 0 <= value <= most:
+        raise argparse.ArgumentTypeError(f"{value} hours: give 0 or more, and {most} or fewer")
     return value
+
+
+def input_file(path: str) -> Path:
+    """A file a command reads, checked before it changes anything: a missing one is a one-line error."""
+    found = Path(path)
+    if not found.is_file():
+        raise ValueError(f"{path}: {'Is a directory' if found.is_dir() else 'No such file or directory'}")
+    return found
 
 
 def cmd_migrate(_args) -> int:
@@ -69,8 +81,10 @@ def cmd_serve(args) -> int:
 def cmd_register_import(args) -> int:
     from service.register import service as register_service
 
-    establishments = Path(args.establishments)
-    links = Path(args.links) if args.links else None
+    establishments = input_file(args.establishments)
+    links = input_file(args.links) if args.links else None
+    # Opened before the import, so a report that cannot be written stops it before anything is saved.
+    report_file = _writable(args.report) if args.report else None
     total = register_service.rows_to_import(establishments, links)
     with unit_of_work() as session, tqdm(total=total, unit="rows", desc="Importing register", file=sys.stderr) as bar:
         report = register_service.import_register(session, establishments=establishments, links=links, on_progress=bar.update)
@@ -82,19 +96,26 @@ def cmd_register_import(args) -> int:
         print(f"  {where}{' URN ' + problem.urn if problem.urn else ''}: {problem.message}")
     if len(report.problems) > args.show_problems:
         print(f"  … and {len(report.problems) - args.show_problems} more (use --report FILE for all of them).")
-    if args.report:
-        with open(args.report, "w", encoding="utf-8") as handle:
+    if report_file is not None:
+        with report_file as handle:
             handle.write("line,urn,problem\n")
             for problem in report.problems:
                 handle.write(f'{problem.line},{problem.urn or ""},"{problem.message.replace(chr(34), chr(39))}"\n')
     return 0
 
 
+def _writable(path: str):
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"{path}: {error.strerror}") from None
+
+
 def cmd_la_load(args) -> int:
     from service.localauthorities.service import load_config
 
     with unit_of_work() as session:
-        codes = load_config(session, Path(args.file))
+        codes = load_config(session, input_file(args.file))
     print(f"Loaded configuration for {len(codes)} local authorities: {', '.join(codes)}")
     return 0
 
@@ -221,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     command(police, "list-clients", cmd_police_list, "list API clients")
     sub = command(police, "rotate-key", cmd_police_rotate, "issue a new key; older keys keep working for an overlap")
     sub.add_argument("--client", type=int, required=True)
-    sub.add_argument("--overlap-hours", type=hours, default=24, help="hours the older keys keep working (default 24)")
+    sub.add_argument("--overlap-hours", type=overlap_hours, default=24,
+                     help="hours the older keys keep working, 0 to 720 (default 24)")
     sub = command(police, "revoke", cmd_police_revoke, "revoke a client and all its keys")
     sub.add_argument("--client", type=int, required=True)
 
@@ -257,11 +279,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
-        if error.filename is None:
-            raise
-        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
 
 

@@ -130,6 +130,29 @@ def test_a_missing_register_file_is_a_one_line_error(db, tmp_path, capsys):
     assert main(["register", "import", "--establishments", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.strip() == f"error: {missing}: No such file or directory"
+    assert main(["la", "load", str(tmp_path / "no-such.toml")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'no-such.toml'}: No such file or directory"
+
+
+def test_a_report_file_that_cannot_be_written_stops_the_import_before_anything_is_saved(db, tmp_path, capsys):
+    """Before, the register was saved and only then the report failed: exit 2 for an import that had happened."""
+    establishments, links = _write_register(tmp_path, "Testington Primary")
+    unwritable = tmp_path / "no-such-folder" / "report.csv"
+    try:
+        assert main(["register", "import", "--establishments", str(establishments), "--report", str(unwritable)]) == 2
+        assert str(unwritable) in capsys.readouterr().err
+        db.expire_all()
+        assert db.get(Setting, "990001") is None
+    finally:
+        _remove_test_settings(db)
+
+
+@pytest.mark.parametrize("overlap", ["721", "100000000000"])
+def test_an_overlap_longer_than_30_days_is_refused(db, capsys, overlap):
+    """A key kept working for years is not a rotation (and a huge number crashed the date arithmetic)."""
+    with pytest.raises(SystemExit) as refused:
+        main(["police", "rotate-key", "--client", "1", "--overlap-hours", overlap])
+    assert refused.value.code == 2 and "720 or fewer" in capsys.readouterr().err
 
 
 def test_client_for_unknown_force_is_a_clear_error(db, capsys):

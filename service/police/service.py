@@ -85,10 +85,14 @@ def create_client(session: Session, *, force_id: str, name: str, scopes: list[st
     return IssuedKey(client_id=client.id, key=_issue_key(session, client.id))
 
 
+MAX_KEY_OVERLAP = timedelta(days=30)
+
+
 def rotate_key(session: Session, *, client_id: int, overlap: timedelta = timedelta(hours=24), now: datetime | None = None) -> IssuedKey:
     """A new key; old keys keep working for `overlap` so the force can switch without an outage."""
-    if overlap < timedelta(0):
-        raise ValueError("The overlap must be 0 or more: older keys cannot stop working before the rotation")
+    if not timedelta(0) <= overlap <= MAX_KEY_OVERLAP:
+        raise ValueError("The overlap must be 0 or more, and 30 days or less: older keys cannot stop working before "
+                         "the rotation, and a rotation that keeps them for longer rotates nothing")
     now = now or utcnow()
     client = _live_client(session, client_id)
     for key in session.exec(select(ApiKey).where(ApiKey.client_id == client.id, ApiKey.revoked_at.is_(None))):
