@@ -47,6 +47,11 @@ def yes_no_unknown(value: bool | None) -> str:
     return "Not known" if value is None else ("Yes" if value else "No")
 
 
+def setting_label(name: str | None, urn: str) -> str:
+    """A setting as people read it: "Name (URN 123456)", or "URN 123456" when its name is not known."""
+    return f"{name} (URN {urn})" if name else f"URN {urn}"
+
+
 def child_name(given_name: str | None, family_name: str | None) -> str:
     """The child's name, or a plain note when the retention purge has removed it."""
     name = " ".join(part for part in (given_name, family_name) if part)

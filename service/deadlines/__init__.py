@@ -6,6 +6,7 @@ from service.deadlines.calendar import (
     SchoolCalendar,
     acknowledge_by,
     escalation_due_at,
+    is_overdue,
     is_school_day,
     is_working_day,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "SchoolCalendar",
     "acknowledge_by",
     "escalation_due_at",
+    "is_overdue",
     "is_school_day",
     "is_working_day",
     "next_ladder_step",

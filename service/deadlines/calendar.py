@@ -143,3 +143,8 @@ def escalation_due_at(acknowledge_by: datetime, escalate_after: timedelta = time
     """When an unacknowledged notification goes to the LA officer queue (UTC)."""
     _require_aware(acknowledge_by, "acknowledge_by")
     return acknowledge_by.astimezone(UTC) + escalate_after
+
+
+def is_overdue(acknowledge_by: datetime | None, acknowledged_at: datetime | None, now: datetime) -> bool:
+    """Past its acknowledge-by deadline and not acknowledged: the one rule every page that says "Overdue" uses."""
+    return acknowledged_at is None and acknowledge_by is not None and acknowledge_by < now

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from service.dates import months_before
+from service.deadlines import is_overdue
 from service.keyadult.service import (REPEAT_THRESHOLD, REPEAT_WINDOW_MONTHS, RISK_ORDER, StaffMember, incidents_in_window,
-                                      is_overdue, police_incident, risk_rank)
+                                      police_incident, risk_rank)
 from service.notifications.models import Incident, Notification
 from service.notifications.scope import scoped_notifications
 from service.register.models import Setting

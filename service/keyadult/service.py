@@ -12,6 +12,7 @@ from service.accounts.models import User
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.dates import months_before
+from service.deadlines import is_overdue
 from service.keyadult.guidance import Guidance, guidance_for
 from service.localauthorities import service as la_service
 from service.notifications import lifecycle
@@ -69,10 +70,6 @@ def police_incident():
     """What the repeat rule counts as one incident: a force's police reference, however many versions police sent
     (a correction that no longer names a setting leaves that setting's notification with the first version)."""
     return Incident.force_id + "/" + Incident.police_reference
-
-
-def is_overdue(acknowledge_by: datetime | None, acknowledged_at: datetime | None, now: datetime) -> bool:
-    return acknowledged_at is None and acknowledge_by is not None and acknowledge_by < now
 
 
 def incidents_in_window(occurred: list[datetime], reference: datetime, months: int = REPEAT_WINDOW_MONTHS) -> int:

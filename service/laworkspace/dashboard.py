@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from markupsafe import Markup, escape
 
 from service.dates import london_days, months_before
+from service import wording
 from service.wording import short_date
 
 MAX_PERIOD_DAYS = 731
@@ -247,7 +248,7 @@ def oversight_figures(rows: DashboardRows, period: Period, *, outcome_label: Cal
     for action, count in rows.by_outcome:
         label = outcome_label(action) if action else NO_OUTCOME
         by_outcome[label] = by_outcome.get(label, 0) + count
-    by_setting = [Bar(f"{name or 'Unknown setting'} (URN {urn})", count) for urn, name, count in rows.by_setting]
+    by_setting = [Bar(wording.setting_label(name, urn), count) for urn, name, count in rows.by_setting]
     by_holder = [*by_setting]
     for label, count in ((OTHER_SETTINGS, rows.other_settings), (HELD_BY_LA, rows.held_by_la), (NOT_ROUTED, rows.not_routed)):
         if count or label == HELD_BY_LA:

@@ -13,7 +13,7 @@ from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import la_covers_setting
 from service.keyadult.service import ACTIONS as SETTING_ACTIONS  # the Key Adult portal owns its own list
-from service.keyadult.service import is_overdue
+from service.deadlines import is_overdue
 from service.laworkspace.handovers import LatestHandOver, latest_hand_overs
 from service.laworkspace.officer import Officer
 from service.laworkspace.queues import QUEUE_TITLES, child_name
@@ -30,7 +30,7 @@ from service.notifications.models import (
 from service.notifications.scope import get_notification, visible_actions
 from service.police.models import PoliceForce
 from service.problems import FormInvalid
-from service.register.service import setting_labels
+from service.register.service import closed_settings, setting_labels
 
 # What an officer records having done, in words. Stored as NotificationAction.action. Values are never removed:
 # an outcome recorded under an older list must still read properly on the case page and the dashboard.
@@ -110,6 +110,7 @@ class WorkItem:
     intended_setting: str | None
     original_candidates: list[dict]
     onboarded_candidates: frozenset[str]  # the candidates' URNs that have an active Key Adult to send to
+    closed_candidates: frozenset[str]  # the candidates' URNs that have closed since
     assigned_to: OfficerChoice | None
     officers: list[OfficerChoice]
     outcomes: list[HistoryEntry]
@@ -224,14 +225,15 @@ def view_item(session: Session, officer: Officer, notification_id: str, *, now: 
         user = session.get(User, notification.assigned_officer_id)
         assigned = OfficerChoice(user.id, user.display_name) if user else None
     is_open = notification.closed_at is None and notification.superseded_by_id is None
+    candidate_urns = [c["urn"] for c in notification.routing_candidates or [] if c.get("urn")]
     return WorkItem(
         notification=notification, incident=incident, force_name=force.name if force else notification.force_id,
         child_name=child_name(notification),
         owner_label=setting_label(session, notification.recipient_urn) or la_label(session, notification.recipient_la_code),
         owned_by_la=owned_by_la, intended_setting=setting_label(session, notification.intended_urn),
         original_candidates=list(notification.routing_candidates or []),
-        onboarded_candidates=frozenset(active_key_adult_urns(
-            session, [c["urn"] for c in notification.routing_candidates or [] if c.get("urn")])),
+        onboarded_candidates=frozenset(active_key_adult_urns(session, candidate_urns)),
+        closed_candidates=closed_settings(session, candidate_urns),
         assigned_to=assigned, officers=officers,
         outcomes=_outcomes(session, officer, notification.id), history=_history(session, notification.id),
         is_open=is_open,

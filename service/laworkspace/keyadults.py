@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from service import wording
 from service.accounts import administration
 from service.accounts.emails import checked_email
 from service.accounts.onboarded import active_key_adult_urns
@@ -102,7 +103,7 @@ def invite(session: Session, officer: Officer, *, urn: str, email: str, display_
         # and nothing is sent, and the officer sees the same answer as for anyone else.
         audit_service.record(session, officer.actor, "user.invite_refused", "setting", setting.urn,
                              reason="another_kind" if "another kind" in str(problem) else "refused")
-    return Invited(email=email, setting_label=f"{setting.name} (URN {setting.urn})")
+    return Invited(email=email, setting_label=wording.setting_label(setting.name, setting.urn))
 
 
 def _in_officers_area(session: Session, officer: Officer, user_id: int) -> tuple[User, set[str]]:

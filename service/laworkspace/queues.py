@@ -15,7 +15,7 @@ from service.audit import service as audit_service
 from service.db import utcnow
 from service.deadlines.calendar import LA_HOLIDAY_COVER
 from service.laworkspace.handovers import LatestHandOver, latest_hand_overs
-from service.keyadult.service import is_overdue
+from service.deadlines import is_overdue
 from service.laworkspace.officer import Officer
 from service.notifications.models import (
     LA_QUEUES,

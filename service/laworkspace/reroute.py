@@ -102,7 +102,7 @@ def reroute_preview(session: Session, officer: Officer, notification_id: str, ur
         raise NotFound()
     onboarded = active_key_adult_urns(session, [setting.urn])
     return ReroutePreview(notification, _choice(setting, onboarded=onboarded, child_age=notification.age_at_incident),
-                          notification.age_at_incident, onboarding.goes_when_onboarded(session, notification.id, setting.urn))
+                          notification.age_at_incident, onboarding.goes_when_onboarded(session, notification, setting.urn))
 
 
 @dataclass(frozen=True)

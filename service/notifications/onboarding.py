@@ -22,9 +22,10 @@ def hand_over_on_onboarding(session: Session, urn: str, *, actor: Actor, now: da
     return [n.id for n in waiting]
 
 
-def goes_when_onboarded(session: Session, notification_id: str, urn: str) -> bool:
-    """Whether this notification goes to the setting by itself once the setting has an active Key Adult."""
-    return session.exec(_waiting_for(urn).where(Notification.id == notification_id)).first() is not None
+def goes_when_onboarded(session: Session, notification: Notification, urn: str) -> bool:
+    """Whether this notification, which the caller read through their scope, goes to the setting by itself once
+    the setting has an active Key Adult."""
+    return session.exec(_waiting_for(urn).where(Notification.id == notification.id)).first() is not None
 
 
 def _waiting_for(urn: str):

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from service.deadlines import is_overdue
 from service.wording import short_day_at_time
 
 # The read-back's status values in the words police staff see: the one place they are worded. A value added to
@@ -73,8 +74,7 @@ def owner_words(readback: Mapping, setting_names: Mapping[str, str], la_names: M
 
 
 def past_deadline(readback: Mapping, now: datetime) -> bool:
-    deadline = readback.get("acknowledge_by")
-    return deadline is not None and deadline < now and readback.get("acknowledged_at") is None
+    return is_overdue(readback.get("acknowledge_by"), readback.get("acknowledged_at"), now)
 
 
 @dataclass(frozen=True)

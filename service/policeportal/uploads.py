@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
+from service import wording
 from service.audit import service as audit_service
 from service.audit.service import Actor
 from service.crypto import at_rest_keyring, decrypt_secret, encrypt_secret
@@ -142,7 +143,7 @@ def preview(session: Session, staff: PoliceStaffMember, upload: PoliceUpload) ->
                 home_la_code=child.home_la_code, home_postcode=child.home_postcode), submission.occurred_at, context)
             if decision.outcome == "setting":
                 setting = session.get(Setting, decision.urn)
-                destination = f"{setting.name if setting else 'Setting'} (URN {decision.urn})"
+                destination = wording.setting_label(setting.name if setting else None, decision.urn)
             elif decision.outcome == "local_authority":
                 destination = f"LA {decision.la_code} education service"
             else:

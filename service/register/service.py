@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 from service.db import execute_core, utcnow
 from service.register.gias import count_data_rows, read_establishments, read_links
 from service.register.models import RegisterImport, Setting, SettingLinkRow
-from service.register.records import OPEN_STATUS_PREFIX, RowProblem, SettingLink, SettingRecord
+from service.register.records import OPEN_STATUS_PREFIX, RowProblem, SettingLink, SettingRecord, is_open_status
 from service.routing import RegisterIndex
+from service.wording import setting_label
 
 BATCH_SIZE = 1000
 
@@ -219,4 +220,13 @@ def setting_labels(session: Session, urns: Iterable[str]) -> dict[str, str]:
     """Each URN as people read it, "Name (URN 123456)", in one query; a URN not in the register is "URN 123456"."""
     wanted = sorted({urn for urn in urns if urn})
     names = dict(session.exec(select(Setting.urn, Setting.name).where(Setting.urn.in_(wanted))).all()) if wanted else {}
-    return {urn: f"{names[urn]} (URN {urn})" if urn in names else f"URN {urn}" for urn in wanted}
+    return {urn: setting_label(names.get(urn), urn) for urn in wanted}
+
+
+def closed_settings(session: Session, urns: Iterable[str]) -> frozenset[str]:
+    """Those of these URNs whose setting has closed, in one query."""
+    wanted = sorted({urn for urn in urns if urn})
+    if not wanted:
+        return frozenset()
+    return frozenset(urn for urn, status in session.exec(select(Setting.urn, Setting.status).where(Setting.urn.in_(wanted)))
+                     if not is_open_status(status))

@@ -9,6 +9,7 @@ from service.dates import age_on, london_date
 from service.routing.candidate import Candidate
 from service.routing.decisions import ChildFacts, RoutingContext, RoutingDecision
 from service.routing.names import CEILING_ROUNDING
+from service.wording import setting_label
 from service.routing.register_index import NameHits, NameMatch, sort_matches
 
 ADULT_AGE = 18
@@ -47,7 +48,7 @@ def home_la_code(child: ChildFacts, context: RoutingContext) -> str:
 
 
 def _label(setting: SettingRecord) -> str:
-    return f"{setting.name} (URN {setting.urn})"
+    return setting_label(setting.name, setting.urn)
 
 
 def _to_la(la_code: str, method: str, reason: str, *, needs_resolution: bool, score: float | None = None,

@@ -9,7 +9,8 @@ from service.dates import months_before
 from service.keyadult.guidance import guidance_for
 from service.keyadult.routes_portal import pagination_items
 from service.keyadult.inbox import page_slices
-from service.keyadult.service import (action_problems, close_problems, incidents_in_window, is_overdue, risk_rank,
+from service.deadlines import is_overdue
+from service.keyadult.service import (action_problems, close_problems, incidents_in_window, risk_rank,
                                       send_back_problems)
 from service.localauthorities.models import LocalAuthority
 

@@ -198,3 +198,34 @@ def test_the_confirmation_says_a_notification_held_for_that_setting_goes_there_o
     soup = check_page(client.get(f"/la/notifications/{sent['id']}/reroute/{ASHOVER_PRIMARY}"))
     explained = soup.find(id="no-key-adult").get_text(" ", strip=True)
     assert "goes to its Key Adult by itself" in explained and "come back" not in explained
+
+
+CLOSED_IN_DERBYSHIRE = "112489"  # Holly House, closed
+
+
+def test_the_confirmation_for_a_closed_setting_says_so_and_offers_neither_send_nor_invite(
+        officer_client, post_incident, check_page):
+    sent = _unplaced_child(post_incident)
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{sent['id']}/reroute/{CLOSED_IN_DERBYSHIRE}"))
+    assert soup.h1.get_text(" ", strip=True).startswith("You cannot send this notification to")
+    assert not soup.find(id="reroute-confirm-form")
+    assert "has closed" in soup.find(id="setting-closed").get_text(" ", strip=True)
+    assert not soup.select("a[href^='/la/key-adults']")
+
+
+def test_the_confirmation_for_a_setting_nobody_can_sign_in_at_is_not_headed_as_a_question(
+        officer_client, post_incident, check_page):
+    sent = _unplaced_child(post_incident)
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/notifications/{sent['id']}/reroute/{ASHOVER_PRIMARY}"))
+    heading = soup.h1.get_text(" ", strip=True)
+    assert heading.startswith("You cannot send this notification to") and not heading.endswith("?")
+    assert soup.title.get_text().startswith("You cannot send this notification")
+
+
+def test_the_invite_link_opens_the_form_with_that_setting_chosen(officer_client, post_incident, check_page):
+    client, _ = officer_client("830")
+    soup = check_page(client.get(f"/la/key-adults?setting_search={ASHOVER_PRIMARY}"))
+    [choice] = soup.select("input[name='invite-urn']")
+    assert choice["value"] == ASHOVER_PRIMARY and choice.has_attr("checked")
