@@ -333,11 +333,9 @@ def test_a_kept_setting_that_police_also_name_as_another_setting_gets_one_notifi
     assert len(at_ashover) == 1, corrected
 
 
-def test_a_child_left_out_by_mistake_and_put_back_goes_to_the_school_the_la_chose(
-        db, client, post_incident, make_user, sign_in):
-    """v1: C1 at Brimington (who never hears otherwise) and C2; the LA finds C1 moved and re-routes them to Ashover.
-    v2 leaves C1 out by mistake (withdrawn). v3 puts C1 back as in v1: before, C1 was routed again from police's
-    details, so Brimington, the school the officer had taken the child from, got the child's details back."""
+def _left_out_after_a_re_route(db, post_incident, make_user):
+    """v1: C1 at Brimington (who never hears otherwise) and C2 at Ashover; the LA finds C1 moved and re-routes them
+    to Ashover; v2 leaves C1 out by mistake (withdrawn). -> (Brimington's Key Adult, C1, C2, v2's receipt)."""
     brimington = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
     make_user("setting_staff", urns=[ASHOVER_PRIMARY])
     officer_user = make_user("la_officer", la_codes=["830"])
@@ -347,7 +345,15 @@ def test_a_child_left_out_by_mistake_and_put_back_goes_to_the_school_the_la_chos
     la_reroute.reroute(db, officer, first["C1"]["id"], target="setting", urn=ASHOVER_PRIMARY,
                        reason="Moved to Ashover in September.", now=utcnow())
     db.commit()
-    post_incident(c2, reference=REFERENCE)  # C1 left out by mistake
+    [second] = post_incident(c2, reference=REFERENCE)
+    return brimington, c1, c2, second
+
+
+def test_a_child_left_out_by_mistake_and_put_back_goes_to_the_school_the_la_chose(
+        db, client, post_incident, make_user, sign_in):
+    """v3 puts C1 back as in v1. Before, C1 was routed again from police's details, so Brimington, the school the
+    officer had taken the child from, got the child's details back."""
+    brimington, c1, c2, _ = _left_out_after_a_re_route(db, post_incident, make_user)
 
     third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="PUT BACK")}
 
@@ -363,16 +369,7 @@ def test_a_child_left_out_by_mistake_and_put_back_goes_to_the_school_the_la_chos
 def test_a_child_put_back_after_police_withdrew_the_whole_incident_is_routed_afresh(
         db, client, police_key, post_incident, make_user):
     """A withdrawal says the incident was sent in error: what people chose before it is not carried over."""
-    make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
-    make_user("setting_staff", urns=[ASHOVER_PRIMARY])
-    officer_user = make_user("la_officer", la_codes=["830"])
-    officer = Officer(id=officer_user.id, la_codes=frozenset({"830"}))
-    c1, c2 = child_entry("C1", **CHILD), child_entry("C2", urn=ASHOVER_PRIMARY, given_name="Noah")
-    first = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE)}
-    la_reroute.reroute(db, officer, first["C1"]["id"], target="setting", urn=ASHOVER_PRIMARY,
-                       reason="Moved to Ashover in September.", now=utcnow())
-    db.commit()
-    [second] = post_incident(c2, reference=REFERENCE)
+    _, c1, c2, second = _left_out_after_a_re_route(db, post_incident, make_user)
     incident_id = db.get(Notification, second["id"]).incident_id
     withdrawn = client.post(f"/api/v1/incidents/{incident_id}/withdrawal", json={"reason": "sent_in_error"},
                             headers={"Authorization": f"Bearer {police_key}"})
