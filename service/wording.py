@@ -47,6 +47,22 @@ def yes_no_unknown(value: bool | None) -> str:
     return "Not known" if value is None else ("Yes" if value else "No")
 
 
+# Each status word's govuk-tag colour, the same on every portal: the Key Adult's, the LA officer's and police staff's.
+# Colour only repeats what the words say. "New" (nobody has opened it) and "Viewed" (opened, not yet acknowledged)
+# are far apart; whatever is past its deadline is red; whatever nobody can act on any more is grey. The tag's own
+# colour, blue, has no modifier (govuk-frontend 6 has no govuk-tag--blue).
+STATUS_TAG_CLASSES = {
+    "New": "", "Received": "",
+    "Sent": "govuk-tag--teal", "Email sent": "govuk-tag--teal", "Delivered": "govuk-tag--teal",
+    "Viewed": "govuk-tag--purple",
+    "Acknowledged": "govuk-tag--green",
+    "Escalated": "govuk-tag--orange",
+    "Overdue": "govuk-tag--red", "Past deadline": "govuk-tag--red",
+    "Re-routed": "govuk-tag--yellow", "Passed to a new owner": "govuk-tag--yellow",
+    "Closed": "govuk-tag--grey", "Withdrawn": "govuk-tag--grey", "Not routed": "govuk-tag--grey",
+}
+
+
 def setting_label(name: str | None, urn: str) -> str:
     """A setting as people read it: "Name (URN 123456)", or "URN 123456" when its name is not known."""
     return f"{name} (URN {urn})" if name else f"URN {urn}"

@@ -1,5 +1,7 @@
 """How the Key Adult's pages say risk levels and statuses. Dates, times, ages and names: service.wording's filters."""
 
+from service.wording import STATUS_TAG_CLASSES  # noqa: F401  one colour a status, on every portal
+
 
 RISK_LABELS = {"standard": "Standard", "medium": "Medium", "high": "High", "not_assessed": "Not assessed"}
 
@@ -14,16 +16,6 @@ STATUS_LABELS = {
     "escalated": "Escalated",
 }
 
-# govuk-tag colour modifiers. Colour only repeats what the tag's words already say. "New" (nobody has opened it) and
-# "Viewed" (opened, not yet acknowledged) are far apart in colour as well as in words.
-STATUS_TAG_CLASSES = {
-    "New": "govuk-tag--blue",
-    "Viewed": "govuk-tag--purple",
-    "Acknowledged": "govuk-tag--green",
-    "Closed": "govuk-tag--grey",
-    "Escalated": "govuk-tag--orange",
-    "Overdue": "govuk-tag--red",
-}
 RISK_TAG_CLASSES = {"high": "govuk-tag--red", "medium": "govuk-tag--orange", "standard": "govuk-tag--grey",
                     "not_assessed": "govuk-tag--grey"}
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from service import wording
 from service.accounts.deps import CsrfChecked, LaOfficer, PortalUser
 from service.dates import london_date
 from service.db import SessionDep, utcnow
@@ -34,7 +35,8 @@ def _common(user: PortalUser, **context) -> dict:
     return {
         "queue_titles": la_queues.QUEUE_TITLES, "status_labels": la_queues.STATUS_LABELS,
         "education_status_labels": la_queues.EDUCATION_STATUS_LABELS, "method_labels": la_queues.ROUTING_METHOD_LABELS,
-        "la_codes": sorted(user.la_codes), "why_headline": la_queues.why_headline, **context,
+        "la_codes": sorted(user.la_codes), "why_headline": la_queues.why_headline,
+        "status_tag_classes": wording.STATUS_TAG_CLASSES, **context,
     }
 
 

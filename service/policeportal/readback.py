@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from service.deadlines import is_overdue
-from service.wording import short_day_at_time
+from service.wording import STATUS_TAG_CLASSES, short_day_at_time
 
 # The read-back's status values in the words police staff see: the one place they are worded. A value added to
 # the read-back later still shows (capitalised) until it is worded here.
@@ -28,11 +28,6 @@ STATUS_WORDS = {
 }
 NOT_ROUTED = "Not routed"
 HELD_BY_LA = "Held by the LA"
-# GOV.UK tag colours, so the words are never carried by colour alone.
-STATUS_TAG_CLASSES = {
-    "Acknowledged": "govuk-tag--green", "Closed": "govuk-tag--grey", "Escalated": "govuk-tag--red",
-    NOT_ROUTED: "govuk-tag--grey", "Viewed": "govuk-tag--turquoise", "Delivered": "govuk-tag--blue",
-}
 
 FILTERS = {
     "not_acknowledged": "Not yet acknowledged",

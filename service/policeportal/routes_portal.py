@@ -86,7 +86,7 @@ def dashboard(request: Request, session: SessionDep, user: PoliceStaff) -> Respo
     return render(request, "police/dashboard.html", {
         "force": force, "period": period, "errors": errors, "choice": choice, "page": page, "period_form": period_form,
         "filters": readback.FILTERS, "pagination": pagination, "csv_query": _dashboard_query(period, choice),
-        "when": readback.when, "held_by_la_words": readback.HELD_BY_LA,
+        "when": readback.when, "past_deadline_class": readback.STATUS_TAG_CLASSES["Past deadline"], "held_by_la_words": readback.HELD_BY_LA,
     }, status_code=400 if errors else 200)
 
 

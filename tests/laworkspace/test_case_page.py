@@ -289,3 +289,13 @@ def test_the_escalated_queue_says_why_in_its_own_words(db, officer_client, recei
     assert row.select_one(".why-headline").get_text(strip=True) == "Not acknowledged by its deadline"
     summary = row.select_one(".routing-reason details summary").get_text(" ", strip=True)
     assert summary.startswith("Full routing reason") and "Brookes" in summary  # says whose, for a screen reader
+
+
+def test_the_case_pages_status_is_coloured_as_the_key_adult_and_police_see_it(officer_client, post_incident, check_page):
+    from service import wording
+
+    [sent] = post_incident(child_entry("C1"))
+    client, _ = officer_client("830")
+    tag = check_page(client.get(f"/la/notifications/{sent['id']}")).find(id="status-tag")
+    assert tag.get_text(strip=True) == "Viewed"  # the LA's own first view
+    assert wording.STATUS_TAG_CLASSES["Viewed"] in tag["class"]

@@ -240,3 +240,12 @@ def test_references_do_not_break_across_lines(hub, post_incident):
     soup = BeautifulSoup(hub.get("/police").text, "html.parser")
     reference = soup.find("tr", id=f"row-{sent['id']}").find("th").find(string=lambda s: "DC-2026-000777" in s)
     assert {"app-nowrap-from-tablet", "app-wrap-anywhere"} <= set(reference.parent.get("class", []))
+
+
+def test_a_status_is_coloured_as_on_every_other_portal(hub, post_incident):
+    from service import wording
+
+    [sent] = post_incident(child_entry("C1"))
+    soup = BeautifulSoup(hub.get("/police").text, "html.parser")
+    tag = soup.find("tr", id=f"row-{sent['id']}").select_one("td[data-label='Status'] .govuk-tag")
+    assert tag["class"] == ["govuk-tag", *filter(None, [wording.STATUS_TAG_CLASSES[tag.get_text(strip=True)]])]
