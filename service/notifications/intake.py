@@ -260,14 +260,16 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     notifications = [notification for child in submission.children
                      for notification in _notifications_for(incident, child, context, calendars, now)]
     pairs: list[tuple[Notification, SimpleNamespace]] = []  # (earlier version, the notification replacing it)
+    put_back_pairs: list[tuple[Notification, SimpleNamespace]] = []  # (left out before, the one putting it back)
     if previous is not None:
         replaces = match_versions(earlier, notifications)
-        put_back = _put_back(session, client.force_id, submission.police_reference, earlier, notifications, replaces)
+        put_back = _put_back(session, client.force_id, submission.police_reference, notifications, replaces)
         _owners_people_chose(session, client.force_id, submission.police_reference, [*earlier, *put_back.values()],
                              notifications, {**put_back, **replaces}, context, calendars, now)
         notifications, merged_into = _one_per_setting(notifications)
         by_id = {notification.id: notification for notification in notifications}
         pairs = [(old, merged_into.get(new) or by_id[new]) for new, old in replaces.items()]
+        put_back_pairs = [(old, merged_into.get(new) or by_id[new]) for new, old in put_back.items()]
     with_webhook = onboarded.with_webhook(n.recipient_urn for n in notifications if n.recipient_urn)
 
     insert_rows(session, Incident.__table__, [vars(incident)])
@@ -275,7 +277,7 @@ def _store_incident(session, client, submission, body_hash, previous, now, *, ne
     lifecycle.record_arrivals(session, notifications, actor=actor, with_webhook=with_webhook)
     audit_service.record_now(session, actor, "incident.corrected" if previous else "incident.received", "incident",
                              incident.id, version=incident.version, children=len(submission.children))
-    for replaced, notification in pairs:
+    for replaced, notification in (*pairs, *put_back_pairs):
         lifecycle.supersede(session, replaced, by=notification, actor=actor, now=now)
     matched = {replaced.id for replaced, _ in pairs}
     for left_out in (n for n in earlier if n.id not in matched):
@@ -318,14 +320,12 @@ def match_versions(earlier: Sequence, notifications: Sequence) -> dict[str, obje
     return matched
 
 
-def _put_back(session, force_id: str, police_reference: str, earlier: Sequence, notifications: Sequence,
+def _put_back(session, force_id: str, police_reference: str, notifications: Sequence,
               replaces: dict) -> dict[str, Notification]:
     """{new notification id: the notification an earlier correction withdrew because it left this child (or this
     setting of theirs) out}, for the ones this correction names again: they keep the owner a person chose, as if
-    never left out. Nothing, once police withdrew the version this corrects: a correction after a withdrawal is
-    routed afresh."""
-    if earlier and all(n.withdrawn_at is not None and n.withdrawal_reason != LEFT_OUT_OF_CORRECTION for n in earlier):
-        return {}
+    never left out, and the left-out one points to them (so a withdrawal by its id reaches them). None from before
+    police withdrew the incident (lifecycle.left_out_earlier)."""
     new = [n for n in notifications if n.id not in replaces]
     left_out = lifecycle.left_out_earlier(session, force_id=force_id, police_reference=police_reference,
                                           child_references=[n.child_reference for n in new])
@@ -344,7 +344,12 @@ def _owners_people_chose(session, force_id: str, police_reference: str, earlier:
         replaced = replaces.get(notification.id)
         if (replaced is not None and replaced.id in kept
                 and all(getattr(replaced, fact) == getattr(notification, fact) for fact in lifecycle.ROUTING_FACTS)):
-            _keep_owner(notification, kept[replaced.id], context, calendars, now)
+            owner = kept[replaced.id]
+            if owner.owner.urn in refused.get(notification.child_reference, ()):
+                # Chosen once, but that setting has since said this child is not on its roll (for another of
+                # their settings, say): never back to it, in any version.
+                owner = lifecycle.refused_by(owner.owner.urn, la_code=owner.owner.la_code)
+            _keep_owner(notification, owner, context, calendars, now)
         elif notification.recipient_urn in refused.get(notification.child_reference, ()):
             _keep_owner(notification, lifecycle.refused_by(notification.recipient_urn,
                                                            la_code=notification.recipient_la_code),

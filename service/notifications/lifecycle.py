@@ -282,6 +282,11 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
                NotificationOwnerPeriod.ended_by.in_(sorted(PEOPLES_HAND_OVERS)))
         .order_by(NotificationOwnerPeriod.ended_at, NotificationOwnerPeriod.id)).all()
     chosen_by = {notification_id: ended_by for notification_id, ended_by in periods}  # the latest wins
+    # A left-out notification's queue was cleared when it was withdrawn; its withdrawal event kept it.
+    left_out = sorted(n.id for n in live.values() if n.withdrawn_at is not None)
+    queue_when_left_out = {row.notification_id: row.detail.get("from_queue") for row in session.exec(
+        select(NotificationEvent).where(NotificationEvent.notification_id.in_(left_out),
+                                        NotificationEvent.status == S.WITHDRAWN))} if left_out else {}
     kept = {}
     for notification_id, notification in live.items():
         why = chosen_by.get(notification_id)
@@ -291,7 +296,8 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
             continue
         queue = intended = None
         if notification.recipient_urn is None:
-            queue = notification.la_queue if notification.la_queue in _LA_WORK_QUEUES else (
+            was_in = queue_when_left_out.get(notification_id, notification.la_queue)
+            queue = was_in if was_in in _LA_WORK_QUEUES else (
                 "sent_back" if why == "sent_back" else
                 "not_in_school" if notification.education_status in STATUSES_FOR_LA else "to_resolve")
             intended = notification.intended_urn if queue == "not_onboarded" else None
@@ -303,14 +309,17 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
 def left_out_earlier(session: Session, *, force_id: str, police_reference: str,
                      child_references: Sequence[str]) -> list[Notification]:
     """These children's notifications, in any version of the force's incident, that a correction withdrew because
-    it left them out, the latest withdrawn first: what a correction putting a child back replaces."""
+    it left them out, the latest withdrawn first: what a correction putting a child back replaces. None from before
+    police last withdrew the incident as a whole: a correction after a withdrawal is routed afresh."""
     if not child_references:
         return []
+    same_incident = (Incident.force_id == force_id, Incident.police_reference == police_reference)
+    last_withdrawn = session.exec(select(sa.func.max(Incident.withdrawn_at)).where(*same_incident)).one()
     return list(session.exec(
         select(Notification).join(Incident, Incident.id == Notification.incident_id)
-        .where(Incident.force_id == force_id, Incident.police_reference == police_reference,
-               Notification.withdrawal_reason == LEFT_OUT_OF_CORRECTION,
-               Notification.child_reference.in_(sorted(set(child_references))))
+        .where(*same_incident, Notification.withdrawal_reason == LEFT_OUT_OF_CORRECTION,
+               Notification.child_reference.in_(sorted(set(child_references))),
+               *([Notification.withdrawn_at > last_withdrawn] if last_withdrawn is not None else []))
         .order_by(Notification.withdrawn_at.desc(), Notification.setting_position, Notification.id)))
 
 

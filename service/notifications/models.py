@@ -57,6 +57,8 @@ class Incident(SQLModel, table=True):
     summary: str | None = Field(default=None, max_length=2000)
     police_actions: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Police withdrew this whole version (sent in error): a later correction is routed afresh, whatever people chose.
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Notification(SQLModel, table=True):

@@ -46,6 +46,9 @@ def withdraw_incident(session: Session, *, client: AuthenticatedClient, incident
     if withdrawn:
         audit_service.record(session, _actor(client), "incident.withdrawn", "incident", incident.id,
                              reason=request.reason, notifications=len(withdrawn))
+    if incident.withdrawn_at is None:
+        incident.withdrawn_at = now  # what people chose before it is not carried into a later correction
+        session.add(incident)
     return withdrawal_receipt(incident, notifications)
 
 

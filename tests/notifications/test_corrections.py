@@ -378,3 +378,126 @@ def test_a_child_put_back_after_police_withdrew_the_whole_incident_is_routed_afr
     third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="AFRESH")}
 
     assert (third["C1"]["routing"]["urn"], third["C1"]["routing"]["method"]) == (BRIMINGTON_JUNIOR, "urn")
+
+
+# ---- From a review of the put-back change: each of these failed on it.
+
+def _withdraw(client, police_key, path: str, reason: str) -> dict:
+    response = client.post(f"/api/v1/{path}/withdrawal", json={"reason": reason},
+                           headers={"Authorization": f"Bearer {police_key}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_withdrawing_another_child_alone_is_not_withdrawing_the_incident(db, client, police_key, post_incident,
+                                                                         make_user):
+    """v2 names only C2, and police withdraw C2 alone (wrong child): every notification of v2 is withdrawn, but the
+    incident is not. C1 put back keeps the school the officer chose, not the one they took the child from."""
+    _, c1, _, second = _left_out_after_a_re_route(db, post_incident, make_user)
+    _withdraw(client, police_key, f"notifications/{second['id']}", "wrong_child")
+
+    [third] = post_incident(c1, reference=REFERENCE, summary="PUT BACK")
+
+    assert (third["routing"]["urn"], third["routing"]["method"]) == (ASHOVER_PRIMARY, "kept_from_earlier_version")
+
+
+def test_a_whole_incident_withdrawal_two_versions_back_still_means_routed_afresh(db, client, police_key,
+                                                                               post_incident, make_user):
+    _, c1, c2, second = _left_out_after_a_re_route(db, post_incident, make_user)
+    _withdraw(client, police_key, f"incidents/{db.get(Notification, second['id']).incident_id}", "sent_in_error")
+    post_incident(c2, reference=REFERENCE, summary="v3, after the withdrawal")
+
+    fourth = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="v4")}
+
+    assert (fourth["C1"]["routing"]["urn"], fourth["C1"]["routing"]["method"]) == (BRIMINGTON_JUNIOR, "urn")
+
+
+def test_police_withdrawing_a_put_back_child_by_their_first_id_reaches_the_one_the_school_holds(
+        db, client, police_key, post_incident, make_user):
+    """The API promises a withdrawal by the first receipt's id reaches the newest correction. Before, the left-out
+    notification was not linked to the one that put the child back: the withdrawal stopped at it, said
+    "withdrawn", and Ashover kept the child's details."""
+    _, c1, c2, _ = _left_out_after_a_re_route(db, post_incident, make_user)
+    first_id = db.exec(select(Notification.id).where(Notification.child_reference == "C1")
+                       .order_by(Notification.received_at)).first()
+    third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="PUT BACK")}
+
+    receipt = _withdraw(client, police_key, f"notifications/{first_id}", "wrong_child")
+
+    assert receipt["notifications"][0]["id"] == third["C1"]["id"]
+    db.expire_all()
+    assert db.get(Notification, third["C1"]["id"]).withdrawn_at is not None
+
+
+def test_a_put_back_child_never_goes_to_a_school_that_sent_them_back_since(db, post_incident, make_user):
+    """v1: main Brimington, other Swanwick; the LA re-routes the Swanwick one to Ashover. v2 drops Swanwick (left
+    out, owner Ashover). v3: main Ashover, and Ashover says not on our roll. v4 names Brimington and Swanwick
+    again: the put-back one must not take Ashover, which refused the child, from the left-out row."""
+    make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    make_user("setting_staff", urns=[SWANWICK_PRIMARY])
+    ashover = make_user("setting_staff", urns=[ASHOVER_PRIMARY])
+    officer_user = make_user("la_officer", la_codes=["830"])
+    officer = Officer(id=officer_user.id, la_codes=frozenset({"830"}))
+    main_only = child_entry("C1", **CHILD)
+    with_other = {**main_only, "other_settings": [{"setting_urn": SWANWICK_PRIMARY}]}
+    first = {n["other_setting"]: n for n in post_incident(with_other, reference=REFERENCE)}
+    la_reroute.reroute(db, officer, first[0]["id"], target="setting", urn=ASHOVER_PRIMARY, reason="Ashover.",
+                       now=utcnow())
+    db.commit()
+    post_incident(main_only, reference=REFERENCE, summary="v2")
+    [third] = post_incident(child_entry("C1", urn=ASHOVER_PRIMARY, **CHILD), reference=REFERENCE, summary="v3")
+    keyadult_service.send_back(db, staff=_staff(ashover, ASHOVER_PRIMARY), notification_id=third["id"],
+                               reason="Not on our roll.", now=utcnow())
+    db.commit()
+
+    fourth = post_incident(with_other, reference=REFERENCE, summary="v4")
+
+    assert ASHOVER_PRIMARY not in {n["routing"]["urn"] for n in fourth}, [n["routing"] for n in fourth]
+
+
+def test_an_owner_kept_by_a_correction_is_never_a_school_that_refused_the_child(db, post_incident, make_user):
+    """No put-back: main Ashover, other Swanwick; the LA re-routes the Swanwick one to Ashover, then Ashover sends
+    the main one back. A correction with the same details must not keep Ashover for the other one."""
+    make_user("setting_staff", urns=[SWANWICK_PRIMARY])
+    ashover = make_user("setting_staff", urns=[ASHOVER_PRIMARY])
+    officer_user = make_user("la_officer", la_codes=["830"])
+    officer = Officer(id=officer_user.id, la_codes=frozenset({"830"}))
+    body = {**child_entry("C1", urn=ASHOVER_PRIMARY, **CHILD), "other_settings": [{"setting_urn": SWANWICK_PRIMARY}]}
+    first = {n["other_setting"]: n for n in post_incident(body, reference=REFERENCE)}
+    la_reroute.reroute(db, officer, first[0]["id"], target="setting", urn=ASHOVER_PRIMARY, reason="Ashover.",
+                       now=utcnow())
+    keyadult_service.send_back(db, staff=_staff(ashover, ASHOVER_PRIMARY), notification_id=first[None]["id"],
+                               reason="Not on our roll.", now=utcnow())
+    db.commit()
+
+    second = post_incident(body, reference=REFERENCE, summary="v2")
+
+    assert ASHOVER_PRIMARY not in {n["routing"]["urn"] for n in second}, [n["routing"] for n in second]
+
+
+def test_a_put_back_child_the_la_held_in_sent_back_is_in_sent_back_again(db, post_incident, make_user):
+    key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
+    make_user("la_officer", la_codes=["830"])
+    c1, c2 = child_entry("C1", **CHILD), child_entry("C2", urn=BRIMINGTON_JUNIOR, given_name="Noah")
+    first = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE)}
+    keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=first["C1"]["id"],
+                               reason="Not on our roll.", now=utcnow())
+    db.commit()
+    post_incident(c1, c2, reference=REFERENCE, summary="v2")  # kept in Sent back
+    post_incident(c2, reference=REFERENCE, summary="v3 leaves C1 out")
+
+    fourth = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="v4 puts back")}
+
+    held = db.get(Notification, fourth["C1"]["id"])
+    assert (held.recipient_urn, held.la_queue) == (None, "sent_back")
+
+
+def test_a_child_left_out_twice_and_put_back_twice_keeps_the_las_choice_each_time(db, post_incident, make_user):
+    _, c1, c2, _ = _left_out_after_a_re_route(db, post_incident, make_user)
+    third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="v3")}
+    post_incident(c2, reference=REFERENCE, summary="v4")
+    post_incident(c2, reference=REFERENCE, summary="v5 still leaves C1 out")
+    sixth = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="v6")}
+    for receipt in (third, sixth):
+        assert (receipt["C1"]["routing"]["urn"], receipt["C1"]["routing"]["method"]) == (
+            ASHOVER_PRIMARY, "kept_from_earlier_version")
