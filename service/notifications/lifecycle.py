@@ -84,6 +84,7 @@ class Transition(StrEnum):
     SUPERSEDE = "supersede"
     PURGE = "purge"
     WITHDRAW = "withdraw"
+    RESTATE_WITHDRAWAL = "restate_withdrawal"
 
 
 class HandOver(StrEnum):
@@ -127,6 +128,8 @@ RULES: dict[Transition, Rule] = {
     # A withdrawal ends everything, closed or not: the owner's unsent alerts go, and nobody reads the child any more.
     Transition.WITHDRAW: Rule(ALL_STATUSES - {S.WITHDRAWN}, dict.fromkeys(ALL_STATUSES - {S.WITHDRAWN}, S.WITHDRAWN),
                               frozenset({"withdrawn_at", "withdrawal_reason", "withdrawal_note", "closed_at", "la_queue"})),
+    # Police withdraw one a correction had left out: their reason stands, so a later put-back does not undo it.
+    Transition.RESTATE_WITHDRAWAL: Rule(frozenset({S.WITHDRAWN}), {}, frozenset({"withdrawal_reason", "withdrawal_note"})),
 }
 
 
@@ -286,7 +289,8 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
     left_out = sorted(n.id for n in live.values() if n.withdrawn_at is not None)
     queue_when_left_out = {row.notification_id: row.detail.get("from_queue") for row in session.exec(
         select(NotificationEvent).where(NotificationEvent.notification_id.in_(left_out),
-                                        NotificationEvent.status == S.WITHDRAWN))} if left_out else {}
+                                        NotificationEvent.status == S.WITHDRAWN)) if row.detail.get("event") == "withdrawn"
+                           } if left_out else {}
     kept = {}
     for notification_id, notification in live.items():
         why = chosen_by.get(notification_id)
@@ -647,6 +651,24 @@ def record_action(session: Session, notification: Notification, *, action: str, 
 # Withdrawal by police
 
 
+def _restate_withdrawal(session: Session, notification: Notification, *, reason: str, note: str | None, actor: Actor,
+                        now: datetime) -> bool:
+    """A correction had left this one out (withdrawn, reason left_out_of_correction); now police withdraw it. Nothing
+    else changes (it is withdrawn, its alerts are gone, its owner was told if they had been alerted): police's
+    reason replaces "left out", so police read it back and a later correction putting the child back is routed
+    afresh. Once only."""
+    if not _write(session, notification.id, Transition.RESTATE_WITHDRAWAL, {"withdrawal_reason": reason,
+                                                                            "withdrawal_note": note},
+                  Notification.withdrawal_reason == LEFT_OUT_OF_CORRECTION):
+        return False
+    _event(session, notification.id, S.WITHDRAWN, actor, now, "withdrawal_restated", reason=reason,
+           was=LEFT_OUT_OF_CORRECTION)
+    audit_service.record(session, actor, "notification.withdrawn", "notification", notification.id, reason=reason,
+                         from_status=S.WITHDRAWN, was=LEFT_OUT_OF_CORRECTION)
+    _reload(session, notification)
+    return True
+
+
 def withdraw(session: Session, notification: Notification, *, reason: str, note: str | None, actor: Actor,
              now: datetime) -> bool:
     """Police withdrew this notification (sent in error). False if it already was: a repeat changes nothing.
@@ -654,6 +676,8 @@ def withdraw(session: Session, notification: Notification, *, reason: str, note:
     Its unsent alerts are cancelled; an owner who was already told gets a "withdrawn" alert that says only that.
     From now on only police read it (service.notifications.scope), and retention purges its child data sooner.
     """
+    if notification.withdrawal_reason == LEFT_OUT_OF_CORRECTION and reason != LEFT_OUT_OF_CORRECTION:
+        return _restate_withdrawal(session, notification, reason=reason, note=note, actor=actor, now=now)
     from_status, from_queue = notification.status, notification.la_queue
     values = {"withdrawn_at": now, "withdrawal_reason": reason, "withdrawal_note": note, "la_queue": None,
               "closed_at": sa.func.coalesce(Notification.closed_at, now)}

@@ -501,3 +501,20 @@ def test_a_child_left_out_twice_and_put_back_twice_keeps_the_las_choice_each_tim
     for receipt in (third, sixth):
         assert (receipt["C1"]["routing"]["urn"], receipt["C1"]["routing"]["method"]) == (
             ASHOVER_PRIMARY, "kept_from_earlier_version")
+
+
+def test_police_withdrawing_a_child_already_left_out_is_recorded_as_theirs(db, client, police_key, post_incident,
+                                                                          make_user):
+    """C1 left out in v2; police then withdraw C1 (wrong child) by their first id. Before, the withdrawal changed
+    nothing (it was already withdrawn, as left out), police read back "left_out_of_correction", and a later
+    put-back kept the LA's choice as if the child had only been left out by mistake."""
+    _, c1, c2, _ = _left_out_after_a_re_route(db, post_incident, make_user)
+    first_id = db.exec(select(Notification.id).where(Notification.child_reference == "C1")).one()
+
+    receipt = _withdraw(client, police_key, f"notifications/{first_id}", "wrong_child")
+
+    assert receipt["notifications"][0]["withdrawal_reason"] == "wrong_child"
+    again = _withdraw(client, police_key, f"notifications/{first_id}", "sent_in_error")  # a repeat changes nothing
+    assert again["notifications"][0]["withdrawal_reason"] == "wrong_child"
+    third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="v3")}
+    assert (third["C1"]["routing"]["urn"], third["C1"]["routing"]["method"]) == (BRIMINGTON_JUNIOR, "urn")

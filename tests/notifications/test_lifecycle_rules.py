@@ -34,7 +34,7 @@ def test_once_withdrawn_only_record_keeping_applies_and_it_stays_withdrawn(trans
             status = status_after(transition, status)
         except IllegalTransition:
             continue
-        assert transition in (Transition.SUPERSEDE, Transition.PURGE), transition
+        assert transition in (Transition.SUPERSEDE, Transition.PURGE, Transition.RESTATE_WITHDRAWAL), transition
         assert status == S.WITHDRAWN
 
 
@@ -51,6 +51,11 @@ def test_delivered_is_never_followed_by_sent(transitions):
         after = seen[seen.index(S.DELIVERED):]
         # Only a hand-over (a new owner, a clean start) can lead back to sent.
         assert S.SENT not in after or S.REROUTED in after
+
+
+def test_restating_a_withdrawal_changes_only_its_reason_and_note():
+    assert RULES[Transition.RESTATE_WITHDRAWAL].writes == {"withdrawal_reason", "withdrawal_note"}
+    assert RULES[Transition.RESTATE_WITHDRAWAL].allowed_from == {S.WITHDRAWN}
 
 
 def test_withdrawal_writes_only_its_own_fields():
