@@ -132,7 +132,7 @@ PAGES = [
     PortalPage("la-item-reroute-with-errors", "officer", submitted_wrongly(la_item, "Re-route to this local authority"),
                "Ava Hale"),
     PortalPage("la-reroute-to-a-setting-nobody-can-sign-in-at", "officer",
-               go(lambda world: f"{la_item(world)}/reroute/{ASHOVER_PRIMARY}"), "Send this notification to"),
+               go(lambda world: f"{la_item(world)}/reroute/{ASHOVER_PRIMARY}"), "You cannot send this notification to"),
     PortalPage("la-dashboard", "officer", go("/la/dashboard"), "Oversight dashboard"),
     PortalPage("la-dashboard-bad-period", "officer", go("/la/dashboard?from=2026-13-40&to=yesterday"), "Oversight dashboard"),
     PortalPage("la-configuration", "officer", go("/la/authorities/830/configuration"), "Configuration for"),
