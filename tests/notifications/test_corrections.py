@@ -518,3 +518,17 @@ def test_police_withdrawing_a_child_already_left_out_is_recorded_as_theirs(db, c
     assert again["notifications"][0]["withdrawal_reason"] == "wrong_child"
     third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="v3")}
     assert (third["C1"]["routing"]["urn"], third["C1"]["routing"]["method"]) == (BRIMINGTON_JUNIOR, "urn")
+
+
+def test_a_put_back_child_held_for_a_setting_with_no_key_adult_is_held_for_it_again(db, post_incident, make_user,
+                                                                                   onboard):
+    """Held by the LA as "not onboarded" for Ashover, then left out, then put back: before, the put-back one was
+    in "To resolve" with no setting meant, so Ashover's next Key Adult would never have got it."""
+    _kept_not_onboarded(db, post_incident, make_user, onboard)
+    post_incident(child_entry("C2", urn=ASHOVER_PRIMARY, given_name="Noah"), reference=REFERENCE, summary="C1 out")
+
+    [back] = [n for n in post_incident(child_entry("C1", **CHILD), reference=REFERENCE, summary="C1 back")
+              if n["child_reference"] == "C1"]
+
+    held = db.get(Notification, back["id"])
+    assert (held.recipient_urn, held.la_queue, held.intended_urn) == (None, "not_onboarded", ASHOVER_PRIMARY)
