@@ -49,6 +49,11 @@ class SettingChoice:
     score: float | None = None
     where: str = ""
 
+    @property
+    def can_take_it(self) -> bool:
+        """Open, with a Key Adult who can sign in: the re-route's own checks (reroute) refuse anything else."""
+        return self.is_open and self.onboarded
+
 
 def _choice(setting, *, onboarded: set[str], child_age: int | None, score: float | None = None,
             where: str = "") -> SettingChoice:
