@@ -291,10 +291,8 @@ def test_a_second_correction_keeps_the_setting_the_la_held_it_for(db, post_incid
         stored.la_queue, stored.intended_urn)
 
 
-def test_a_child_left_out_by_mistake_and_put_back_does_not_go_back_to_the_school_that_refused(
-        db, post_incident, make_user):
-    """v1: C1 (Brimington) and C2; Brimington sends C1 back. v2 leaves C1 out by mistake (withdrawn). v3 puts C1
-    back, exactly as in v1: the correction is routed from police details to the school that said not on our roll."""
+def _c1_sent_back_beside_c2(db, post_incident, make_user):
+    """v1: C1 at Brimington, whose Key Adult sends them back, and C2 at Ashover. -> (Brimington's Key Adult, C1, C2)."""
     key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
     make_user("setting_staff", urns=[ASHOVER_PRIMARY])
     make_user("la_officer", la_codes=["830"])
@@ -303,6 +301,14 @@ def test_a_child_left_out_by_mistake_and_put_back_does_not_go_back_to_the_school
     keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=first["C1"]["id"],
                                reason="Not on our roll.", now=utcnow())
     db.commit()
+    return key_adult, c1, c2
+
+
+def test_a_child_left_out_by_mistake_and_put_back_does_not_go_back_to_the_school_that_refused(
+        db, post_incident, make_user):
+    """v1: C1 (Brimington) and C2; Brimington sends C1 back. v2 leaves C1 out by mistake (withdrawn). v3 puts C1
+    back, exactly as in v1: the correction is routed from police details to the school that said not on our roll."""
+    key_adult, c1, c2 = _c1_sent_back_beside_c2(db, post_incident, make_user)
     post_incident(c2, reference=REFERENCE)  # C1 left out by mistake
 
     third = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE, summary="PUT BACK")}
@@ -476,13 +482,7 @@ def test_an_owner_kept_by_a_correction_is_never_a_school_that_refused_the_child(
 
 
 def test_a_put_back_child_the_la_held_in_sent_back_is_in_sent_back_again(db, post_incident, make_user):
-    key_adult = make_user("setting_staff", urns=[BRIMINGTON_JUNIOR])
-    make_user("la_officer", la_codes=["830"])
-    c1, c2 = child_entry("C1", **CHILD), child_entry("C2", urn=BRIMINGTON_JUNIOR, given_name="Noah")
-    first = {n["child_reference"]: n for n in post_incident(c1, c2, reference=REFERENCE)}
-    keyadult_service.send_back(db, staff=_staff(key_adult, BRIMINGTON_JUNIOR), notification_id=first["C1"]["id"],
-                               reason="Not on our roll.", now=utcnow())
-    db.commit()
+    _, c1, c2 = _c1_sent_back_beside_c2(db, post_incident, make_user)
     post_incident(c1, c2, reference=REFERENCE, summary="v2")  # kept in Sent back
     post_incident(c2, reference=REFERENCE, summary="v3 leaves C1 out")
 
