@@ -345,12 +345,11 @@ def _owners_people_chose(session, force_id: str, police_reference: str, earlier:
         if (replaced is not None and replaced.id in kept
                 and all(getattr(replaced, fact) == getattr(notification, fact) for fact in lifecycle.ROUTING_FACTS)):
             owner = kept[replaced.id]
-            if owner.owner.urn in refused.get(notification.child_reference, ()):
-                # Chosen once, but that setting has since said this child is not on its roll (for another of
-                # their settings, say): never back to it, in any version.
+            if lifecycle.refused_since(owner, refused.get(notification.child_reference, {})):
+                # Chosen once, but that setting has since said this child is not on its roll: not back to it.
                 owner = lifecycle.refused_by(owner.owner.urn, la_code=owner.owner.la_code)
             _keep_owner(notification, owner, context, calendars, now)
-        elif notification.recipient_urn in refused.get(notification.child_reference, ()):
+        elif notification.recipient_urn in refused.get(notification.child_reference, {}):
             _keep_owner(notification, lifecycle.refused_by(notification.recipient_urn,
                                                            la_code=notification.recipient_la_code),
                         context, calendars, now)

@@ -264,6 +264,7 @@ class KeptOwner:
     owner: NewOwner
     chosen_by: str
     intended_urn: str | None = None  # an LA holding it for this setting, until it has an active Key Adult
+    since: datetime | None = None  # when that owner took the version replaced (a refusal before it was known then)
 
 
 def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> dict[str, KeptOwner]:
@@ -306,7 +307,8 @@ def owners_people_chose(session: Session, replaced: Sequence[Notification]) -> d
                 "not_in_school" if notification.education_status in STATUSES_FOR_LA else "to_resolve")
             intended = notification.intended_urn if queue == "not_onboarded" else None
         kept[notification_id] = KeptOwner(NewOwner(urn=notification.recipient_urn, la_code=notification.recipient_la_code,
-                                                   la_queue=queue), chosen_by=why, intended_urn=intended)
+                                                   la_queue=queue), chosen_by=why, intended_urn=intended,
+                                 since=notification.owner_since)
     return kept
 
 
@@ -327,22 +329,32 @@ def left_out_earlier(session: Session, *, force_id: str, police_reference: str,
         .order_by(Notification.withdrawn_at.desc(), Notification.setting_position, Notification.id)))
 
 
-def settings_that_sent_back(session: Session, *, force_id: str, police_reference: str) -> dict[str, set[str]]:
-    """{child_reference: the settings that sent that child back}, over every version of the force's incident: a
-    correction police route to one of them goes to its LA instead (refused_by)."""
+def settings_that_sent_back(session: Session, *, force_id: str, police_reference: str) -> dict[str, dict[str, datetime]]:
+    """{child_reference: {setting that sent that child back: when it last did}}, over every version of the force's
+    incident: a correction police route to one of them goes to its LA instead (refused_by), and so does an owner a
+    person chose before the refusal (refused_since)."""
     period = NotificationOwnerPeriod.__table__.c
     notification = Notification.__table__.c
     incident = Incident.__table__.c
     rows = session.execute(
-        sa.select(notification.child_reference, period.recipient_urn)
+        sa.select(notification.child_reference, period.recipient_urn, sa.func.max(period.ended_at))
         .join_from(NotificationOwnerPeriod.__table__, Notification.__table__, notification.id == period.notification_id)
         .join(Incident.__table__, incident.id == notification.incident_id)
         .where(incident.force_id == force_id, incident.police_reference == police_reference,
-               period.ended_by == HandOver.SENT_BACK.value, period.recipient_urn.is_not(None))).all()
-    refused: dict[str, set[str]] = {}
-    for child_reference, urn in rows:
-        refused.setdefault(child_reference, set()).add(urn)
+               period.ended_by == HandOver.SENT_BACK.value, period.recipient_urn.is_not(None))
+        .group_by(notification.child_reference, period.recipient_urn)).all()
+    refused: dict[str, dict[str, datetime]] = {}
+    for child_reference, urn, at in rows:
+        refused.setdefault(child_reference, {})[urn] = at
     return refused
+
+
+def refused_since(kept: KeptOwner, refusals: dict[str, datetime]) -> bool:
+    """Whether the setting a correction would keep has sent the child back since it took them (pure), for another of
+    their settings, say. A refusal before that is one the person who chose it knew of: an LA officer who checked and
+    re-routed the child back to that setting after all is not overruled by police correcting a detail."""
+    refused_at = refusals.get(kept.owner.urn) if kept.owner.urn else None
+    return refused_at is not None and (kept.since is None or refused_at >= kept.since)
 
 
 def refused_by(urn: str, *, la_code: str | None) -> KeptOwner:

@@ -532,3 +532,20 @@ def test_a_put_back_child_held_for_a_setting_with_no_key_adult_is_held_for_it_ag
 
     held = db.get(Notification, back["id"])
     assert (held.recipient_urn, held.la_queue, held.intended_urn) == (None, "not_onboarded", ASHOVER_PRIMARY)
+
+
+def test_a_school_the_la_sends_the_child_back_to_after_it_refused_keeps_them_through_a_correction(
+        db, post_incident, make_user):
+    """Brimington says not on our roll; the LA officer checks, finds the child is on it after all and re-routes
+    the notification back to Brimington. A correction with the same details keeps the officer's choice: the refusal
+    came before it (found by the lifecycle state machine in CI: before, the correction went to the LA's Sent back)."""
+    first, _, officer = _sent_back(db, post_incident, make_user)
+    [held] = db.exec(select(Notification).where(Notification.superseded_by_id.is_(None))).all()
+    la_reroute.reroute(db, officer, held.id, target="setting", urn=BRIMINGTON_JUNIOR,
+                       reason="Checked with the school: on roll since Monday.", now=utcnow())
+    db.commit()
+
+    [corrected] = _correct(post_incident)
+
+    assert (corrected["routing"]["urn"], corrected["routing"]["method"]) == (BRIMINGTON_JUNIOR,
+                                                                            "kept_from_earlier_version")
