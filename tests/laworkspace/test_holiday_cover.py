@@ -31,6 +31,8 @@ def test_officer_finds_acknowledges_and_clears_a_holiday_cover_notification(
     queue = check_page(client.get("/la/queues/holiday_cover"))
     [row] = queue.select("#queue-items tr.queue-item")
     assert row.find("a")["href"] == f"/la/notifications/{covered}" and "Holly" in row.get_text()
+    # Why it is here, not how police's details were routed (by URN, to a school that has a Key Adult).
+    assert row.select_one(".why-headline").get_text(strip=True) == "Setting closed for the school holiday"
 
     page = client.get(f"/la/notifications/{covered}")
     soup = check_page(page)
