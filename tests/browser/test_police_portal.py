@@ -88,7 +88,7 @@ def test_the_form_with_errors_then_sent_and_confirmed(hub):
     assert hub.title().startswith("Error:")
     check_at_every_width(hub, "form-errors", "Send a notification")
 
-    reference = f"DC-BROWSER-{uuid.uuid4().hex[:6]}"
+    reference = f"DC-BROWSER-{uuid.uuid4().hex[:6]}-".ljust(64, "0")  # the longest police may give
     hub.fill("#police-reference", reference)
     born = dob(9).split("-")
     hub.fill("#occurred-day", "1")
@@ -121,6 +121,13 @@ def test_the_form_with_errors_then_sent_and_confirmed(hub):
     assert "/police/incidents/" in hub.url, hub.inner_text("main")[:800]
     assert hub.locator("#routes tbody tr").count() == 2
     check_at_every_width(hub, "confirmation", "Notification sent")
+
+    # On the dashboard a reference that long wraps rather than taking the width the statuses need.
+    hub.goto("/police")
+    cell = hub.locator("#notifications tbody th", has_text=reference[:20]).first
+    share = cell.evaluate("th => th.getBoundingClientRect().width / th.closest('table').getBoundingClientRect().width")
+    assert share <= 0.3, f"the reference column takes {share:.0%} of the table at 1280px"
+    check_at_every_width(hub, "dashboard-long-reference", "Your force's notifications")
     problems.assert_none()
 
 
