@@ -15,6 +15,8 @@ from service.notifications.models import NotificationAction, NotificationEvent, 
 from service.notifications.scope import Scope, action_visible
 from service.register.models import Setting
 
+HAND_OVER_EVENTS = frozenset(h.value for h in lifecycle.HandOver)
+
 HAND_OVER_WORDS = {
     lifecycle.HandOver.SENT_BACK.value: "Sent back by",
     lifecycle.HandOver.REROUTED.value: "Re-routed from",
@@ -60,6 +62,8 @@ def latest_hand_overs(session: Session, scope: Scope, notification_ids: Iterable
                                         NotificationEvent.status == lifecycle.S.REROUTED.value)
         .order_by(NotificationEvent.at, NotificationEvent.id)
     ):
+        if (event.detail or {}).get("event") not in HAND_OVER_EVENTS:
+            continue  # at a moment it was "rerouted" but not a hand-over: deputies alerted, a bounce
         action_id = (event.detail or {}).get("reason_action_id")
         if action_id is None:
             reason_ids.pop(event.notification_id, None)  # a later hand-over without a reason (onboarding)

@@ -181,3 +181,28 @@ def test_register_search_for_rerouting_says_which_settings_can_receive(db, onboa
     assert [(c.urn, c.onboarded) for c in by_urn] == [(ASHOVER_PRIMARY, True)]
     by_name = la_reroute.setting_choices(db, officer, sent["id"], "Brimington Junior")
     assert (BRIMINGTON_JUNIOR, False) in {(c.urn, c.onboarded) for c in by_name}
+
+
+def test_the_officers_reason_stays_beside_a_re_routed_notification_once_its_deputies_are_alerted(
+        db, post_incident, as_officer, onboard):
+    """Re-routed, not yet sent, then past its deadline: the deputies-alerted event is written while the status is
+    still "rerouted". Before, it was read as a hand-over without a reason, and the officer's reason went missing."""
+    from service.escalation.service import apply_ladder_step
+    from service.laworkspace.handovers import latest_hand_overs
+
+    officer, _ = as_officer("830")
+    [sent] = post_incident(child_entry("C1", education_status="attends_setting", setting_name=AMBIGUOUS_NAME))
+    onboard(ASHOVER_PRIMARY)
+    onboard(ASHOVER_PRIMARY, role="deputy")
+    la_reroute.reroute(db, officer, sent["id"], target="setting", urn=ASHOVER_PRIMARY,
+                       reason="Mum confirmed the child started at Ashover in September.", now=datetime.now(UTC))
+    db.commit()
+    deadline = db.get(Notification, sent["id"]).acknowledge_by
+
+    apply_ladder_step(db, sent["id"], now=deadline + timedelta(minutes=5), escalate_after=timedelta(hours=2))
+    db.commit()
+
+    after = db.get(Notification, sent["id"])
+    assert after.deputies_alerted_at is not None and after.status == "rerouted"
+    hand_over = latest_hand_overs(db, officer.scope, [sent["id"]])[sent["id"]]
+    assert hand_over.reason == "Mum confirmed the child started at Ashover in September."
