@@ -132,6 +132,10 @@ def _tell_deputies_and_la(session: Session, message: OutboxMessage, *, now: date
         SettingMembership.urn == notification.recipient_urn)).first() is not None
     if not is_key_adult:
         return
+    from service.notifications import lifecycle  # as in record_receipt
+
+    lifecycle.record_not_reached(session, notification.id, now=now, outbox_id=message.id,
+                                 for_owner_since=message.owner_since, sent_after=message.sent_at)
     already = session.exec(select(OutboxMessage.id).where(
         OutboxMessage.notification_id == notification.id, OutboxMessage.template == NOT_REACHED_TEMPLATE,
         OutboxMessage.audience == "setting_deputies", OutboxMessage.audience_ref == notification.recipient_urn,

@@ -273,6 +273,7 @@ EVENT_WORDS = {
     "escalated": "Escalated to the local authority", "rerouted": "Re-routed", "deputies_alerted": "Deputies alerted",
     "assigned": "Assigned", "superseded": "Replaced by a corrected version", "escalation_resolved": "Taken out of the escalated queue",
     "sent_back": "Sent back by the setting", "onboarded": "Handed to the setting's new Key Adult", "delivered": "Alert delivered", "sent": "Alert sent",
+    "key_adult_not_reached": "The Key Adult's email bounced: deputies and the LA told",
 }
 
 

@@ -530,6 +530,7 @@ def status_for(session: Session, notification: Notification) -> dict:
         "received_at": notification.received_at, "acknowledge_by": notification.acknowledge_by,
         "sent_at": notification.sent_at, "delivered_at": notification.delivered_at, "first_viewed_at": notification.first_viewed_at,
         "acknowledged_at": notification.acknowledged_at, "escalated_at": notification.escalated_at,
+        "key_adult_not_reached_at": notification.key_adult_not_reached_at,
         "closed_at": notification.closed_at, "withdrawn_at": notification.withdrawn_at,
         "withdrawal_reason": notification.withdrawal_reason,
         "owner": owner_summary(notification.recipient_urn, notification.recipient_la_code)
@@ -539,7 +540,8 @@ def status_for(session: Session, notification: Notification) -> dict:
             {"owner": owner_summary(p.recipient_urn, p.recipient_la_code), "from": p.started_at, "until": p.ended_at,
              "handed_over_because": p.ended_by, "acknowledge_by": p.acknowledge_by, "sent_at": p.sent_at,
              "delivered_at": p.delivered_at,
-             "first_viewed_at": p.first_viewed_at, "acknowledged_at": p.acknowledged_at, "escalated_at": p.escalated_at}
+             "first_viewed_at": p.first_viewed_at, "acknowledged_at": p.acknowledged_at, "escalated_at": p.escalated_at,
+             "key_adult_not_reached_at": p.key_adult_not_reached_at}
             for p in lifecycle.earlier_owners(session, notification.id)
         ],
     }

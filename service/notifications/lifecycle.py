@@ -85,6 +85,7 @@ class Transition(StrEnum):
     PURGE = "purge"
     WITHDRAW = "withdraw"
     RESTATE_WITHDRAWAL = "restate_withdrawal"
+    KEY_ADULT_NOT_REACHED = "key_adult_not_reached"
 
 
 class HandOver(StrEnum):
@@ -96,7 +97,8 @@ class HandOver(StrEnum):
 
 
 # The times that belong to one owner's period; a hand-over clears them all for the new owner.
-OWNER_TIMES = frozenset({"sent_at", "delivered_at", "first_viewed_at", "acknowledged_at", "deputies_alerted_at", "escalated_at"})
+OWNER_TIMES = frozenset({"sent_at", "delivered_at", "first_viewed_at", "acknowledged_at", "deputies_alerted_at", "escalated_at",
+                         "key_adult_not_reached_at"})
 OWNER_FIELDS = frozenset({"recipient_urn", "recipient_la_code", "la_queue", "acknowledge_by", "covered_by", "owner_since"})
 
 
@@ -114,6 +116,7 @@ RULES: dict[Transition, Rule] = {
     Transition.FIRST_VIEW: Rule(ALL_STATUSES - {S.WITHDRAWN}, dict.fromkeys(UNREAD_STATUSES, S.VIEWED), frozenset({"first_viewed_at"})),
     Transition.ACKNOWLEDGE: Rule(UNACKNOWLEDGED, dict.fromkeys(UNACKNOWLEDGED, S.ACKNOWLEDGED),
                                  frozenset({"acknowledged_at", "first_viewed_at"})),
+    Transition.KEY_ADULT_NOT_REACHED: Rule(ALL_STATUSES - {S.WITHDRAWN}, {}, frozenset({"key_adult_not_reached_at"})),
     Transition.ALERT_DEPUTIES: Rule(UNACKNOWLEDGED - {S.ESCALATED}, {}, frozenset({"deputies_alerted_at"})),
     Transition.ESCALATE: Rule(UNACKNOWLEDGED - {S.ESCALATED}, dict.fromkeys(UNACKNOWLEDGED, S.ESCALATED),
                               frozenset({"escalated_at", "la_queue"})),
@@ -446,6 +449,20 @@ def record_delivery(session: Session, notification_id: str, *, now: datetime, wo
     return True
 
 
+def record_not_reached(session: Session, notification_id: str, *, now: datetime, outbox_id: int,
+                       for_owner_since: datetime | None, sent_after: datetime | None = None) -> bool:
+    """Notify said the email to one of the owner's Key Adults can never arrive (a permanent failure): the time, once
+    an owner, for police to read back. Changes no status. `for_owner_since` and `sent_after` as for record_send."""
+    if not _write(session, notification_id, Transition.KEY_ADULT_NOT_REACHED, {"key_adult_not_reached_at": now},
+                  Notification.key_adult_not_reached_at.is_(None), *_for_owner(for_owner_since, sent_after)):
+        return False
+    status = session.exec(select(Notification.status).where(Notification.id == notification_id)).one()
+    _event(session, notification_id, status, Actor(type="system", id="notify-receipts"), now,
+           "key_adult_not_reached", outbox_id=outbox_id)
+    session.flush()
+    return True
+
+
 def record_view(session: Session, notification: Notification, *, actor: Actor, now: datetime, by_owner: bool,
                 audit_action: str = "notification.viewed", **audit_detail) -> bool:
     """Audits a view. The owner's first view also records first_viewed_at and makes an unread notification viewed."""
@@ -554,7 +571,7 @@ def hand_over(session: Session, notification: Notification, *, to: NewOwner, bec
         acknowledge_by=notification.acknowledge_by, delivered_at=notification.delivered_at,
         first_viewed_at=notification.first_viewed_at, acknowledged_at=notification.acknowledged_at,
         deputies_alerted_at=notification.deputies_alerted_at, escalated_at=notification.escalated_at,
-        sent_at=notification.sent_at,
+        sent_at=notification.sent_at, key_adult_not_reached_at=notification.key_adult_not_reached_at,
     )
     before = {"from_urn": notification.recipient_urn, "from_la_code": notification.recipient_la_code,
               "from_queue": notification.la_queue, "from_status": notification.status}

@@ -139,6 +139,8 @@ class Notification(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deputies_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Notify said an email to one of the owner's Key Adults can never arrive (a bounce): deputies and LA were told.
+    key_adult_not_reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawal_reason: str | None = Field(default=None, max_length=30)
     withdrawal_note: str | None = Field(default=None, max_length=500)  # police's words; purged with the child data
@@ -169,6 +171,7 @@ class NotificationOwnerPeriod(SQLModel, table=True):
     deputies_alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    key_adult_not_reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class NotificationEvent(SQLModel, table=True):

@@ -183,6 +183,9 @@ class EarlierOwner(BaseModel):
     first_viewed_at: datetime | None
     acknowledged_at: datetime | None
     escalated_at: datetime | None
+    key_adult_not_reached_at: datetime | None = Field(default=None, description=(
+        "When GOV.UK Notify said the email to one of this owner's Key Adults could never arrive (the address does not "
+        "exist or refuses mail), so the setting's deputies and the local authority were told at once."))
 
 
 ReadBackStatus = Literal["received", "sent", "delivered", "viewed", "acknowledged", "escalated", "rerouted", "closed",
@@ -208,6 +211,9 @@ class NotificationStatus(BaseModel):
     first_viewed_at: datetime | None
     acknowledged_at: datetime | None
     escalated_at: datetime | None
+    key_adult_not_reached_at: datetime | None = Field(default=None, description=(
+        "When GOV.UK Notify said the email to one of this owner's Key Adults could never arrive (the address does not "
+        "exist or refuses mail), so the setting's deputies and the local authority were told at once."))
     closed_at: datetime | None
     withdrawn_at: datetime | None = None
     withdrawal_reason: str | None = None

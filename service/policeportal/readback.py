@@ -37,7 +37,7 @@ FILTERS = {
 
 CSV_COLUMNS = ("police_reference", "child_reference", "notification_id", "status", "owner", "owner_la_code",
                "owner_urn", "routing_reason", "received_at", "acknowledge_by", "delivered_at", "first_viewed_at",
-               "acknowledged_at", "escalated_at", "sent_at")  # new columns go last: a force's macro may read by position
+               "acknowledged_at", "escalated_at", "sent_at", "key_adult_not_reached_at")  # new columns go last: a force's macro may read by position
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -118,6 +118,7 @@ class DashboardRow:
     first_viewed_at: datetime | None
     acknowledged_at: datetime | None
     escalated_at: datetime | None
+    key_adult_not_reached_at: datetime | None
     past_deadline: bool
     owner_la_code: str | None
     owner_urn: str | None
@@ -135,7 +136,8 @@ def dashboard_row(readback: Mapping, *, setting_names: Mapping[str, str], la_nam
         acknowledge_by=readback.get("acknowledge_by"), alert=alert_words(readback), sent_at=readback.get("sent_at"),
         delivered_at=readback.get("delivered_at"),
         first_viewed_at=readback.get("first_viewed_at"), acknowledged_at=readback.get("acknowledged_at"),
-        escalated_at=readback.get("escalated_at"), past_deadline=past_deadline(readback, now),
+        escalated_at=readback.get("escalated_at"), key_adult_not_reached_at=readback.get("key_adult_not_reached_at"),
+        past_deadline=past_deadline(readback, now),
         owner_la_code=owner.get("la_code"), owner_urn=owner.get("urn"),
     )
 
@@ -155,7 +157,7 @@ def csv_text(rows: Iterable[DashboardRow]) -> str:
         writer.writerow([safe_cell(value) for value in (
             row.police_reference, row.child_reference, row.notification_id, status, row.owner, row.owner_la_code,
             row.owner_urn, row.routing_reason, row.received_at, row.acknowledge_by, row.delivered_at,
-            row.first_viewed_at, row.acknowledged_at, row.escalated_at, row.sent_at)])
+            row.first_viewed_at, row.acknowledged_at, row.escalated_at, row.sent_at, row.key_adult_not_reached_at)])
     return buffer.getvalue()
 
 
@@ -168,6 +170,9 @@ def alert_words(readback: Mapping) -> str:
     receipt comes back, and a failed receipt is final, so an accepted email with no delivery says only that."""
     if readback.get("delivered_at") is not None:
         return f"Delivered {when(readback['delivered_at'])}"
+    if readback.get("sent_at") is not None and readback.get("key_adult_not_reached_at") is not None:
+        return (f"Sent {when(readback['sent_at'])}; the Key Adult's email bounced {when(readback['key_adult_not_reached_at'])}, "
+                "so their deputies and the local authority were told")
     if readback.get("sent_at") is not None:
         return f"Sent {when(readback['sent_at'])}, delivery not confirmed"
     if readback["routing"]["outcome"] == "not_routed":

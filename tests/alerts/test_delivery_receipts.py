@@ -128,8 +128,10 @@ def test_a_key_adults_address_failing_for_good_tells_the_deputies_and_the_la_at_
     alerts = db.exec(select(OutboxMessage).where(OutboxMessage.template == "key_adult_not_reached")).all()
     assert sorted((a.audience, a.audience_ref) for a in alerts) == [("local_authority", "830"),
                                                                     ("setting_deputies", BRIMINGTON_JUNIOR)]
-    # Told now, long before the deadline, and police still do not hear "delivered".
-    assert _read_back(client, police_key, notification["id"])["status"] == "sent"
+    # Told now, long before the deadline, and police still do not hear "delivered", but do hear the bounce.
+    read_back = _read_back(client, police_key, notification["id"])
+    assert read_back["status"] == "sent" and read_back["delivered_at"] is None
+    assert read_back["key_adult_not_reached_at"] is not None
     worker = make_worker()
     worker.run_once()
     told = {(e.email_address, e.template) for e in worker.email_sender.sent}
@@ -147,7 +149,8 @@ def test_other_failures_are_recorded_and_tell_nobody_else(db, client, police_key
     db.expire_all()
     assert db.get(OutboxMessage, email.id).receipt_status == status
     assert db.exec(select(OutboxMessage).where(OutboxMessage.template == "key_adult_not_reached")).all() == []
-    assert _read_back(client, police_key, notification["id"])["status"] == "sent"
+    read_back = _read_back(client, police_key, notification["id"])
+    assert (read_back["status"], read_back["key_adult_not_reached_at"]) == ("sent", None)
 
 
 def test_a_wrong_or_missing_token_is_refused_and_guessing_is_slowed(db, client, onboard, post_incident, notify_worker,
@@ -228,3 +231,26 @@ def test_a_receipt_for_an_email_never_sent_is_ignored_and_the_real_one_still_cou
     # The email that was sent still gets its outcome.
     assert _callback(client, callback_token, notify_receipt(sent.id, "delivered")).status_code == 204
     assert _read_back(client, police_key, notification["id"])["status"] == "delivered"
+
+
+def test_a_bounce_belongs_to_the_owner_it_was_for_once_the_la_re_routes_it(
+        db, client, police_key, onboard, post_incident, notify_worker, la_officer, callback_token):
+    """Police read the bounce under the owner whose Key Adult it was; the new owner starts with none."""
+    from service.laworkspace import reroute as la_reroute
+    from service.laworkspace.officer import Officer
+    from tests.builders import ASHOVER_PRIMARY
+
+    onboard(BRIMINGTON_JUNIOR)
+    onboard(ASHOVER_PRIMARY)
+    officer = la_officer("830")
+    [notification] = post_incident()
+    [email] = _send_through_notify(db, notify_worker)
+    _callback(client, callback_token, notify_receipt(email.id, "permanent-failure"))
+    la_reroute.reroute(db, Officer(id=officer.id, la_codes=frozenset({"830"})), notification["id"], target="setting",
+                       urn=ASHOVER_PRIMARY, reason="Moved to Ashover in October.", now=utcnow())
+    db.commit()
+
+    read_back = _read_back(client, police_key, notification["id"])
+    assert read_back["owner"]["urn"] == ASHOVER_PRIMARY and read_back["key_adult_not_reached_at"] is None
+    [brimington] = read_back["earlier_owners"]
+    assert brimington["owner"]["urn"] == BRIMINGTON_JUNIOR and brimington["key_adult_not_reached_at"] is not None

@@ -441,7 +441,8 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
                 since = seen["owner_since"]
                 assert seen["owner"] == {"kind": "setting" if case.owner[0] else "local_authority",
                                          "urn": case.owner[0], "la_code": case.owner[1]}
-                for name in ("delivered_at", "first_viewed_at", "acknowledged_at", "escalated_at"):
+                for name in ("delivered_at", "first_viewed_at", "acknowledged_at", "escalated_at",
+                             "key_adult_not_reached_at"):
                     assert seen[name] is None or seen[name] >= since, (name, seen)
                 # A new owner's deadline is after the moment it took over.
                 assert seen["acknowledge_by"] > since
@@ -450,7 +451,8 @@ def test_the_lifecycle_keeps_its_promises_whatever_happens(db, world, make_user,
                     assert earlier["from"] <= earlier["until"] <= since
                     assert previous_until is None or earlier["from"] >= previous_until
                     previous_until = earlier["until"]
-                    for name in ("delivered_at", "first_viewed_at", "acknowledged_at", "escalated_at"):
+                    for name in ("delivered_at", "first_viewed_at", "acknowledged_at", "escalated_at",
+                                 "key_adult_not_reached_at"):
                         value = earlier[name]
                         assert value is None or earlier["from"] <= value <= earlier["until"], (name, earlier)
 

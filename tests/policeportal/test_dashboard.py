@@ -196,6 +196,12 @@ def test_the_alert_is_worded_by_how_far_it_got():
     # A bounce is a final receipt: "no receipt yet" would promise one that never comes.
     assert alert(sent_at=sent) == f"Sent {readback.when(sent)}, delivery not confirmed"
     assert alert(sent_at=sent, delivered_at=arrived) == f"Delivered {readback.when(arrived)}"
+    bounced = arrived
+    assert alert(sent_at=sent, key_adult_not_reached_at=bounced) == (
+        f"Sent {readback.when(sent)}; the Key Adult's email bounced {readback.when(bounced)}, so their deputies "
+        "and the local authority were told")
+    # Another Key Adult's email arrived: the setting was reached.
+    assert alert(sent_at=sent, delivered_at=arrived, key_adult_not_reached_at=bounced).startswith("Delivered ")
     assert alert(delivered_at=arrived) == f"Delivered {readback.when(arrived)}"  # a webhook's 2xx, no email
     assert alert(outcome="not_routed") == "None: outside the scheme"
     assert alert(status="withdrawn") == "None: withdrawn before it was sent"
@@ -224,15 +230,20 @@ def test_a_viewed_notification_never_reads_as_not_delivered(hub, post_incident, 
     assert "Alert: Delivered " in rows_of(hub.get("/police"))[sent["id"]]["Progress"]
 
 
-def test_the_csv_gives_when_the_alert_was_sent_in_a_column_after_the_earlier_ones(hub, post_incident, db):
+def test_the_csv_gives_when_the_alert_was_sent_and_bounced_in_columns_after_the_earlier_ones(hub, post_incident, db):
     [sent] = post_incident(child_entry("C1"))
     lifecycle.record_send(db, sent["id"], now=utcnow(), worker_id="w", outbox_id=1)
+    lifecycle.record_not_reached(db, sent["id"], now=utcnow(), outbox_id=1, for_owner_since=None)
     db.commit()
     text = hub.get("/police/dashboard.csv").text
-    assert text.splitlines()[0].endswith(",escalated_at,sent_at")
+    assert text.splitlines()[0].endswith(",escalated_at,sent_at,key_adult_not_reached_at")
     [row] = list(csv.DictReader(io.StringIO(text)))
-    assert row["sent_at"] == db.get(Notification, sent["id"]).sent_at.isoformat()
+    stored = db.get(Notification, sent["id"])
+    assert row["sent_at"] == stored.sent_at.isoformat()
+    assert row["key_adult_not_reached_at"] == stored.key_adult_not_reached_at.isoformat()
     assert row["delivered_at"] == ""
+    progress = rows_of(hub.get("/police"))[sent["id"]]["Progress"]
+    assert "the Key Adult's email bounced" in progress and "deputies and the local authority were told" in progress
 
 
 def test_references_do_not_break_across_lines(hub, post_incident):
